@@ -1,0 +1,30 @@
+"""quire: one folder of MyST articles, three editions (HTML site, PDF, EPUB 3)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from quire import config, documents
+from quire.builders import html
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.util.typing import ExtensionMetadata
+
+__version__ = "0.1.0"
+
+#: Bumped whenever quire changes what it stores in the Sphinx environment.
+ENV_VERSION = 1
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    app.setup_extension("myst_parser")
+    config.setup(app)
+    documents.setup(app)
+    html.setup(app)
+    return {
+        "version": __version__,
+        "env_version": ENV_VERSION,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

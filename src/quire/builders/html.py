@@ -1,0 +1,94 @@
+"""The HTML site: Sphinx's own HTML builder, with links to download the other editions.
+
+The PDF and the EPUB are built first (``make all`` and ``quire build`` order
+them so); the site then copies them into ``_downloads/`` and every page links
+to them. A site built on its own links whatever editions already exist next to it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.osutil import relative_uri
+
+from quire.builders import EditionSummary, human_size
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.builders import Builder
+
+logger = logging.getLogger(__name__)
+
+HTML_BUILDERS = frozenset({"html", "dirhtml"})
+DOWNLOADS_DIR = "_downloads"
+
+#: Edition label, the folder it is built in beside ``html/``, its file suffix.
+DOWNLOADABLE_EDITIONS = (("PDF", "pdf", ".pdf"), ("EPUB", "epub", ".epub"))
+
+
+def built_editions(builder: Builder) -> list[tuple[str, Path]]:
+    """The editions already built beside this site, as (label, path)."""
+    slug = builder.config.quire_slug
+    siblings = Path(builder.outdir).parent
+    found = []
+    for label, folder, suffix in DOWNLOADABLE_EDITIONS:
+        path = siblings / folder / f"{slug}{suffix}"
+        if path.is_file():
+            found.append((label, path))
+    return found
+
+
+class DownloadLinks(SphinxPostTransform):
+    """Put a "download this publication" line at the top of every page of the site."""
+
+    default_priority = 900
+    builders: ClassVar[tuple[str, ...]] = tuple(HTML_BUILDERS)  # type: ignore[misc]
+
+    def run(self, **kwargs: Any) -> None:
+        if not self.config.quire_download_links:
+            return
+        editions = built_editions(self.app.builder)
+        if not editions:
+            return
+        page = self.app.builder.get_target_uri(self.env.current_document.docname)
+        paragraph = nodes.paragraph()
+        paragraph += nodes.Text("Download this publication: ")
+        for index, (label, path) in enumerate(editions):
+            if index:
+                paragraph += nodes.Text(" · ")
+            href = relative_uri(page, f"{DOWNLOADS_DIR}/{path.name}")
+            paragraph += nodes.reference(
+                "", f"{label} ({human_size(path.stat().st_size)})", refuri=href, internal=True
+            )
+        self.document.insert(0, nodes.container("", paragraph, classes=["quire-downloads"]))
+
+
+def _copy_editions(app: Sphinx, exception: BaseException | None) -> None:
+    if exception is not None or app.builder.name not in HTML_BUILDERS:
+        return
+    if not app.config.quire_download_links:
+        return
+    target = Path(app.builder.outdir) / DOWNLOADS_DIR
+    editions = built_editions(app.builder)
+    if editions:
+        target.mkdir(parents=True, exist_ok=True)
+    for _label, path in editions:
+        shutil.copyfile(path, target / path.name)
+    summary = summarise(app.builder)
+    logger.info(summary.line())
+
+
+def summarise(builder: Builder) -> EditionSummary:
+    outdir = Path(builder.outdir)
+    size = sum(path.stat().st_size for path in outdir.rglob("*") if path.is_file())
+    return EditionSummary("html", outdir, size, len(builder.env.found_docs), "pages")
+
+
+def setup(app: Sphinx) -> None:
+    app.add_post_transform(DownloadLinks)
+    app.connect("build-finished", _copy_editions)

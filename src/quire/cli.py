@@ -1,0 +1,165 @@
+"""The ``quire`` command: argument parsing and reporting; the work is done by Sphinx and the builders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from quire import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from quire.builders import EditionSummary
+
+#: Edition name on the command line → Sphinx builder. Built in this order, so the
+#: site can offer the PDF and the EPUB for download.
+EDITIONS = {"pdf": "pdf", "epub": "ebook", "html": "html"}
+
+
+def _formats(value: str) -> list[str]:
+    requested = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = sorted(set(requested) - set(EDITIONS))
+    if unknown or not requested:
+        msg = f"unknown edition {', '.join(unknown) or value!r}; choose from html, pdf, epub"
+        raise argparse.ArgumentTypeError(msg)
+    return [edition for edition in EDITIONS if edition in requested]
+
+
+def _definition(value: str) -> tuple[str, str]:
+    name, sep, setting = value.partition("=")
+    if not sep or not name:
+        msg = f"expected NAME=VALUE, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return name.strip(), setting
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quire",
+        description=(
+            "Publish a folder of MyST Markdown articles as an HTML site, a PDF and an EPUB 3 "
+            "that share one glossary and one set of cross-references."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"quire {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build",
+        help="build the editions of a publication",
+        description=(
+            "Build the editions of the publication in SOURCE: OUTDIR/html/ (the site), "
+            "OUTDIR/pdf/<slug>.pdf and OUTDIR/epub/<slug>.epub. SOURCE may hold a conf.py; "
+            "without one, every .md file is an article, in name order, and the title "
+            "comes from the folder's name."
+        ),
+    )
+    build.add_argument("source", metavar="SOURCE", type=Path, help="folder of MyST articles")
+    build.add_argument(
+        "-o", "--output", metavar="OUTDIR", type=Path, default=Path("build"),
+        help="where the editions go (default: build)",
+    )
+    build.add_argument(
+        "-f", "--formats", metavar="LIST", type=_formats, default=list(EDITIONS),
+        help="comma-separated editions to build: html, pdf, epub (default: all three)",
+    )
+    build.add_argument(
+        "-W", "--fail-on-warning", action="store_true",
+        help="treat warnings as errors: report them all, then exit with status 1",
+    )
+    build.add_argument(
+        "-j", "--jobs", metavar="N", default="1",
+        help="read and write in N processes ('auto' for one per core; default: 1)",
+    )
+    build.add_argument(
+        "-E", "--fresh-env", action="store_true",
+        help="read every article again instead of reusing the saved environment",
+    )
+    build.add_argument(
+        "-D", "--define", metavar="NAME=VALUE", type=_definition, action="append", default=[],
+        help="override a configuration value (as sphinx-build -D)",
+    )
+    build.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
+    build.add_argument(
+        "--traceback", action="store_true", help="show the full traceback of an unexpected error"
+    )
+    return parser
+
+
+def _jobs(value: str) -> int:
+    import os
+
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise SystemExit(f"quire: error: -j takes a number or 'auto', not {value!r}") from None
+
+
+def build(args: argparse.Namespace) -> int:
+    from sphinx.application import Sphinx
+    from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    from quire.builders import html
+    from quire.config import default_overrides
+
+    source: Path = args.source.resolve()
+    if not source.is_dir():
+        print(f"{args.source}: error: no such source folder", file=sys.stderr)
+        return 2
+    confdir = source if (source / "conf.py").is_file() else None
+    overrides: dict[str, Any] = default_overrides(source) if confdir is None else {}
+    overrides.update(dict(args.define))
+    output: Path = args.output.resolve()
+    jobs = _jobs(args.jobs)
+
+    summaries: list[EditionSummary] = []
+    for edition in args.formats:
+        try:
+            with patch_docutils(confdir), docutils_namespace():
+                app = Sphinx(
+                    srcdir=source,
+                    confdir=confdir,
+                    outdir=output / edition,
+                    doctreedir=output / "doctrees",
+                    buildername=EDITIONS[edition],
+                    confoverrides=overrides,
+                    status=None if args.quiet else sys.stdout,
+                    warning=sys.stderr,
+                    freshenv=args.fresh_env,
+                    warningiserror=args.fail_on_warning,
+                    parallel=jobs,
+                )
+                app.build()
+        except (SphinxError, OSError, UnicodeError) as error:
+            if args.traceback:
+                raise
+            category = getattr(error, "category", None) or type(error).__name__
+            print(f"{source}: error: {category}: {error}", file=sys.stderr)
+            return 2
+        if app.statuscode:
+            return app.statuscode
+        summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
+        summaries.append(summary)
+        args.fresh_env = False  # the first edition read the sources; the others reuse them
+
+    print()
+    for summary in summaries:
+        print(summary.line())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    if args.command == "build":
+        return build(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""quire's configuration options, their types and defaults.
+
+Every option is a ``quire_*`` value in ``conf.py``. Defaults that depend on
+other settings are functions of the config, so nothing here writes to
+``app.config`` (which would force full rebuilds and clobber user settings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+PAPER_SIZES = frozenset({"A4", "Letter"})
+
+
+def slugify(text: str) -> str:
+    """ASCII, lowercase, hyphen-separated: safe as a file name on every system."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "publication"
+
+
+def _default_authors(config: Config) -> list[str]:
+    return [name.strip() for name in re.split(r",| and ", config.author or "") if name.strip()]
+
+
+def build_date() -> dt.datetime:
+    """The moment the editions claim to be from: ``SOURCE_DATE_EPOCH`` when set, else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+
+
+def publication_identifier(config: Config) -> str:
+    """A stable identifier derived from the configuration unless one is set."""
+    if config.quire_identifier:
+        return str(config.quire_identifier)
+    seed = "\n".join([config.project, *config.quire_authors, config.quire_edition])
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'quire:' + seed)}"
+
+
+OPTIONS: tuple[tuple[str, Any, str, frozenset[type]], ...] = (
+    # name, default, rebuild, types
+    ("quire_subtitle", "", "env", frozenset({str})),
+    ("quire_authors", _default_authors, "env", frozenset({list, tuple})),
+    ("quire_date", "", "env", frozenset({str})),
+    ("quire_edition", lambda c: c.release or "", "env", frozenset({str})),
+    ("quire_slug", lambda c: slugify(c.project), "", frozenset({str})),
+    ("quire_identifier", "", "", frozenset({str})),
+    ("quire_paper_size", "A4", "", frozenset({str})),
+    ("quire_download_links", True, "html", frozenset({bool})),
+    ("quire_auto_toctree", False, "env", frozenset({bool})),
+    ("quire_front_matter", True, "", frozenset({bool})),
+)
+
+
+def display_date(config: Config) -> str:
+    if config.quire_date:
+        return str(config.quire_date)
+    return build_date().strftime("%d %B %Y").lstrip("0")
+
+
+def _check_values(app: Sphinx, config: Config) -> None:
+    from sphinx.errors import ConfigError
+
+    if config.quire_paper_size not in PAPER_SIZES:
+        msg = (
+            f"quire_paper_size = {config.quire_paper_size!r}: "
+            f"choose one of {', '.join(sorted(PAPER_SIZES))}"
+        )
+        raise ConfigError(msg)
+    if not all(isinstance(name, str) for name in config.quire_authors):
+        raise ConfigError("quire_authors must be a list of names (strings)")
+
+
+def setup(app: Sphinx) -> None:
+    for name, default, rebuild, types in OPTIONS:
+        app.add_config_value(name, default, rebuild, types=types)
+    app.connect("config-inited", _check_values)
+
+
+def default_overrides(source: Path) -> dict[str, Any]:
+    """Settings for a folder of articles that has no ``conf.py`` of its own."""
+    articles = sorted(path.stem for path in source.glob("*.md"))
+    has_index = "index" in articles
+    root = "index" if has_index or not articles else articles[0]
+    return {
+        "extensions": ["quire"],
+        "project": source.name.replace("-", " ").replace("_", " ").strip().capitalize()
+        or "Publication",
+        "root_doc": root,
+        "numfig": True,
+        "quire_auto_toctree": True,
+        "quire_front_matter": has_index,
+        "myst_enable_extensions": ["colon_fence", "deflist", "attrs_block", "attrs_inline"],
+        "exclude_patterns": ["README.md", "_build", "build", ".*"],
+    }

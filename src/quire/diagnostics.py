@@ -1,0 +1,48 @@
+"""The kinds of warning quire emits, and the errors that stop a build.
+
+Every warning carries ``type="quire"`` and one of the subtypes below, so that
+``-W`` turns it into a failure and ``suppress_warnings = ["quire.<subtype>"]``
+silences one kind.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from sphinx.errors import SphinxError
+from sphinx.util import logging
+
+if TYPE_CHECKING:
+    from docutils.nodes import Node
+
+
+class Subtype(enum.StrEnum):
+    PDF_RENDER = "pdf_render"
+    """WeasyPrint reported a problem while laying out the PDF."""
+    DOWNLOAD = "download"
+    """An edition the HTML site should offer for download is missing."""
+    EPUB = "epub"
+    """Something in a chapter cannot be carried into the EPUB."""
+
+
+def warn(
+    logger: logging.SphinxLoggerAdapter,
+    subtype: Subtype,
+    message: str,
+    *args: Any,
+    location: str | tuple[str, int | None] | Node | None = None,
+) -> None:
+    logger.warning(message, *args, location=location, type="quire", subtype=subtype.value)
+
+
+class QuireError(SphinxError):
+    category = "quire error"
+
+
+class PdfRenderError(QuireError):
+    category = "PDF rendering failed"
+
+
+class EpubWriteError(QuireError):
+    category = "EPUB writing failed"

@@ -1,0 +1,56 @@
+"""Anchors for the one merged document behind the PDF.
+
+Every document keeps its own ids (``id1``, ``footnote-1``, ``outlook``), so
+merging them would collide. Before the merge, each id is qualified with its
+document's name, and every reference is pointed at the qualified id. This is
+done on the doctree, so the HTML writer only ever sees unique ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+def chapter_anchor(docname: str) -> str:
+    """The id of the element that starts *docname* in the merged document."""
+    return f"document-{docname}"
+
+
+def qualified_id(docname: str, node_id: str) -> str:
+    return f"{docname}--{node_id}"
+
+
+def merged_target(refuri: str, known_docs: Iterable[str]) -> str | None:
+    """Where a ``#document-<doc>[#<id>]`` reference points in the merged document.
+
+    The single-file builder resolves a reference to another document as
+    ``#document-<doc>#<id>``; that double fragment is no valid link, so it is
+    rewritten here to the qualified id. Returns ``None`` for any other URI.
+    """
+    if not refuri.startswith("#document-"):
+        return None
+    anchor, _, target = refuri[1:].partition("#")
+    docname = anchor.removeprefix("document-")
+    if docname not in known_docs:
+        return None
+    return "#" + (qualified_id(docname, target) if target else chapter_anchor(docname))
+
+
+def qualify_ids(doctree: nodes.Node, docname: str, known_docs: Iterable[str]) -> None:
+    """Qualify every id, refid and back-reference in one document's doctree."""
+    docs = frozenset(known_docs)
+    for node in doctree.findall(nodes.Element):
+        if node.get("ids"):
+            node["ids"] = [qualified_id(docname, node_id) for node_id in node["ids"]]
+        if "refid" in node:
+            node["refid"] = qualified_id(docname, node["refid"])
+        if node.get("backrefs"):
+            node["backrefs"] = [qualified_id(docname, ref) for ref in node["backrefs"]]
+        refuri = node.get("refuri")
+        if isinstance(refuri, str) and (target := merged_target(refuri, docs)) is not None:
+            node["refuri"] = target
