@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from quire import config, documents
 from quire.builders import html
+from quire.builders.ebook import EbookBuilder
+from quire.builders.pdf import PdfBuilder
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -22,6 +24,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     config.setup(app)
     documents.setup(app)
     html.setup(app)
+    app.add_builder(PdfBuilder)
+    app.add_builder(EbookBuilder)
     return {
         "version": __version__,
         "env_version": ENV_VERSION,

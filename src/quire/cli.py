@@ -23,7 +23,8 @@ def _formats(value: str) -> list[str]:
     requested = [part.strip() for part in value.split(",") if part.strip()]
     unknown = sorted(set(requested) - set(EDITIONS))
     if unknown or not requested:
-        msg = f"unknown edition {', '.join(unknown) or value!r}; choose from html, pdf, epub"
+        named = ", ".join(map(repr, unknown)) or repr(value)
+        msg = f"unknown edition {named}; choose from html, pdf, epub"
         raise argparse.ArgumentTypeError(msg)
     return [edition for edition in EDITIONS if edition in requested]
 
@@ -59,27 +60,47 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("source", metavar="SOURCE", type=Path, help="folder of MyST articles")
     build.add_argument(
-        "-o", "--output", metavar="OUTDIR", type=Path, default=Path("build"),
+        "-o",
+        "--output",
+        metavar="OUTDIR",
+        type=Path,
+        default=Path("build"),
         help="where the editions go (default: build)",
     )
     build.add_argument(
-        "-f", "--formats", metavar="LIST", type=_formats, default=list(EDITIONS),
+        "-f",
+        "--formats",
+        metavar="LIST",
+        type=_formats,
+        default=list(EDITIONS),
         help="comma-separated editions to build: html, pdf, epub (default: all three)",
     )
     build.add_argument(
-        "-W", "--fail-on-warning", action="store_true",
+        "-W",
+        "--fail-on-warning",
+        action="store_true",
         help="treat warnings as errors: report them all, then exit with status 1",
     )
     build.add_argument(
-        "-j", "--jobs", metavar="N", default="1",
+        "-j",
+        "--jobs",
+        metavar="N",
+        default="1",
         help="read and write in N processes ('auto' for one per core; default: 1)",
     )
     build.add_argument(
-        "-E", "--fresh-env", action="store_true",
+        "-E",
+        "--fresh-env",
+        action="store_true",
         help="read every article again instead of reusing the saved environment",
     )
     build.add_argument(
-        "-D", "--define", metavar="NAME=VALUE", type=_definition, action="append", default=[],
+        "-D",
+        "--define",
+        metavar="NAME=VALUE",
+        type=_definition,
+        action="append",
+        default=[],
         help="override a configuration value (as sphinx-build -D)",
     )
     build.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
@@ -100,6 +121,16 @@ def _jobs(value: str) -> int:
         raise SystemExit(f"quire: error: -j takes a number or 'auto', not {value!r}") from None
 
 
+def _configure_colour() -> None:
+    """Colour as sphinx-build does: only on a terminal, never with NO_COLOR."""
+    try:
+        from sphinx._cli.util.colour import disable_colour, terminal_supports_colour
+    except ImportError:  # pragma: no cover - a later Sphinx may move it
+        return
+    if not terminal_supports_colour():
+        disable_colour()
+
+
 def build(args: argparse.Namespace) -> int:
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
@@ -117,6 +148,7 @@ def build(args: argparse.Namespace) -> int:
     overrides.update(dict(args.define))
     output: Path = args.output.resolve()
     jobs = _jobs(args.jobs)
+    _configure_colour()
 
     summaries: list[EditionSummary] = []
     for edition in args.formats:

@@ -12,10 +12,11 @@ import os
 import re
 import unicodedata
 import uuid
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
@@ -49,7 +50,9 @@ def publication_identifier(config: Config) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'quire:' + seed)}"
 
 
-OPTIONS: tuple[tuple[str, Any, str, frozenset[type]], ...] = (
+Rebuild = Literal["", "env", "html"]
+
+OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     # name, default, rebuild, types
     ("quire_subtitle", "", "env", frozenset({str})),
     ("quire_authors", _default_authors, "env", frozenset({list, tuple})),

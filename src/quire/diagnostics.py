@@ -11,10 +11,10 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from sphinx.errors import SphinxError
-from sphinx.util import logging
 
 if TYPE_CHECKING:
     from docutils.nodes import Node
+    from sphinx.util import logging
 
 
 class Subtype(enum.StrEnum):

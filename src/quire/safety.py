@@ -20,7 +20,7 @@ from weasyprint.urls import URLFetcherResponse
 MAX_FETCH_BYTES = 32 * 1024 * 1024
 
 
-class RefusedFetch(ValueError):
+class RefusedFetchError(ValueError):
     """A resource outside what the build may read."""
 
 
@@ -39,15 +39,19 @@ class ConfinedURLFetcher(URLFetcher):  # type: ignore[misc]
         if parts.scheme == "data":
             return super().fetch(url, headers)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise RefusedFetch(f"refused to fetch {url}: only local files of the build are read")
+            raise RefusedFetchError(
+                f"refused to fetch {url}: only local files of the build are read"
+            )
         path = Path(unquote(parts.path)).resolve()
         if not is_within(path, self.roots):
-            raise RefusedFetch(f"refused to read {path}: it lies outside the source and build")
+            raise RefusedFetchError(f"refused to read {path}: it lies outside the source and build")
         if not path.is_file():
-            raise RefusedFetch(f"cannot read {path}: no such file")
+            raise RefusedFetchError(f"cannot read {path}: no such file")
         size = path.stat().st_size
         if size > self.max_bytes:
-            raise RefusedFetch(f"refused to read {path}: {size} bytes exceeds {self.max_bytes}")
+            raise RefusedFetchError(
+                f"refused to read {path}: {size} bytes exceeds {self.max_bytes}"
+            )
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
             path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}

@@ -44,8 +44,8 @@ def write_atomically(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
+        Path(temp_name).chmod(0o644)
+        Path(temp_name).replace(target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

@@ -106,7 +106,9 @@ class EbookBuilder(StandaloneHTMLBuilder):
         if pagename not in self.env.all_docs:
             return
         title = self.env.titles[pagename].astext() if pagename in self.env.titles else pagename
-        page = f"<html><head><title>{escape(title)}</title></head><body>{addctx['body']}</body></html>"
+        page = (
+            f"<html><head><title>{escape(title)}</title></head><body>{addctx['body']}</body></html>"
+        )
         write_atomically(self.staging_dir / (pagename + self.out_suffix), page.encode())
 
     def finish(self) -> None:
@@ -118,7 +120,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
         book = self.new_book()
         order = publication_order(self.env)
-        chapters = {}
+        chapters: dict[str, Any] = {}
         for docname in status_iterator(
             order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
         ):
@@ -157,8 +159,8 @@ class EbookBuilder(StandaloneHTMLBuilder):
         book.set_identifier(quire_config.publication_identifier(conf))
         book.set_title(conf.project)
         book.set_language(conf.language or "en")
-        for author in conf.quire_authors:
-            book.add_author(author)
+        for number, author in enumerate(conf.quire_authors, start=1):
+            book.add_author(author, uid=f"creator-{number}")
         if conf.quire_subtitle:
             book.add_metadata("DC", "description", conf.quire_subtitle)
         book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
@@ -237,6 +239,6 @@ def reproducible_zip(archive: bytes, date: dt.datetime) -> bytes:
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
+    """Entry point for ``sphinx-build -b ebook``: quire registers its builders."""
     app.setup_extension("quire")
-    app.add_builder(EbookBuilder)
     return {"version": "builtin", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 from docutils import nodes
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
 
@@ -43,29 +42,23 @@ def built_editions(builder: Builder) -> list[tuple[str, Path]]:
     return found
 
 
-class DownloadLinks(SphinxPostTransform):
+def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Put a "download this publication" line at the top of every page of the site."""
-
-    default_priority = 900
-    builders: ClassVar[tuple[str, ...]] = tuple(HTML_BUILDERS)  # type: ignore[misc]
-
-    def run(self, **kwargs: Any) -> None:
-        if not self.config.quire_download_links:
-            return
-        editions = built_editions(self.app.builder)
-        if not editions:
-            return
-        page = self.app.builder.get_target_uri(self.env.current_document.docname)
-        paragraph = nodes.paragraph()
-        paragraph += nodes.Text("Download this publication: ")
-        for index, (label, path) in enumerate(editions):
-            if index:
-                paragraph += nodes.Text(" · ")
-            href = relative_uri(page, f"{DOWNLOADS_DIR}/{path.name}")
-            paragraph += nodes.reference(
-                "", f"{label} ({human_size(path.stat().st_size)})", refuri=href, internal=True
-            )
-        self.document.insert(0, nodes.container("", paragraph, classes=["quire-downloads"]))
+    if app.builder.name not in HTML_BUILDERS or not app.config.quire_download_links:
+        return
+    editions = built_editions(app.builder)
+    if not editions:
+        return
+    page = app.builder.get_target_uri(docname)
+    paragraph = nodes.paragraph()
+    paragraph += nodes.Text("Download this publication: ")
+    for index, (label, path) in enumerate(editions):
+        if index:
+            paragraph += nodes.Text(" · ")
+        href = relative_uri(page, f"{DOWNLOADS_DIR}/{path.name}")
+        size = human_size(path.stat().st_size)
+        paragraph += nodes.reference("", f"{label} ({size})", refuri=href, internal=True)
+    doctree.insert(0, nodes.container("", paragraph, classes=["quire-downloads"]))
 
 
 def _copy_editions(app: Sphinx, exception: BaseException | None) -> None:
@@ -90,5 +83,5 @@ def summarise(builder: Builder) -> EditionSummary:
 
 
 def setup(app: Sphinx) -> None:
-    app.add_post_transform(DownloadLinks)
+    app.connect("doctree-resolved", _add_download_links)
     app.connect("build-finished", _copy_editions)

@@ -30,7 +30,8 @@ from quire.documents import ContentsEntry, document_contents, publication_order,
 from quire.references import chapter_anchor, qualified_id, qualify_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Set
+    from collections.abc import Iterator
+    from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
@@ -104,7 +105,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def pdf_path(self) -> Path:
         return Path(self.outdir) / f"{self.config.quire_slug}.pdf"
 
-    def write_documents(self, _docnames: Set[str]) -> None:
+    def write_documents(self, _docnames: AbstractSet[str]) -> None:
         self.prepare_writing(self.env.all_docs.keys())
         order = publication_order(self.env)
         self.imgpath = "_images"
@@ -134,7 +135,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
             children = [
                 grandchild
                 for child in children
-                for grandchild in (child.children[1:] if isinstance(child, nodes.section) else [child])
+                for grandchild in (
+                    child.children[1:] if isinstance(child, nodes.section) else [child]
+                )
             ]
         chapter.extend(children)
         return chapter
@@ -175,7 +178,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             edition=conf.quire_edition,
             created=created,
             contents=self.print_contents(order),
-            body=Markup(body),  # noqa: S704 - rendered by the docutils writer from the doctree
+            body=Markup(body),
         )
 
     def print_contents(self, order: list[str]) -> list[dict[str, Any]]:
@@ -193,7 +196,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 "children": [link(child) for child in entry.children],
             }
 
-        contents = []
+        contents: list[dict[str, Any]] = []
         for docname in order:
             if self._is_front_matter(docname):
                 front = document_contents(self.env, docname, depth=3)
@@ -226,9 +229,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 base_url=base_url,
                 url_fetcher=fetcher,
             )
-            document = HTML(
-                string=self.print_html, base_url=base_url, url_fetcher=fetcher
-            ).render(stylesheets=[stylesheet])
+            document = HTML(string=self.print_html, base_url=base_url, url_fetcher=fetcher).render(
+                stylesheets=[stylesheet]
+            )
             pdf = document.write_pdf()
         self._report(problems)
         write_atomically(self.pdf_path, pdf)
@@ -245,6 +248,6 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
+    """Entry point for ``sphinx-build -b pdf``: quire registers its builders."""
     app.setup_extension("quire")
-    app.add_builder(PdfBuilder)
     return {"version": "builtin", "parallel_read_safe": True, "parallel_write_safe": True}
