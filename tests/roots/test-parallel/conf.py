@@ -1,0 +1,4 @@
+project = "Parallel"
+author = "Tester"
+extensions = ["quire"]
+numfig = True

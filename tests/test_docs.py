@@ -1,0 +1,130 @@
+"""The publication that ships in docs/, built as a maintainer builds it, with warnings as errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import html
+from pypdf import PdfReader
+
+from outputs import (
+    Epub,
+    check_html_links,
+    epubcheck_messages,
+    pdf_broken_links,
+    pdf_links,
+    pdf_outline,
+)
+from quire import cli
+
+DOCS = Path(__file__).parents[1] / "docs"
+ARTICLES = ("alliance", "coordination", "motives", "ripple-effects")
+SLUG = "bound-by-arms"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("docs")
+    # A copy, so that the build cannot write into the repository's docs/.
+    shutil.copytree(DOCS, work / "docs", ignore=shutil.ignore_patterns("_build"))
+    assert cli.main(["build", str(work / "docs"), "-o", str(work / "build"), "-W", "-q"]) == 0
+    return work / "build"
+
+
+def article_text(page: Path) -> str:
+    tree = html.parse(str(page))
+    (article,) = tree.xpath("//article[@role='main']")
+    for downloads in article.xpath(".//div[contains(@class, 'quire-downloads')]"):
+        downloads.getparent().remove(downloads)
+    return " ".join(article.text_content().split())
+
+
+def test_articles_are_of_the_required_length(out: Path) -> None:
+    for name in ARTICLES:
+        words = len(re.findall(r"\w[\w\u2019'-]*", article_text(out / "html" / f"{name}.html")))
+        assert 400 <= words <= 900, (name, words)
+
+
+def test_glossary_terms_and_references(out: Path) -> None:
+    glossary = html.parse(str(out / "html" / "glossary.html"))
+    terms = {str(t) for t in glossary.xpath("//dl[contains(@class, 'glossary')]/dt/@id")}
+    for required in (
+        "CSTO",
+        "Union-State",
+        "NATO",
+        "ISR",
+        "Interoperability",
+        "Eastern-flank",
+        "Pre-positioning",
+        "Combined-arms",
+        "C2",
+    ):
+        assert f"term-{required}" in terms
+    entries = glossary.xpath("//dl[contains(@class, 'glossary')]/dd")
+    assert len(entries) >= 12
+
+    term_links = 0
+    section_links: Counter[str] = Counter()
+    for name in ARTICLES:
+        tree = html.parse(str(out / "html" / f"{name}.html"))
+        for href in tree.xpath("//article//a[contains(@class, 'internal')]/@href"):
+            target, _, fragment = str(href).partition("#")
+            if target == "glossary.html" and fragment.startswith("term-"):
+                assert fragment in terms
+                term_links += 1
+            elif target.removesuffix(".html") in ARTICLES and target != f"{name}.html" and fragment:
+                section_links[name] += 1
+    assert term_links >= 30
+    assert sum(section_links.values()) >= 10
+    assert all(section_links[name] >= 1 for name in ARTICLES)
+
+
+def test_site_links_resolve_and_offer_downloads(out: Path) -> None:
+    report = check_html_links(out / "html")
+    assert report.broken == []
+    for name in ("index", "glossary", *ARTICLES):
+        tree = html.parse(str(out / "html" / f"{name}.html"))
+        assert tree.xpath("//div[contains(@class, 'quire-downloads')]//a/@href") == [
+            f"_downloads/{SLUG}.pdf",
+            f"_downloads/{SLUG}.epub",
+        ]
+
+
+def test_pdf(out: Path) -> None:
+    reader = PdfReader(out / "pdf" / f"{SLUG}.pdf")
+    outline = pdf_outline(reader)
+    chapters = [title for title, depth, _ in outline if depth == 1]
+    assert chapters == [
+        "About this publication",
+        "The Alliance and Its Institutions",
+        "What Strengthened Coordination Looks Like",
+        "Why Now: The Strategic Motives",
+        "Regional Ripple Effects",
+        "Glossary",
+    ]
+    assert sum(1 for _, depth, _ in outline if depth == 2) >= 16
+    assert pdf_broken_links(reader).broken == []
+    targets = [link.target or "" for link in pdf_links(reader)]
+    assert sum(1 for t in targets if t.startswith("glossary--term-")) >= 30
+    cross = {t for t in targets if t.split("--")[0] in ARTICLES}
+    assert len(cross) >= 10
+
+
+def test_epub(out: Path) -> None:
+    epub = Epub.open(out / "epub" / f"{SLUG}.epub")
+    assert epub.metadata("title") == ["Bound by Arms"]
+    assert epub.metadata("language") == ["en"]
+    assert epub.spine == [f"EPUB/{name}.xhtml" for name in ("index", *ARTICLES, "glossary")]
+    assert [title for title, _, depth in epub.nav_toc() if depth == 1] == [
+        "The Alliance and Its Institutions",
+        "What Strengthened Coordination Looks Like",
+        "Why Now: The Strategic Motives",
+        "Regional Ripple Effects",
+        "Glossary",
+    ]
+    assert epub.check_links().broken == []
+    assert epubcheck_messages(epub.path) == []

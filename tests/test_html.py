@@ -1,0 +1,45 @@
+"""The HTML site: links resolve, and every page offers the PDF and the EPUB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import html
+
+from outputs import check_html_links
+from quire import cli
+
+
+@pytest.fixture(scope="module")
+def site(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("html")
+    shutil.copytree(rootdir / "test-basic", work / "src")
+    assert cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q"]) == 0
+    return work / "out"
+
+
+def test_internal_links_resolve(site: Path) -> None:
+    report = check_html_links(site / "html")
+    assert report.checked > 40
+    assert report.broken == []
+
+
+def test_every_page_links_to_both_downloads(site: Path) -> None:
+    pages = sorted((site / "html").glob("*.html"))
+    documents = [p for p in pages if p.stem not in {"genindex", "search"}]
+    assert {p.stem for p in documents} == {"index", "first", "second", "glossary"}
+    for page in documents:
+        tree = html.parse(str(page))
+        hrefs = tree.xpath("//div[contains(@class, 'quire-downloads')]//a/@href")
+        assert hrefs == ["_downloads/basic-test-book.pdf", "_downloads/basic-test-book.epub"], page
+        for href in hrefs:
+            copied = (page.parent / href).read_bytes()
+            original = site / ("pdf" if href.endswith(".pdf") else "epub") / Path(href).name
+            assert copied == original.read_bytes()
+
+
+def test_terms_link_to_the_glossary(site: Path) -> None:
+    tree = html.parse(str(site / "html" / "first.html"))
+    assert "glossary.html#term-API" in tree.xpath("//a/@href")

@@ -1,0 +1,59 @@
+"""Reading and writing in parallel gives the same editions as doing it serially."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import pytest
+from pypdf import PdfReader
+
+from outputs import Epub
+from quire import cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def build(rootdir: Path, work: Path, jobs: str) -> Path:
+    shutil.copytree(rootdir / "test-parallel", work / "src")
+    # Eight articles and a glossary: Sphinx only reads in parallel from six documents on.
+    assert (
+        cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q", "-j", jobs]) == 0
+    )
+    return work / "out"
+
+
+@pytest.fixture(scope="module")
+def serial(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(rootdir, tmp_path_factory.mktemp("serial"), "1")
+
+
+@pytest.fixture(scope="module")
+def parallel(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(rootdir, tmp_path_factory.mktemp("parallel"), "2")
+
+
+def test_parallel_epub_is_identical(serial: Path, parallel: Path) -> None:
+    assert (parallel / "epub" / "parallel.epub").read_bytes() == (
+        serial / "epub" / "parallel.epub"
+    ).read_bytes()
+    epub = Epub.open(parallel / "epub" / "parallel.epub")
+    assert len(epub.spine) == 10
+    assert epub.check_links().broken == []
+
+
+def test_parallel_pdf_is_identical(serial: Path, parallel: Path) -> None:
+    assert (parallel / "pdf" / "parallel.pdf").read_bytes() == (
+        serial / "pdf" / "parallel.pdf"
+    ).read_bytes()
+    text = "".join(
+        page.extract_text() for page in PdfReader(parallel / "pdf" / "parallel.pdf").pages
+    )
+    for number in range(1, 9):
+        assert f"Fig. {number} Square number {number}." in text
+
+
+def test_parallel_html_pages_are_identical(serial: Path, parallel: Path) -> None:
+    for page in sorted((serial / "html").glob("*.html")):
+        assert (parallel / "html" / page.name).read_text() == page.read_text(), page.name

@@ -1,0 +1,151 @@
+"""The PDF edition, built from a small test root with the ``pdf`` builder."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from lxml import html
+from pypdf import PdfReader
+
+from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
+
+if TYPE_CHECKING:
+    from sphinx.testing.util import SphinxTestApp
+
+    from conftest import BuildRoot
+
+
+@pytest.fixture(scope="module")
+def built(build_root: BuildRoot) -> SphinxTestApp:
+    return build_root("pdf", "test-basic")
+
+
+def test_builds_without_warnings(built: SphinxTestApp) -> None:
+    assert built.warning.getvalue() == ""
+    assert (Path(built.outdir) / "basic-test-book.pdf").is_file()
+    # Only the edition lands in the output folder; intermediates stay with the doctrees.
+    assert sorted(p.name for p in Path(built.outdir).iterdir()) == ["basic-test-book.pdf"]
+
+
+def test_outline_follows_the_contents(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    outline = pdf_outline(reader)
+    assert [(title, depth) for title, depth, _ in outline] == [
+        ("About", 1),
+        ("First chapter", 1),
+        ("Outlook", 2),
+        ("Second chapter", 1),
+        ("Outlook", 2),
+        ("Glossary", 1),
+    ]
+    pages = [page for _, _, page in outline]
+    assert pages == sorted(pages)
+    # Title page and contents come first, and each chapter starts on a new page.
+    assert pages[0] == 3
+    chapter_pages = [page for _, depth, page in outline if depth == 1]
+    assert len(set(chapter_pages)) == len(chapter_pages)
+
+
+def test_every_internal_link_has_a_destination(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    report = pdf_broken_links(reader)
+    assert report.broken == []
+    targets = Counter(link.target for link in pdf_links(reader))
+    # {term} references from both chapters, whichever of its names they use.
+    assert (
+        targets["glossary--term-API"] + targets["glossary--term-Application-programming-interface"]
+        >= 2
+    )
+    # Sections with the same title in two documents stay two destinations.
+    assert targets["second--second-outlook"] >= 1
+    assert targets["first--first-outlook"] >= 1
+    first = pdf_destination_page(reader, "first--first-outlook")
+    second = pdf_destination_page(reader, "second--second-outlook")
+    assert first < second
+    # Each footnote reference leads to its own document's footnote.
+    assert pdf_destination_page(reader, "first--id2") == first
+    assert pdf_destination_page(reader, "second--id2") == second
+
+
+def test_merged_document_has_unique_ids(built: SphinxTestApp) -> None:
+    staged = Path(built.doctreedir) / "quire-pdf" / "basic-test-book.html"
+    tree = html.parse(str(staged))
+    ids = Counter(str(value) for value in tree.xpath("//@id"))
+    assert [name for name, count in ids.items() if count > 1] == []
+    # The same footnote label and section title occur in both chapters, qualified apart.
+    assert {"first--outlook", "second--outlook"} <= set(ids)
+    hrefs = [str(h) for h in tree.xpath("//a/@href")]
+    assert all(h.startswith("#") and h.count("#") == 1 for h in hrefs), hrefs
+    assert all(h[1:] in ids for h in hrefs)
+
+
+def test_numbers_match_the_other_editions(built: SphinxTestApp) -> None:
+    staged = Path(built.doctreedir) / "quire-pdf" / "basic-test-book.html"
+    tree = html.parse(str(staged))
+    captions = [
+        " ".join(c.text_content().split()) for c in tree.xpath("//*[@class='caption-number']")
+    ]
+    assert captions == ["Fig. 1", "Table 1"]
+    numrefs = [
+        " ".join(a.text_content().split())
+        for a in tree.xpath("//a[contains(@href, 'fig-square') or contains(@href, 'tbl-parts')]")
+    ]
+    assert numrefs == ["Fig. 1", "Table 1"]
+
+
+def test_title_page_and_contents(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    title_page = reader.pages[0].extract_text()
+    for expected in (
+        "Basic Test Book",
+        "A small publication for quire's tests",
+        "Ada Writer, Ben Editor",
+        "1 March 2026",
+    ):
+        assert expected in title_page
+    contents = reader.pages[1].extract_text()
+    outline = pdf_outline(reader)
+    # Each contents line ends with the page its entry really starts on.
+    lines = [
+        line.strip()
+        for line in contents.splitlines()
+        if line.strip() and line.strip() != "Contents"
+    ]
+    printed = [(line.rstrip("0123456789 .").strip(), int(line.split()[-1])) for line in lines]
+    assert printed == [(title, page) for title, _, page in outline]
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Basic Test Book"
+    assert reader.metadata.author == "Ada Writer, Ben Editor"
+
+
+def test_running_header_names_the_chapter(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    for title, depth, page in pdf_outline(reader):
+        if depth == 1 and title != "About":
+            assert reader.pages[page - 1].extract_text().splitlines()[0].strip() == title
+
+
+def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from quire.diagnostics import PdfRenderError
+
+    srcdir = tmp_path / "broken"
+    shutil.copytree(rootdir / "test-basic", srcdir)
+    app = make_app("pdf", srcdir=srcdir)
+    # A stylesheet the fetcher must refuse: it lies outside the source and build folders.
+    app.builder.print_html = ""
+    original = app.builder.render_print_html
+
+    def with_foreign_image(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return original(*args, **kwargs).replace(
+            "<main>", '<main><img src="file:///etc/hostname" alt="x">'
+        )
+
+    app.builder.render_print_html = with_foreign_image
+    with pytest.raises(PdfRenderError, match="outside the source and build"):
+        app.build()
+    assert not (Path(app.outdir) / "basic-test-book.pdf").exists()
