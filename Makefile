@@ -1,0 +1,86 @@
+# quire — build the publication in docs/ and test the package.
+# `make all` and `make test` set up everything they need on a fresh machine.
+
+PYTHON      ?= python3
+SOURCEDIR   ?= docs
+BUILDDIR    ?= build
+QUIREOPTS   ?= -W
+SPHINXOPTS  ?=
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMP       := $(VENV)/.installed
+SYSTEM_DEPS := $(VENV)/.system-deps
+QUIRE       := $(BIN)/quire
+
+# Debian packages the editions and the tests need: WeasyPrint's Pango and HarfBuzz
+# subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+                   fonts-dejavu-extra default-jre-headless poppler-utils
+
+.DEFAULT_GOAL := all
+.NOTPARALLEL:
+.PHONY: all html pdf epub test bench lint format clean distclean help setup
+
+help:
+	@echo "make all        build the HTML site, the PDF and the EPUB of $(SOURCEDIR)/ into $(BUILDDIR)/"
+	@echo "make html|pdf|epub   build one edition"
+	@echo "make test       run the test suite"
+	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf"
+	@echo "make lint       ruff and mypy"
+	@echo "make clean      remove $(BUILDDIR)/"
+
+$(SYSTEM_DEPS):
+	@mkdir -p $(VENV)
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+$(STAMP): pyproject.toml | $(SYSTEM_DEPS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+setup: $(STAMP)
+
+# The PDF and the EPUB are built before the site, so that every page can link to them.
+all: $(STAMP)
+	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) $(QUIREOPTS)
+
+html: $(STAMP)
+	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f html $(QUIREOPTS)
+
+pdf: $(STAMP)
+	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f pdf $(QUIREOPTS)
+
+epub: $(STAMP)
+	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(QUIREOPTS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTESTOPTS)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(BUILDDIR)
+
+distclean: clean
+	rm -rf $(VENV)
