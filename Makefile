@@ -16,7 +16,7 @@ QUIRE       := $(BIN)/quire
 # Debian packages the editions and the tests need: WeasyPrint's Pango and HarfBuzz
 # subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-                   fonts-dejavu-extra default-jre-headless poppler-utils
+                   fonts-dejavu-extra poppler-utils
 
 .DEFAULT_GOAL := all
 .NOTPARALLEL:
@@ -36,6 +36,7 @@ $(SYSTEM_DEPS):
 	for package in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
@@ -65,6 +66,8 @@ epub: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(QUIREOPTS)
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTESTOPTS)
 
 bench: $(STAMP)
