@@ -167,7 +167,8 @@ def build(args: argparse.Namespace) -> int:
                     warningiserror=args.fail_on_warning,
                     parallel=jobs,
                 )
-                app.build()
+                # Every page is written: its download line depends on editions built just before.
+                app.build(force_all=True)
         except (SphinxError, OSError, UnicodeError) as error:
             if args.traceback:
                 raise

@@ -32,9 +32,13 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def asset_text(name: str) -> str:
+def asset_path(name: str) -> Path:
     """A stylesheet or template shipped inside the package."""
-    return resources.files("quire").joinpath("assets", name).read_text(encoding="utf-8")
+    return Path(str(resources.files("quire").joinpath("assets", name)))
+
+
+def asset_text(name: str) -> str:
+    return asset_path(name).read_text(encoding="utf-8")
 
 
 def write_atomically(target: Path, data: bytes) -> None:

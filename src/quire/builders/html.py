@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.util import logging
+from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
 
-from quire.builders import EditionSummary, human_size
+from quire.builders import EditionSummary, asset_path, human_size
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 HTML_BUILDERS = frozenset({"html", "dirhtml"})
 DOWNLOADS_DIR = "_downloads"
+HTML_CSS = "quire.css"
 
 #: Edition label, the folder it is built in beside ``html/``, its file suffix.
 DOWNLOADABLE_EDITIONS = (("PDF", "pdf", ".pdf"), ("EPUB", "epub", ".epub"))
@@ -61,17 +63,18 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
     doctree.insert(0, nodes.container("", paragraph, classes=["quire-downloads"]))
 
 
-def _copy_editions(app: Sphinx, exception: BaseException | None) -> None:
+def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or app.builder.name not in HTML_BUILDERS:
         return
-    if not app.config.quire_download_links:
-        return
     target = Path(app.builder.outdir) / DOWNLOADS_DIR
-    editions = built_editions(app.builder)
+    editions = built_editions(app.builder) if app.config.quire_download_links else []
     if editions:
         target.mkdir(parents=True, exist_ok=True)
     for _label, path in editions:
         shutil.copyfile(path, target / path.name)
+    copy_asset_file(
+        asset_path("html.css"), Path(app.builder.outdir) / "_static" / HTML_CSS, force=True
+    )
     summary = summarise(app.builder)
     logger.info(summary.line())
 
@@ -83,5 +86,6 @@ def summarise(builder: Builder) -> EditionSummary:
 
 
 def setup(app: Sphinx) -> None:
+    app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
-    app.connect("build-finished", _copy_editions)
+    app.connect("build-finished", _finish_site)
