@@ -131,9 +131,20 @@ def _configure_colour() -> None:
         disable_colour()
 
 
+def describe(error: BaseException) -> str:
+    """One line for an error that stopped the build."""
+    from sphinx.errors import SphinxError
+
+    message = " ".join(str(error).split())
+    if isinstance(error, SphinxError):
+        return f"{error.category}: {message}"
+    if isinstance(error, OSError | UnicodeError):
+        return f"{type(error).__name__}: {message}"
+    return f"unexpected {type(error).__name__}: {message} (run with --traceback for details)"
+
+
 def build(args: argparse.Namespace) -> int:
     from sphinx.application import Sphinx
-    from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     from quire.builders import html
@@ -169,11 +180,13 @@ def build(args: argparse.Namespace) -> int:
                 )
                 # Every page is written: its download line depends on editions built just before.
                 app.build(force_all=True)
-        except (SphinxError, OSError, UnicodeError) as error:
+        except KeyboardInterrupt:
+            print(f"{source}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:
             if args.traceback:
                 raise
-            category = getattr(error, "category", None) or type(error).__name__
-            print(f"{source}: error: {category}: {error}", file=sys.stderr)
+            print(f"{source}: error: {describe(error)}", file=sys.stderr)
             return 2
         if app.statuscode:
             return app.statuscode
