@@ -38,8 +38,11 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def article_text(page: Path) -> str:
     tree = html.parse(str(page))
     (article,) = tree.xpath("//article[@role='main']")
-    for downloads in article.xpath(".//div[contains(@class, 'quire-downloads')]"):
-        downloads.getparent().remove(downloads)
+    # The download line and the definitions previewed on term links are not the article's prose.
+    for extra in article.xpath(
+        ".//div[contains(@class, 'quire-downloads')] | .//span[@class='quire-term-preview']"
+    ):
+        extra.getparent().remove(extra)
     return " ".join(article.text_content().split())
 
 

@@ -64,6 +64,8 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("quire_download_links", True, "html", frozenset({bool})),
     ("quire_auto_toctree", False, "env", frozenset({bool})),
     ("quire_front_matter", True, "", frozenset({bool})),
+    ("quire_autolink_terms", True, "env", frozenset({bool})),
+    ("quire_page_reference", " (p. {page})", "", frozenset({str})),
 )
 
 

@@ -24,6 +24,12 @@ class Subtype(enum.StrEnum):
     """An edition the HTML site should offer for download is missing."""
     EPUB = "epub"
     """Something in a chapter cannot be carried into the EPUB."""
+    TERM_UNDEFINED = "term_undefined"
+    """A ``{term}`` names no glossary entry."""
+    TERM_DUPLICATE = "term_duplicate"
+    """The same term is defined by two glossary entries."""
+    TERM_UNUSED = "term_unused"
+    """A glossary entry that no article refers to."""
 
 
 def warn(

@@ -116,6 +116,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 order, __("assembling "), "darkgreen", len(order), self.config.verbosity
             )
         ]
+        mark_page_references(chapters, order)
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
 
@@ -222,7 +223,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
         fetcher = ConfinedURLFetcher(roots=(self.staging_dir, Path(self.srcdir)))
         base_url = self.staging_dir.as_uri() + "/"
-        page_css = f"@page {{ size: {PAGE_SIZES[self.config.quire_paper_size]}; }}"
+        page_css = f"@page {{ size: {PAGE_SIZES[self.config.quire_paper_size]}; }}\n"
+        page_css += page_reference_css(self.config.quire_page_reference)
         with progress_message(__("laying out the PDF")), weasyprint_problems() as problems:
             stylesheet = CSS(
                 string=asset_text("print.css") + self.highlighter.get_stylesheet() + page_css,
@@ -245,6 +247,40 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", record.getMessage())
         if errors:
             raise PdfRenderError("; ".join(errors))
+
+
+def mark_page_references(chapters: list[nodes.container], order: list[str]) -> None:
+    """Mark references that print a page number: to a section of another article, and back-references."""
+    section_doc: dict[str, str] = {}
+    for docname, chapter in zip(order, chapters, strict=True):
+        section_doc[chapter_anchor(docname)] = docname
+        for section in chapter.findall(nodes.section):
+            section_doc.update(dict.fromkeys(section["ids"], docname))
+    for docname, chapter in zip(order, chapters, strict=True):
+        for reference in chapter.findall(nodes.reference):
+            target = str(reference.get("refuri", "")).removeprefix("#")
+            if section_doc.get(target, docname) != docname:
+                reference["classes"].append("quire-pageref")
+            elif any(
+                "quire-page-number" in child.get("classes", ())
+                for child in reference.children
+                if isinstance(child, nodes.Element)
+            ):
+                reference["classes"].append("quire-page-number")
+
+
+def page_reference_css(template: str) -> str:
+    """CSS that prints *template* ("(p. {page})") after each marked reference."""
+    before, _, after = template.partition("{page}")
+    counter = "target-counter(attr(href url), page)"
+    return (
+        f"a.quire-pageref::after {{ content: {css_string(before)} {counter} {css_string(after)}; }}\n"
+        f"a.quire-page-number::after {{ content: {counter}; }}\n"
+    )
+
+
+def css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
