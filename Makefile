@@ -20,11 +20,12 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 
 .DEFAULT_GOAL := all
 .NOTPARALLEL:
-.PHONY: all html pdf epub test bench lint format clean distclean help setup
+.PHONY: all html pdf epub check test bench lint format clean distclean help setup
 
 help:
 	@echo "make all        build the HTML site, the PDF and the EPUB of $(SOURCEDIR)/ into $(BUILDDIR)/"
 	@echo "make html|pdf|epub   build one edition"
+	@echo "make check      audit the built editions: links, glossary terms, back-references"
 	@echo "make test       run the test suite"
 	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf"
 	@echo "make lint       ruff and mypy"
@@ -55,6 +56,11 @@ setup: $(STAMP)
 # The PDF and the EPUB are built before the site, so that every page can link to them.
 all: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) $(QUIREOPTS)
+	$(QUIRE) check $(BUILDDIR)
+
+# Audit the editions already built: links in all three, same glossary everywhere.
+check: $(STAMP)
+	$(QUIRE) check $(BUILDDIR)
 
 html: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f html $(QUIREOPTS)

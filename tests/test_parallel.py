@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import pytest
+from lxml import html
 from pypdf import PdfReader
 
-from outputs import Epub
-from quire import cli
+from outputs import Epub, quire_build
+from quire.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def build(rootdir: Path, work: Path, jobs: str) -> Path:
-    shutil.copytree(rootdir / "test-parallel", work / "src")
     # Eight articles and a glossary: Sphinx only reads in parallel from six documents on.
-    assert (
-        cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q", "-j", jobs]) == 0
-    )
-    return work / "out"
+    return quire_build(rootdir / "test-parallel", work, "-j", jobs)
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +53,13 @@ def test_parallel_pdf_is_identical(serial: Path, parallel: Path) -> None:
 def test_parallel_html_pages_are_identical(serial: Path, parallel: Path) -> None:
     for page in sorted((serial / "html").glob("*.html")):
         assert (parallel / "html" / page.name).read_text() == page.read_text(), page.name
+
+
+def test_parallel_glossary_has_every_back_reference(parallel: Path) -> None:
+    glossary = html.parse(str(parallel / "html" / "glossary.html"))
+    # Each part names its own term and the next one's: two back-references per term.
+    for number in range(1, 9):
+        entry = glossary.xpath(f"//dt[@id='term-Term-{number}']/following-sibling::dd[1]")[0]
+        assert len(entry.xpath(".//p[@class='quire-backrefs']//a")) == 2
+    table, passed = report(audit_editions(parallel))
+    assert passed, table

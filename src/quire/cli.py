@@ -107,7 +107,36 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an unexpected error"
     )
+    check = commands.add_parser(
+        "check",
+        help="audit the editions already built",
+        description=(
+            "Audit the editions in OUTDIR: every internal link of the site, the EPUB and the "
+            "PDF resolves, and the three editions carry the same glossary terms and "
+            "back-references. Prints one row per edition; exits with status 1 on any problem."
+        ),
+    )
+    check.add_argument(
+        "outdir",
+        metavar="OUTDIR",
+        type=Path,
+        nargs="?",
+        default=Path("build"),
+        help="folder holding html/, pdf/ and epub/ (default: build)",
+    )
     return parser
+
+
+def check(args: argparse.Namespace) -> int:
+    from quire.audit import audit_editions, report
+
+    audits = audit_editions(args.outdir)
+    if not audits:
+        print(f"{args.outdir}: error: no editions found (run quire build first)", file=sys.stderr)
+        return 2
+    table, passed = report(audits)
+    print(table)
+    return 0 if passed else 1
 
 
 def _jobs(value: str) -> int:
@@ -204,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "build":
         return build(args)
+    if args.command == "check":
+        return check(args)
     raise AssertionError(args.command)
 
 

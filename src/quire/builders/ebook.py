@@ -17,10 +17,12 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from docutils import nodes
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
+from sphinx.writers.html5 import HTML5Translator
 
 from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
@@ -47,6 +49,38 @@ IMAGE_TYPES = {
 }
 
 
+def _in_glossary(node: nodes.Element) -> bool:
+    items = node.parent
+    glossary = items.parent if items is not None else None
+    return isinstance(glossary, nodes.definition_list) and "glossary" in glossary["classes"]
+
+
+class EbookTranslator(HTML5Translator):
+    """HTML with the EPUB structural semantics reading systems use for a glossary."""
+
+    def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
+        attributes: dict[str, Any] = {"epub:type": epub_type}
+        self.body.append(self.starttag(node, tag, suffix, **attributes))
+
+    def visit_definition_list(self, node: nodes.definition_list) -> None:
+        if "glossary" in node["classes"]:
+            self._semantic_tag(node, "dl", "glossary", "\n")
+        else:
+            super().visit_definition_list(node)
+
+    def visit_term(self, node: nodes.Element) -> None:
+        if _in_glossary(node):
+            self._semantic_tag(node, "dt", "glossterm", "")
+        else:
+            super().visit_term(node)
+
+    def visit_definition(self, node: nodes.Element) -> None:
+        if _in_glossary(node):
+            self._semantic_tag(node, "dd", "glossdef", "")
+        else:
+            super().visit_definition(node)
+
+
 class EbookBuilder(StandaloneHTMLBuilder):
     """Builds the publication as one EPUB 3 file with ebooklib."""
 
@@ -66,6 +100,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
     download_support = False
     supported_image_types = list(IMAGE_TYPES.values())  # noqa: RUF012
     supported_remote_images = False
+    default_translator_class = EbookTranslator
 
     def __init__(self, app: Sphinx, env: BuildEnvironment) -> None:
         super().__init__(app, env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quire.glossary import lints
+from quire.glossary import directive, lints
 from quire.glossary.domain import GlossaryDomain, record_usages
 from quire.glossary.transforms import TermOccurrences, TermPreviews
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def setup(app: Sphinx) -> None:
+    directive.setup(app)
     app.add_domain(GlossaryDomain)
     app.add_post_transform(TermOccurrences)
     app.add_post_transform(TermPreviews)

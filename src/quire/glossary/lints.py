@@ -42,11 +42,12 @@ def _check_entries(app: Sphinx, env: BuildEnvironment) -> None:
     domain = glossary_domain(env)
     first_definition: dict[str, tuple[str, int | None]] = {}
     for entry in domain.all_entries():
-        location = (str(env.doc2path(entry.docname)), entry.lineno)
+        location = (entry.docname, entry.lineno)
         for term in entry.terms:
             other = first_definition.setdefault(term.lower(), location)
             if other is not location:
-                where = f"{other[0]}:{other[1]}" if other[1] else str(other[0])
+                path = env.doc2path(other[0])
+                where = f"{path}:{other[1]}" if other[1] else str(path)
                 warn(
                     logger, Subtype.TERM_DUPLICATE,
                     "glossary term %r is defined twice (also at %s)", term, where,
@@ -57,7 +58,7 @@ def _check_entries(app: Sphinx, env: BuildEnvironment) -> None:
         if entry.key not in used:
             warn(
                 logger, Subtype.TERM_UNUSED, "glossary term %r is never used", entry.terms[0],
-                location=(str(env.doc2path(entry.docname)), entry.lineno),
+                location=(entry.docname, entry.lineno),
             )  # fmt: skip
 
 

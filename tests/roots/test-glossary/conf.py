@@ -1,0 +1,5 @@
+project = "Glossary Test"
+author = "Tester"
+language = "en"
+extensions = ["quire"]
+numfig = True

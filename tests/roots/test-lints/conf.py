@@ -1,0 +1,2 @@
+project = "Lints"
+extensions = ["quire"]

@@ -1,0 +1,207 @@
+"""One glossary in every edition: links, first-use expansions, abbreviations, back-references."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from typing import TYPE_CHECKING
+
+import pytest
+from lxml import etree, html
+from pypdf import PdfReader
+
+from outputs import NS, pdf_destination_page, pdf_links, quire_build
+from quire import cli
+from quire.audit import audit_editions, report
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EXPANDED = "Collective Security Treaty Organization (CSTO)"
+
+
+@pytest.fixture(scope="module")
+def out(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return quire_build(rootdir / "test-glossary", tmp_path_factory.mktemp("glossary"))
+
+
+def site_page(out: Path, name: str) -> etree._ElementTree:
+    return html.parse(str(out / "html" / f"{name}.html"))
+
+
+def visible_text(element: etree._Element) -> str:
+    """Text as read on the page: without the definitions that term links preview on hover."""
+    copy = html.fromstring(html.tostring(element))
+    for preview in copy.xpath(".//span[@class='quire-term-preview']"):
+        preview.drop_tree()
+    return " ".join(copy.text_content().split())
+
+
+def epub_chapter(out: Path, name: str) -> etree._Element:
+    with zipfile.ZipFile(out / "epub" / "glossary-test.epub") as archive:
+        return etree.fromstring(archive.read(f"EPUB/{name}.xhtml"))
+
+
+def pdf_text(out: Path) -> str:
+    reader = PdfReader(out / "pdf" / "glossary-test.pdf")
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def test_first_plain_occurrence_is_linked_and_expanded(out: Path) -> None:
+    page = site_page(out, "alpha")
+    first = page.xpath("//p[1]/a[contains(@href, 'glossary.html#term-CSTO')]")
+    assert len(first) == 1
+    assert first[0].xpath("string(./span[contains(@class, 'std-term')])") == EXPANDED
+    chapter = epub_chapter(out, "alpha")
+    links = chapter.xpath("//xhtml:a[@href='glossary.xhtml#term-CSTO']", namespaces=NS)
+    assert [" ".join("".join(a.itertext()).split()) for a in links] == [EXPANDED]
+    assert EXPANDED in pdf_text(out)
+    assert (
+        pdf_text(out).count("Collective Security Treaty Organization") == 3
+    )  # two articles, one entry
+
+
+def test_later_occurrences_are_marked_as_abbreviations(out: Path) -> None:
+    for tree in (site_page(out, "alpha").getroot(), epub_chapter(out, "alpha")):
+        abbrs = [(a.get("title"), a.text) for a in tree.iter("{*}abbr", "abbr")]
+        assert abbrs == [("Collective Security Treaty Organization", "CSTO")]
+
+
+def test_no_links_in_headings_code_links_or_literal_blocks(out: Path) -> None:
+    page = site_page(out, "alpha")
+    assert not page.xpath("//h2//a[contains(@href, 'glossary')]")
+    assert page.xpath("string(//code)") == "CSTO"
+    assert not page.xpath("//pre//a")
+    assert page.xpath("string(//a[@href='beta.html'])") == "link about the CSTO"
+    # Only the first plain occurrence of a term in an article is linked.
+    interop = page.xpath("//a[contains(@href, '#term-Interoperability')]")
+    assert len(interop) == 1
+    assert site_page(out, "glossary").xpath("//dd//a[contains(@href, 'glossary.html#term')]") == []
+
+
+def test_explicit_reference_and_declared_variants(out: Path) -> None:
+    page = site_page(out, "beta")
+    explicit = page.xpath("//a[contains(@href, '#term-CSTO')]")
+    assert [
+        " ".join(a.xpath("string(./span[contains(@class,'std-term')])").split()) for a in explicit
+    ] == [EXPANDED]
+    variant = page.xpath("//a[contains(@href, '#term-Union-State-of-Russia-and-Belarus')]")
+    assert len(variant) == 1
+    # A possessive takes no expansion in brackets; the next occurrence does.
+    text = visible_text(page.xpath("//section[@id='beta-outlook']/p")[0])
+    assert "NATO\u2019s role" in text
+    assert "but North Atlantic Treaty Organization (NATO) is" in text
+
+
+def test_back_references_in_every_edition(out: Path) -> None:
+    expected = {("alpha", "term-CSTO-use-1"), ("beta", "term-CSTO-use-1")}
+    glossary = site_page(out, "glossary")
+    site = {
+        (href.split(".html#")[0], href.split("#")[1])
+        for href in glossary.xpath("//dd[1]//p[@class='quire-backrefs']//a/@href")
+    }
+    assert site == expected
+    assert glossary.xpath("string(//dd[1]//p[@class='quire-backrefs'])") == "Used in Alpha; Beta."
+    chapter = epub_chapter(out, "glossary")
+    hrefs = chapter.xpath(
+        "//xhtml:dd[1]//xhtml:p[@class='quire-backrefs']//xhtml:a/@href", namespaces=NS
+    )
+    assert sorted(hrefs) == ["alpha.xhtml#term-CSTO-use-1", "beta.xhtml#term-CSTO-use-1"]
+
+    reader = PdfReader(out / "pdf" / "glossary-test.pdf")
+    pages = [pdf_destination_page(reader, f"{doc}--{anchor}") for doc, anchor in sorted(expected)]
+    glossary_text = " ".join(reader.pages[-1].extract_text().split())
+    assert f"Used on pages {pages[0]}, {pages[1]}." in glossary_text
+    backrefs = {link.target for link in pdf_links(reader) if link.target and "-use-" in link.target}
+    assert {f"{doc}--{anchor}" for doc, anchor in expected} <= backrefs
+
+
+def test_site_previews_definitions_other_editions_do_not(out: Path) -> None:
+    page = site_page(out, "alpha")
+    previews = page.xpath(
+        "//a[contains(@class, 'quire-term')]/span[@class='quire-term-preview']/text()"
+    )
+    assert "A military alliance of six post-Soviet states." in previews
+    assert "quire-term-preview" not in etree.tostring(epub_chapter(out, "alpha")).decode()
+    assert "six post-Soviet states" not in " ".join(
+        PdfReader(out / "pdf" / "glossary-test.pdf").pages[3].extract_text().split()
+    )
+
+
+def test_epub_glossary_structural_semantics(out: Path) -> None:
+    chapter = epub_chapter(out, "glossary")
+    epub_type = "{http://www.idpf.org/2007/ops}type"
+    (dl,) = chapter.xpath("//xhtml:dl", namespaces=NS)
+    assert dl.get(epub_type) == "glossary"
+    assert {dt.get(epub_type) for dt in dl.xpath("./xhtml:dt", namespaces=NS)} == {"glossterm"}
+    assert {dd.get(epub_type) for dd in dl.xpath("./xhtml:dd", namespaces=NS)} == {"glossdef"}
+
+
+def test_pdf_gives_the_page_of_a_section_in_another_article(out: Path) -> None:
+    reader = PdfReader(out / "pdf" / "glossary-test.pdf")
+    page = pdf_destination_page(reader, "alpha--alpha-interoperability")
+    assert f"See Interoperability in practice (p. {page})" in pdf_text(out)
+    # The site and the EPUB have no pages, and say nothing of them.
+    assert "(p." not in visible_text(site_page(out, "beta").xpath("//body")[0])
+    assert "(p." not in "".join(epub_chapter(out, "beta").itertext())
+
+
+def test_numbers_are_the_same_in_every_edition(out: Path) -> None:
+    site = site_page(out, "beta").xpath("string(//a[contains(@href, '#fig-alpha')])")
+    epub = "".join(
+        epub_chapter(out, "beta")
+        .xpath("//xhtml:a[contains(@href, '#fig-alpha')]", namespaces=NS)[0]
+        .itertext()
+    )
+    assert site == epub == "Fig. 1"
+    assert "and Fig. 1;" in pdf_text(out)
+    assert re.search(r"Fig\. 2 The second figure", pdf_text(out))
+
+
+def test_check_passes_then_catches_a_missing_back_reference(out: Path, tmp_path: Path) -> None:
+    table, passed = report(audit_editions(out))
+    assert passed, table
+    rows = {line.split()[0]: line.split()[1:5] for line in table.splitlines()[1:4]}
+    assert rows["html"][2:] == rows["pdf"][2:] == rows["epub"][2:] == ["7", "5"]
+
+    damaged = tmp_path / "out"
+    shutil.copytree(out, damaged)
+    epub = damaged / "epub" / "glossary-test.epub"
+    with (
+        zipfile.ZipFile(out / "epub" / "glossary-test.epub") as source,
+        zipfile.ZipFile(epub, "w") as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "EPUB/glossary.xhtml":
+                data = data.replace(
+                    b'href="beta.xhtml#term-CSTO-use-1"', b'href="beta.xhtml#nowhere"'
+                )
+            target.writestr(info, data)
+    assert cli.main(["check", str(damaged)]) == 1
+    table, passed = report(audit_editions(damaged))
+    assert not passed
+    assert "beta.xhtml#nowhere: no such id" in table
+    assert "back-references differ between html and epub" in table
+
+
+def test_incremental_build_updates_back_references(rootdir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(rootdir / "test-glossary", source)
+    build = ["build", str(source), "-o", str(tmp_path / "out"), "-f", "html", "-W", "-q"]
+    assert cli.main(build) == 0
+
+    def union_state_back_references() -> list[str]:
+        glossary = html.parse(str(tmp_path / "out" / "html" / "glossary.html"))
+        entry = glossary.xpath("//dt[@id='term-Union-State']/following-sibling::dd[1]")[0]
+        return [str(h) for h in entry.xpath(".//p[@class='quire-backrefs']//a/@href")]
+
+    assert union_state_back_references() == ["beta.html#term-Union-State-use-1"]
+    article = source / "alpha.md"
+    article.write_text(article.read_text() + "\nThe {term}`Union State` is mentioned here too.\n")
+    assert cli.main(build) == 0
+    assert union_state_back_references() == [
+        "alpha.html#term-Union-State-use-1",
+        "beta.html#term-Union-State-use-1",
+    ]
