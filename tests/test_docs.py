@@ -115,6 +115,13 @@ def test_pdf(out: Path) -> None:
     assert sum(1 for t in targets if t.startswith("glossary--term-")) >= 30
     cross = {t for t in targets if t.split("--")[0] in ARTICLES}
     assert len(cross) >= 10
+    # Back-references print each page once, in order, and there is one list per entry.
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    lists = re.findall(r"Used on pages ([0-9, ]+)\.", text)
+    assert len(lists) == 17
+    for listed in lists:
+        pages = [int(number) for number in listed.split(", ")]
+        assert pages == sorted(set(pages)), listed
 
 
 def test_epub(out: Path) -> None:

@@ -149,3 +149,13 @@ def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Pat
     with pytest.raises(PdfRenderError, match="outside the source and build"):
         app.build()
     assert not (Path(app.outdir) / "basic-test-book.pdf").exists()
+
+
+def test_page_reference_format_is_configurable(build_root: BuildRoot) -> None:
+    app = build_root(
+        "pdf", "test-glossary", confoverrides={"quire_page_reference": ", page {page}"}
+    )
+    reader = PdfReader(Path(app.outdir) / "glossary-test.pdf")
+    page = pdf_destination_page(reader, "alpha--alpha-interoperability")
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert f"See Interoperability in practice, page {page} and Fig. 1" in text

@@ -41,7 +41,15 @@ class EditionAudit:
     terms: set[str] = field(default_factory=set)
     """Ids of the glossary's terms."""
     back_references: set[tuple[str, str]] = field(default_factory=set)
-    """(document, anchor) of every back-reference from the glossary."""
+    """(term id, document) for every back-reference from the glossary.
+
+    Per document rather than per section: the PDF lists a page once even when
+    two sections on it use the term.
+    """
+
+    def note_back_reference(self, document: str, anchor: str) -> None:
+        if match := USE_ANCHOR.match(anchor):
+            self.back_references.add((match["term"], document))
 
 
 def _local(href: str) -> bool:
@@ -88,7 +96,7 @@ def audit_html(site: Path) -> EditionAudit:
             for href in glossary.xpath(".//p[contains(@class, 'quire-backrefs')]//a/@href"):
                 document, _, anchor = str(href).partition("#")
                 relative = (page.parent / document).resolve().relative_to(site.resolve())
-                audit.back_references.add((relative.with_suffix("").as_posix(), anchor))
+                audit.note_back_reference(relative.with_suffix("").as_posix(), anchor)
     return audit
 
 
@@ -133,8 +141,8 @@ def audit_epub(path: Path) -> EditionAudit:
             for href in glossary.xpath(query, namespaces=NS):
                 document, _, anchor = str(href).partition("#")
                 target = _resolve(name, document)
-                audit.back_references.add(
-                    (posixpath.splitext(target.removeprefix("EPUB/"))[0], anchor)
+                audit.note_back_reference(
+                    posixpath.splitext(target.removeprefix("EPUB/"))[0], anchor
                 )
     return audit
 
@@ -175,7 +183,7 @@ def audit_pdf(path: Path) -> EditionAudit:
             audit.broken.append(f"page {page}: link to missing destination {destination!r}")
         elif destination is not None and USE_ANCHOR.match(destination.partition("--")[2]):
             document, _, anchor = destination.partition("--")
-            audit.back_references.add((document, anchor))
+            audit.note_back_reference(document, anchor)
     for name in destinations:
         document, _, anchor = name.partition("--")
         if anchor.startswith("term-") and not USE_ANCHOR.match(anchor):

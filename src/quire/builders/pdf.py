@@ -87,6 +87,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.staging_dir = Path(self.doctreedir) / "quire-pdf"
         self._images_dir = self.staging_dir / "_images"
         self.print_html = ""
+        self.chapters: list[nodes.container] = []
+        self.order: list[str] = []
         self.summary: EditionSummary | None = None
 
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
@@ -119,6 +121,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
         mark_page_references(chapters, order)
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
+        self.chapters, self.order = chapters, order
 
     def assemble_chapter(self, docname: str) -> nodes.container:
         doctree = self.env.get_doctree(docname)
@@ -231,9 +234,17 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 base_url=base_url,
                 url_fetcher=fetcher,
             )
-            document = HTML(string=self.print_html, base_url=base_url, url_fetcher=fetcher).render(
-                stylesheets=[stylesheet]
-            )
+
+            def render() -> Any:
+                html = HTML(string=self.print_html, base_url=base_url, url_fetcher=fetcher)
+                return html.render(stylesheets=[stylesheet])
+
+            document = render()
+            if drop_repeated_pages(self.chapters, anchor_pages(document)):
+                # Only the glossary's lists change, so the pages they point at stay put.
+                self.print_html = self.render_print_html(self.chapters, self.order)
+                self.write_print_html()
+                document = render()
             pdf = document.write_pdf()
         self._report(problems)
         write_atomically(self.pdf_path, pdf)
@@ -267,6 +278,41 @@ def mark_page_references(chapters: list[nodes.container], order: list[str]) -> N
                 if isinstance(child, nodes.Element)
             ):
                 reference["classes"].append("quire-page-number")
+
+
+def anchor_pages(document: Any) -> dict[str, int]:
+    """The page (from 1) on which each anchor of a laid-out document stands."""
+    return {
+        anchor: number
+        for number, page in enumerate(document.pages, start=1)
+        for anchor in page.anchors
+    }
+
+
+def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) -> bool:
+    """Hide back-references whose page repeats an earlier one of the same entry ("4, 4, 7").
+
+    Returns whether any was hidden.
+    """
+    changed = False
+    for chapter in chapters:
+        for paragraph in chapter.findall(nodes.paragraph):
+            if "quire-backrefs" not in paragraph["classes"]:
+                continue
+            seen: set[int] = set()
+            for item in paragraph.findall(nodes.inline):
+                if "quire-backref" not in item["classes"]:
+                    continue
+                reference = next(item.findall(nodes.reference), None)
+                target = str(reference.get("refuri", "")).removeprefix("#") if reference else ""
+                page = pages.get(target)
+                if page is None:
+                    continue
+                if page in seen and "quire-repeated-page" not in item["classes"]:
+                    item["classes"].append("quire-repeated-page")
+                    changed = True
+                seen.add(page)
+    return changed
 
 
 def page_reference_css(template: str) -> str:

@@ -138,11 +138,15 @@ class TermOccurrences(SphinxPostTransform):
                 on_screen += self.use_link(use, label)
         on_screen += nodes.Text(".")
 
+        # Each item carries its separator, so the PDF builder can drop an item whose page
+        # number repeats the one before it.
         in_print = nodes.paragraph("", "Used on pages ", classes=["quire-backrefs"])
         for index, use in enumerate(uses):
+            item = nodes.inline(classes=["quire-backref"])
             if index:
-                in_print += nodes.Text(", ")
-            in_print += self.use_link(use, "", classes=["quire-page-number"])
+                item += nodes.Text(", ")
+            item += self.use_link(use, "", classes=["quire-page-number"])
+            in_print += item
         in_print += nodes.Text(".")
         return [
             addnodes.only("", in_print, expr="builder_pdf"),
