@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +17,8 @@ from quire import cli
 from quire.audit import audit_editions, report
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from conftest import BuildRoot
+
 
 EXPANDED = "Collective Security Treaty Organization (CSTO)"
 
@@ -205,3 +207,15 @@ def test_incremental_build_updates_back_references(rootdir: Path, tmp_path: Path
         "alpha.html#term-Union-State-use-1",
         "beta.html#term-Union-State-use-1",
     ]
+
+
+def test_auto_linking_can_be_switched_off(build_root: BuildRoot) -> None:
+    app = build_root("html", "test-glossary", confoverrides={"quire_autolink_terms": False})
+    alpha = html.parse(str(Path(app.outdir) / "alpha.html"))
+    assert alpha.xpath("//a[contains(@href, 'glossary.html#term')]") == []
+    # Abbreviations are still expanded at first use and marked afterwards.
+    assert EXPANDED in visible_text(alpha.xpath("//body")[0])
+    assert [a.text for a in alpha.iter("abbr")] == ["CSTO"]
+    beta = html.parse(str(Path(app.outdir) / "beta.html"))
+    links = beta.xpath("//a[contains(@href, 'glossary.html#term')]/@href")
+    assert links == ["glossary.html#term-CSTO"]  # the one {term} role
