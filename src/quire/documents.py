@@ -97,5 +97,30 @@ def remove_toctrees(doctree: nodes.Node) -> None:
             parent.remove(toctree)
 
 
+BYLINE = "byline"
+
+
+def make_front_matter(doctree: nodes.Element) -> None:
+    """Turn the root document into front matter for the PDF and the EPUB.
+
+    Their title pages stand in for the root's title and for its paragraphs of
+    class ``byline`` (subtitle, authors, date); the editions have their own
+    contents, so its toctrees go too. What remains (an "About" section, say)
+    moves up a level.
+    """
+    remove_toctrees(doctree)
+    for wrapper in list(doctree.findall(nodes.compound)):
+        if "toctree-wrapper" in wrapper["classes"] and wrapper.parent is not None:
+            wrapper.parent.remove(wrapper)
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        if BYLINE in paragraph["classes"] and paragraph.parent is not None:
+            paragraph.parent.remove(paragraph)
+    for section in [child for child in doctree.children if isinstance(child, nodes.section)]:
+        # An empty anchor keeps references to the section's own ids working.
+        anchor = nodes.inline(ids=list(section["ids"]))
+        content = [child for child in section.children if not isinstance(child, nodes.title)]
+        section.replace_self([anchor, *content])
+
+
 def setup(app: Sphinx) -> None:
     app.connect("source-read", _append_auto_toctree)

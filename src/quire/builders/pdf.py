@@ -26,7 +26,13 @@ from sphinx.util.display import progress_message, status_iterator
 from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
 from quire.diagnostics import PdfRenderError, Subtype, warn
-from quire.documents import ContentsEntry, document_contents, publication_order, remove_toctrees
+from quire.documents import (
+    ContentsEntry,
+    document_contents,
+    make_front_matter,
+    publication_order,
+    remove_toctrees,
+)
 from quire.references import chapter_anchor, qualified_id, qualify_ids
 
 if TYPE_CHECKING:
@@ -125,6 +131,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
     def assemble_chapter(self, docname: str) -> nodes.container:
         doctree = self.env.get_doctree(docname)
+        if self._is_front_matter(docname):
+            make_front_matter(doctree)
         remove_toctrees(doctree)
         self.env.resolve_references(doctree, docname, self)
         self.post_process_images(doctree)
@@ -132,18 +140,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self._collect_numbers(docname, doctree)
 
         chapter = nodes.container(classes=["quire-chapter"], ids=[chapter_anchor(docname)])
-        children = list(doctree.children)
         if self._is_front_matter(docname):
-            # The title page stands in for the root document's title.
             chapter["classes"].append("quire-front-matter")
-            children = [
-                grandchild
-                for child in children
-                for grandchild in (
-                    child.children[1:] if isinstance(child, nodes.section) else [child]
-                )
-            ]
-        chapter.extend(children)
+        chapter.extend(list(doctree.children))
         return chapter
 
     def _is_front_matter(self, docname: str) -> bool:
