@@ -16,7 +16,12 @@ QUIRE       := $(BIN)/quire
 # Debian packages the editions and the tests need: WeasyPrint's Pango and HarfBuzz
 # subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-                   fonts-dejavu-extra poppler-utils
+                   fonts-dejavu-extra poppler-utils chromium
+
+# DAISY Ace checks the EPUB's accessibility; it drives Debian's Chromium, never a browser download.
+TOOLS       := .tools
+ACE         := $(TOOLS)/node_modules/.bin/ace-cli
+ACE_VERSION := 1.4.6
 
 .DEFAULT_GOAL := all
 .NOTPARALLEL:
@@ -38,6 +43,7 @@ $(SYSTEM_DEPS):
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
@@ -51,16 +57,22 @@ $(STAMP): pyproject.toml | $(SYSTEM_DEPS)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $@
 
-setup: $(STAMP)
+$(ACE): | $(SYSTEM_DEPS)
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund \
+	  --loglevel=error @daisy/ace-cli@$(ACE_VERSION)
+	@touch $@
+
+setup: $(STAMP) $(ACE)
 
 # The PDF and the EPUB are built before the site, so that every page can link to them.
 all: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) $(QUIREOPTS)
 	$(QUIRE) check $(BUILDDIR)
 
-# Audit the editions already built: links in all three, same glossary everywhere.
-check: $(STAMP)
-	$(QUIRE) check $(BUILDDIR)
+# Audit the editions already built: links in all three, the same glossary everywhere,
+# and the EPUB through epubcheck and DAISY Ace.
+check: $(STAMP) $(ACE)
+	$(QUIRE) check $(BUILDDIR) --epubcheck --ace $(ACE)
 
 html: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f html $(QUIREOPTS)
@@ -71,10 +83,10 @@ pdf: $(STAMP)
 epub: $(STAMP)
 	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(QUIREOPTS)
 
-test: $(STAMP)
+test: $(STAMP) $(ACE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTESTOPTS)
+	QUIRE_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -92,4 +104,4 @@ clean:
 	rm -rf $(BUILDDIR)
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(TOOLS)

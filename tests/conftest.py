@@ -32,17 +32,17 @@ BuildRoot = Callable[..., SphinxTestApp]
 
 @pytest.fixture(scope="module")
 def build_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuildRoot]:
-    """Copy a test root to a temporary folder and build it once for a whole test module."""
-    apps: list[SphinxTestApp] = []
+    """Copy a test root to a temporary folder and build it, for assertions on its outputs."""
 
     def build(builder: str, root: str, **kwargs: object) -> SphinxTestApp:
         srcdir = tmp_path_factory.mktemp(builder) / root
         shutil.copytree(ROOTS / root, srcdir)
         app = SphinxTestApp(builder, srcdir=srcdir, status=StringIO(), warning=StringIO(), **kwargs)  # type: ignore[arg-type]
-        apps.append(app)
-        app.build()
+        try:
+            app.build()
+        finally:
+            # Restores docutils' global registries, so later builds in this process start clean.
+            app.cleanup()
         return app
 
     yield build
-    for app in apps:
-        app.cleanup()

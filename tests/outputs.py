@@ -66,6 +66,10 @@ class Epub:
     def metadata(self, name: str) -> list[str]:
         return [el.text or "" for el in self.opf.xpath(f"//opf:metadata/dc:{name}", namespaces=NS)]
 
+    def meta_refining(self, element_id: str, prop: str) -> list[str]:
+        query = f"//opf:metadata/opf:meta[@refines='#{element_id}'][@property='{prop}']"
+        return [el.text or "" for el in self.opf.xpath(query, namespaces=NS)]
+
     def meta_property(self, prop: str) -> list[str]:
         query = f"//opf:metadata/opf:meta[@property='{prop}']"
         return [el.text or "" for el in self.opf.xpath(query, namespaces=NS)]

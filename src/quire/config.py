@@ -65,6 +65,11 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("quire_auto_toctree", False, "env", frozenset({bool})),
     ("quire_front_matter", True, "", frozenset({bool})),
     ("quire_autolink_terms", True, "env", frozenset({bool})),
+    ("quire_publisher", "", "", frozenset({str})),
+    ("quire_rights", lambda c: f"© {c.copyright}" if c.copyright else "", "", frozenset({str})),
+    ("quire_subjects", [], "", frozenset({list, tuple})),
+    ("quire_description", lambda c: c.quire_subtitle, "", frozenset({str})),
+    ("quire_epub_cover", "", "", frozenset({str})),
     ("quire_page_reference", " (p. {page})", "", frozenset({str})),
 )
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
-import zipfile
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.errors import ConfigError
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
@@ -26,8 +26,11 @@ from sphinx.writers.html5 import HTML5Translator
 
 from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
+from quire.builders.epub_package import cover_page, cover_svg, finish_archive, title_page
 from quire.diagnostics import EpubWriteError
-from quire.documents import ContentsEntry, document_contents, publication_order
+from quire.documents import ContentsEntry, document_contents, make_front_matter, publication_order
+from quire.glossary.domain import glossary_domain
+from quire.safety import is_within
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -62,11 +65,11 @@ class EbookTranslator(HTML5Translator):
         attributes: dict[str, Any] = {"epub:type": epub_type}
         self.body.append(self.starttag(node, tag, suffix, **attributes))
 
-    def visit_definition_list(self, node: nodes.definition_list) -> None:
-        if "glossary" in node["classes"]:
-            self._semantic_tag(node, "dl", "glossary", "\n")
-        else:
-            super().visit_definition_list(node)
+    def visit_glossary(self, node: nodes.Element) -> None:
+        self.body.append('<div epub:type="glossary" role="doc-glossary">\n')
+
+    def depart_glossary(self, node: nodes.Element) -> None:
+        self.body.append("</div>\n")
 
     def visit_term(self, node: nodes.Element) -> None:
         if _in_glossary(node):
@@ -129,6 +132,11 @@ class EbookBuilder(StandaloneHTMLBuilder):
     def epub_path(self) -> Path:
         return Path(self.outdir) / f"{self.config.quire_slug}.epub"
 
+    def write_doc(self, docname: str, doctree: nodes.document) -> None:
+        if self.config.quire_front_matter and docname == self.config.root_doc:
+            make_front_matter(doctree)
+        super().write_doc(docname, doctree)
+
     def handle_page(
         self,
         pagename: str,
@@ -155,36 +163,64 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
         book = self.new_book()
         order = publication_order(self.env)
+        contents = self.contents(order)
+        front = self.front_pages(book)
         chapters: dict[str, Any] = {}
         for docname in status_iterator(
             order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
         ):
-            chapters[docname] = self.chapter(docname, len(chapters))
+            title = next((e.title for e in contents if e.docname == docname), docname)
+            chapters[docname] = self.chapter(docname, len(chapters), title)
             book.add_item(chapters[docname])
+            self.check_chapter(docname, chapters[docname])
         for image in self.packed_images():
             book.add_item(image)
         nav_ids = itertools.count(1)
-        book.toc = [
-            self.nav_entry(document_contents(self.env, docname), nav_ids) for docname in order[1:]
-        ]
-        book.spine = [chapters[docname] for docname in order]
+        book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
+        nav = epub.EpubNav(title="Contents")
         book.add_item(epub.EpubNcx())
-        book.add_item(epub.EpubNav())
+        book.add_item(nav)
+        book.spine = [*front, nav] + [chapters[docname] for docname in order]
+        book.guide = self.landmarks(front, order)
         with progress_message(__("writing the EPUB")):
-            archive = io.BytesIO()
-            try:
-                epub.write_epub(
-                    archive, book, {"mtime": self.build_date(), "raise_exceptions": True}
-                )
-            except Exception as error:
-                raise EpubWriteError(f"{type(error).__name__}: {error}") from error
-            packed = reproducible_zip(archive.getvalue(), self.build_date())
+            packed = self.pack(book)
             write_atomically(self.epub_path, packed)
         self.summary = EditionSummary("epub", self.epub_path, len(packed), len(order), "chapters")
         logger.info(self.summary.line())
 
+    def pack(self, book: Any) -> bytes:
+        from ebooklib import epub
+
+        options = {
+            "mtime": self.build_date(),
+            "raise_exceptions": True,
+            # ebooklib would list every element with an epub:type and an id as a page.
+            "epub3_pages": False,
+            "landmark_title": "Landmarks",
+        }
+        archive = io.BytesIO()
+        try:
+            epub.write_epub(archive, book, options)
+        except Exception as error:
+            raise EpubWriteError(f"{type(error).__name__}: {error}") from error
+        return finish_archive(archive.getvalue(), self.language, self.build_date())
+
+    @property
+    def language(self) -> str:
+        return str(self.config.language or "en")
+
     def build_date(self) -> dt.datetime:
         return quire_config.build_date()
+
+    def contents(self, order: list[str]) -> list[ContentsEntry]:
+        """The table of contents: the root's sections when it is front matter, then each document."""
+        entries: list[ContentsEntry] = []
+        for docname in order:
+            if self.config.quire_front_matter and docname == self.config.root_doc:
+                entries.extend(document_contents(self.env, docname, depth=3).children)
+            else:
+                entries.append(document_contents(self.env, docname))
+        return entries
 
     def new_book(self) -> Any:
         from ebooklib import epub
@@ -192,13 +228,28 @@ class EbookBuilder(StandaloneHTMLBuilder):
         conf = self.config
         book = epub.EpubBook()
         book.set_identifier(quire_config.publication_identifier(conf))
-        book.set_title(conf.project)
-        book.set_language(conf.language or "en")
+        book.title = conf.project
+        book.add_metadata("DC", "title", conf.project, {"id": "title"})
+        book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+        if conf.quire_subtitle:
+            book.add_metadata("DC", "title", conf.quire_subtitle, {"id": "subtitle"})
+            refines = {"refines": "#subtitle", "property": "title-type"}
+            book.add_metadata(None, "meta", "subtitle", refines)
+        book.set_language(self.language)
         for number, author in enumerate(conf.quire_authors, start=1):
             book.add_author(author, uid=f"creator-{number}")
-        if conf.quire_subtitle:
-            book.add_metadata("DC", "description", conf.quire_subtitle)
+        for name, value in (
+            ("description", conf.quire_description),
+            ("publisher", conf.quire_publisher),
+            ("rights", conf.quire_rights),
+        ):
+            if value:
+                book.add_metadata("DC", name, value)
+        for subject in conf.quire_subjects:
+            book.add_metadata("DC", "subject", subject)
         book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
+        for prop, value in accessibility_metadata(bool(self.images), conf.project):
+            book.add_metadata(None, "meta", value, {"property": prop})
         book.add_item(
             epub.EpubItem(
                 uid="stylesheet",
@@ -209,18 +260,84 @@ class EbookBuilder(StandaloneHTMLBuilder):
         )
         return book
 
-    def chapter(self, docname: str, index: int) -> Any:
+    def front_pages(self, book: Any) -> list[Any]:
+        """The cover and the title page, added to *book*; returned in reading order."""
+        from ebooklib import epub
+
+        conf = self.config
+        if conf.quire_epub_cover:
+            cover_path = Path(self.srcdir, conf.quire_epub_cover).resolve()
+            if not is_within(cover_path, (Path(self.srcdir).resolve(),)):
+                msg = f"quire_epub_cover = {conf.quire_epub_cover!r} lies outside the source folder"
+                raise ConfigError(msg)
+            image_name = "_images/cover" + cover_path.suffix.lower()
+            image = cover_path.read_bytes()
+        else:
+            image_name = "_images/cover.svg"
+            image = cover_svg(conf.project, conf.quire_subtitle, list(conf.quire_authors))
+        book.set_cover(image_name, image, create_page=False)
+        description = f"Cover of {conf.project}" + (
+            f": {conf.quire_subtitle}" if conf.quire_subtitle else ""
+        )
+        pages = []
+        for uid, name, title, body in (
+            ("cover", "cover.xhtml", "Cover", cover_page(image_name, description)),
+            (
+                "titlepage",
+                "titlepage.xhtml",
+                conf.project,
+                title_page(
+                    conf.project,
+                    conf.quire_subtitle,
+                    list(conf.quire_authors),
+                    quire_config.display_date(conf),
+                    conf.quire_edition,
+                ),
+            ),
+        ):
+            page = epub.EpubHtml(uid=uid, file_name=name, title=title, lang=self.language)
+            page.content = (
+                f"<html><head><title>{escape(title)}</title></head><body>{body}</body></html>"
+            )
+            page.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+            book.add_item(page)
+            pages.append(page)
+        return pages
+
+    def landmarks(self, front: list[Any], order: list[str]) -> list[dict[str, str]]:
+        cover, title = front
+        marks = [
+            {"href": cover.file_name, "title": "Cover", "type": "cover"},
+            {"href": title.file_name, "title": "Title page", "type": "titlepage"},
+            {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
+        ]
+        glossary_docs = glossary_domain(self.env).glossary_docs()
+        body = [d for d in order if d != self.config.root_doc and d not in glossary_docs]
+        if body:
+            marks.append(
+                {
+                    "href": body[0] + self.out_suffix,
+                    "title": "Start of content",
+                    "type": "bodymatter",
+                }
+            )
+        marks += [
+            {"href": doc + self.out_suffix, "title": "Glossary", "type": "glossary"}
+            for doc in order
+            if doc in glossary_docs
+        ]
+        return marks
+
+    def chapter(self, docname: str, index: int, title: str) -> Any:
         from ebooklib import epub
 
         file_name = docname + self.out_suffix
-        staged = self.staging_dir / file_name
-        title = self.env.titles[docname].astext() if docname in self.env.titles else docname
         item = epub.EpubHtml(
             uid=f"chapter-{index}",
             file_name=file_name,
             title=title,
-            lang=self.config.language or "en",
-            content=staged.read_bytes(),
+            lang=self.language,
+            content=(self.staging_dir / file_name).read_bytes(),
         )
         item.add_link(
             href=posixpath.relpath(STYLESHEET, posixpath.dirname(file_name) or "."),
@@ -228,6 +345,15 @@ class EbookBuilder(StandaloneHTMLBuilder):
             type="text/css",
         )
         return item
+
+    def check_chapter(self, docname: str, item: Any) -> None:
+        """Parse a chapter as ebooklib will, so that a failure names its article."""
+        try:
+            item.get_content()
+        except Exception as error:
+            location = self.env.doc2path(docname)
+            msg = f"{location}: cannot be packed into the EPUB: {type(error).__name__}: {error}"
+            raise EpubWriteError(msg) from error
 
     def packed_images(self) -> list[Any]:
         from ebooklib import epub
@@ -255,22 +381,30 @@ class EbookBuilder(StandaloneHTMLBuilder):
         return (section, [self.nav_entry(child, ids) for child in entry.children])
 
 
-def reproducible_zip(archive: bytes, date: dt.datetime) -> bytes:
-    """Re-pack an EPUB with fixed timestamps and permissions, ``mimetype`` first and stored."""
-    stamp = max(date.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
-    output = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(archive)) as source,
-        zipfile.ZipFile(output, "w") as target,
-    ):
-        names = sorted(source.namelist(), key=lambda name: name != "mimetype")
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(name))
-    return output.getvalue()
+def accessibility_metadata(has_images: bool, title: str) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it."""
+    modes = ["textual", "visual"] if has_images else ["textual"]
+    features = [
+        "structuralNavigation",
+        "tableOfContents",
+        "readingOrder",
+        "displayTransformability",
+    ]
+    if has_images:
+        features.append("alternativeText")
+    summary = (
+        f"{title} is a reflowable EPUB with a navigable table of contents, headings in "
+        "document order, a linked glossary"
+        + (", and a text alternative for every image" if has_images else "")
+        + ". It contains no flashing content, motion simulation or sound."
+    )
+    return [
+        *(("schema:accessMode", mode) for mode in modes),
+        ("schema:accessModeSufficient", "textual"),
+        *(("schema:accessibilityFeature", feature) for feature in features),
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", summary),
+    ]
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -5,3 +5,6 @@ extensions = ["quire"]
 quire_subtitle = "A small publication for quire's tests"
 quire_date = "1 March 2026"
 numfig = True
+copyright = "2026, Ada Writer"
+quire_publisher = "Test Press"
+quire_subjects = ["Testing", "Publishing"]
