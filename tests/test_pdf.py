@@ -27,7 +27,7 @@ def test_builds_without_warnings(built: SphinxTestApp) -> None:
     assert built.warning.getvalue() == ""
     assert (Path(built.outdir) / "basic-test-book.pdf").is_file()
     # Only the edition lands in the output folder; intermediates stay with the doctrees.
-    assert sorted(p.name for p in Path(built.outdir).iterdir()) == ["basic-test-book.pdf"]
+    assert sorted(p.name for p in Path(built.outdir).iterdir()) == ["articles", "basic-test-book.pdf"]
 
 
 def test_outline_follows_the_contents(built: SphinxTestApp) -> None:

@@ -61,6 +61,9 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("quire_slug", lambda c: slugify(c.project), "", frozenset({str})),
     ("quire_identifier", "", "", frozenset({str})),
     ("quire_paper_size", "A4", "", frozenset({str})),
+    ("quire_chapter_start", "page", "", frozenset({str})),
+    ("quire_pdf_variant", "pdf/ua-1", "", frozenset({str})),
+    ("quire_article_pdfs", True, "", frozenset({bool})),
     ("quire_download_links", True, "html", frozenset({bool})),
     ("quire_auto_toctree", False, "env", frozenset({bool})),
     ("quire_front_matter", True, "", frozenset({bool})),
@@ -88,6 +91,9 @@ def _check_values(app: Sphinx, config: Config) -> None:
             f"quire_paper_size = {config.quire_paper_size!r}: "
             f"choose one of {', '.join(sorted(PAPER_SIZES))}"
         )
+        raise ConfigError(msg)
+    if config.quire_chapter_start not in {"page", "right"}:
+        msg = f"quire_chapter_start = {config.quire_chapter_start!r}: choose 'page' or 'right'"
         raise ConfigError(msg)
     if not all(isinstance(name, str) for name in config.quire_authors):
         raise ConfigError("quire_authors must be a list of names (strings)")

@@ -24,6 +24,8 @@ class Subtype(enum.StrEnum):
     """An edition the HTML site should offer for download is missing."""
     EPUB = "epub"
     """Something in a chapter cannot be carried into the EPUB."""
+    IMAGE_ALT = "image_alt"
+    """An image or figure without a text alternative."""
     TERM_UNDEFINED = "term_undefined"
     """A ``{term}`` names no glossary entry."""
     TERM_DUPLICATE = "term_duplicate"

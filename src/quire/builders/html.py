@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 HTML_BUILDERS = frozenset({"html", "dirhtml"})
 DOWNLOADS_DIR = "_downloads"
 HTML_CSS = "quire.css"
+ARTICLES_DIR = "articles"
 
 #: Edition label, the folder it is built in beside ``html/``, its file suffix.
 DOWNLOADABLE_EDITIONS = (("PDF", "pdf", ".pdf"), ("EPUB", "epub", ".epub"))
@@ -42,6 +43,12 @@ def built_editions(builder: Builder) -> list[tuple[str, Path]]:
         if path.is_file():
             found.append((label, path))
     return found
+
+
+def article_pdf(builder: Builder, docname: str) -> Path | None:
+    """The PDF of one article, built beside this site."""
+    path = Path(builder.outdir).parent / "pdf" / ARTICLES_DIR / f"{docname}.pdf"
+    return path if path.is_file() else None
 
 
 def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -60,6 +67,12 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
         href = relative_uri(page, f"{DOWNLOADS_DIR}/{path.name}")
         size = human_size(path.stat().st_size)
         paragraph += nodes.reference("", f"{label} ({size})", refuri=href, internal=True)
+    article = article_pdf(app.builder, docname)
+    if article is not None:
+        href = relative_uri(page, f"{DOWNLOADS_DIR}/{ARTICLES_DIR}/{article.name}")
+        size = human_size(article.stat().st_size)
+        paragraph += nodes.Text(" · this article: ")
+        paragraph += nodes.reference("", f"PDF ({size})", refuri=href, internal=True)
     doctree.insert(0, nodes.container("", paragraph, classes=["quire-downloads"]))
 
 
@@ -72,6 +85,9 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
         target.mkdir(parents=True, exist_ok=True)
     for _label, path in editions:
         shutil.copyfile(path, target / path.name)
+    articles = Path(app.builder.outdir).parent / "pdf" / ARTICLES_DIR
+    if editions and articles.is_dir():
+        shutil.copytree(articles, target / ARTICLES_DIR, dirs_exist_ok=True)
     copy_asset_file(
         asset_path("html.css"), Path(app.builder.outdir) / "_static" / HTML_CSS, force=True
     )

@@ -9,8 +9,8 @@ fails the build on any problem WeasyPrint logs.
 
 from __future__ import annotations
 
+import copy
 import logging as stdlib_logging
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from sphinx.util.display import progress_message, status_iterator
 
 from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
+from quire.builders.pdf_layout import PrintLayout, anchor_pages, drop_repeated_pages
 from quire.diagnostics import PdfRenderError, Subtype, warn
 from quire.documents import (
     ContentsEntry,
@@ -33,10 +34,10 @@ from quire.documents import (
     publication_order,
     remove_toctrees,
 )
+from quire.glossary.domain import glossary_domain
 from quire.references import chapter_anchor, qualified_id, qualify_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -44,32 +45,6 @@ if TYPE_CHECKING:
     from sphinx.util.typing import ExtensionMetadata
 
 logger = logging.getLogger(__name__)
-
-PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
-
-
-class _Collector(stdlib_logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=stdlib_logging.WARNING)
-        self.records: list[stdlib_logging.LogRecord] = []
-
-    def emit(self, record: stdlib_logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def weasyprint_problems() -> Iterator[list[stdlib_logging.LogRecord]]:
-    """Collect what WeasyPrint logs, which it would otherwise report and then ignore."""
-    weasy_logger = stdlib_logging.getLogger("weasyprint")
-    collector = _Collector()
-    previous_propagate = weasy_logger.propagate
-    weasy_logger.addHandler(collector)
-    weasy_logger.propagate = False
-    try:
-        yield collector.records
-    finally:
-        weasy_logger.removeHandler(collector)
-        weasy_logger.propagate = previous_propagate
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -161,7 +136,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
             elif top is not None and top["ids"]:
                 self.secnumbers["#" + top["ids"][0]] = number
 
-    def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
+    def render_print_html(
+        self, chapters: list[nodes.container], order: list[str], standalone: bool = False
+    ) -> str:
         document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
         document.extend(chapters)
         self.current_docname = self.config.root_doc
@@ -180,7 +157,11 @@ class PdfBuilder(SingleFileHTMLBuilder):
             date=quire_config.display_date(conf),
             edition=conf.quire_edition,
             created=created,
-            contents=self.print_contents(order),
+            description=conf.quire_description,
+            keywords=", ".join(conf.quire_subjects),
+            standalone=standalone,
+            article_title=self.env.titles[order[0]].astext() if standalone else "",
+            contents=[] if standalone else self.print_contents(order),
             body=Markup(body),
         )
 
@@ -212,51 +193,125 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.copy_image_files()
         self.write_print_html()
         self.write_pdf()
+        self.write_article_pdfs()
 
     @progress_message(__("writing the print HTML"))
     def write_print_html(self) -> None:
         path = self.staging_dir / f"{self.config.quire_slug}.html"
         write_atomically(path, self.print_html.encode())
 
+    @property
+    def articles_dir(self) -> Path:
+        return Path(self.outdir) / "articles"
+
+    def layout(self) -> PrintLayout:
+        conf = self.config
+        return PrintLayout(
+            roots=(self.staging_dir, Path(self.srcdir)),
+            base_dir=self.staging_dir,
+            extra_css=self.highlighter.get_stylesheet(),
+            paper_size=conf.quire_paper_size,
+            chapter_start=conf.quire_chapter_start,
+            page_reference=conf.quire_page_reference,
+            pdf_variant=conf.quire_pdf_variant,
+        )
+
     def write_pdf(self) -> None:
-        from weasyprint import CSS, HTML
-
-        from quire.safety import ConfinedURLFetcher
-
-        fetcher = ConfinedURLFetcher(roots=(self.staging_dir, Path(self.srcdir)))
-        base_url = self.staging_dir.as_uri() + "/"
-        page_css = f"@page {{ size: {PAGE_SIZES[self.config.quire_paper_size]}; }}\n"
-        page_css += page_reference_css(self.config.quire_page_reference)
-        with progress_message(__("laying out the PDF")), weasyprint_problems() as problems:
-            stylesheet = CSS(
-                string=asset_text("print.css") + self.highlighter.get_stylesheet() + page_css,
-                base_url=base_url,
-                url_fetcher=fetcher,
-            )
-
-            def render() -> Any:
-                html = HTML(string=self.print_html, base_url=base_url, url_fetcher=fetcher)
-                return html.render(stylesheets=[stylesheet])
-
-            document = render()
+        layout = self.layout()
+        with progress_message(__("laying out the PDF")):
+            document = layout.render(self.print_html)
             if drop_repeated_pages(self.chapters, anchor_pages(document)):
                 # Only the glossary's lists change, so the pages they point at stay put.
                 self.print_html = self.render_print_html(self.chapters, self.order)
                 self.write_print_html()
-                document = render()
-            pdf = document.write_pdf()
-        self._report(problems)
+                document = layout.render(self.print_html)
+            pdf = layout.write(document)
+        self.report(layout.problems)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
         logger.info(self.summary.line())
 
-    def _report(self, problems: list[stdlib_logging.LogRecord]) -> None:
-        errors = [record.getMessage() for record in problems if record.levelno >= 40]
+    def write_article_pdfs(self) -> None:
+        """One PDF per article; links to other articles point at the site, or become text."""
+        if not self.config.quire_article_pdfs:
+            return
+        layout = self.layout()
+        owners = id_owners(self.chapters, self.order)
+        articles = [
+            (docname, chapter)
+            for docname, chapter in zip(self.order, self.chapters, strict=True)
+            if docname != self.config.root_doc
+        ]
+        for docname, chapter in status_iterator(
+            articles, __("writing article PDFs "), "darkgreen", len(articles),
+            self.config.verbosity, stringify_func=lambda article: article[0],
+        ):  # fmt: skip
+            standalone = self.standalone_chapter(docname, chapter, owners)
+            html = self.render_print_html([standalone], [docname], standalone=True)
+            pdf = layout.write(layout.render(html))
+            self.report(layout.problems)
+            write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
+
+    def standalone_chapter(
+        self, docname: str, chapter: nodes.container, owners: dict[str, str]
+    ) -> nodes.container:
+        """A copy of *chapter* whose references leave no dangling link once it stands alone."""
+        standalone = copy.deepcopy(chapter)
+        base = str(self.config.html_baseurl or "").rstrip("/")
+        glossary_docs = glossary_domain(self.env).glossary_docs()
+        for reference in list(standalone.findall(nodes.reference)):
+            target = str(reference.get("refuri", ""))
+            owner = owners.get(target.removeprefix("#")) if target.startswith("#") else None
+            if owner is None or owner == docname:
+                continue
+            reference["classes"] = [c for c in reference["classes"] if c != "quire-pageref"]
+            fragment = target.removeprefix("#").removeprefix(f"{owner}--")
+            if base:
+                page = f"{base}/{owner}.html"
+                reference["refuri"] = (
+                    page if fragment.startswith("document-") else f"{page}#{fragment}"
+                )
+                continue
+            text = reference.astext()
+            title = self.env.titles[owner].astext() if owner in self.env.titles else owner
+            if owner not in glossary_docs and text != title:
+                text = f"{text} ({title})"
+            reference.replace_self(nodes.inline(text, text))
+        return standalone
+
+    def report(self, problems: list[stdlib_logging.LogRecord]) -> None:
+        """Fail on any error WeasyPrint logged, naming the article it concerns where it can."""
+        errors = []
         for record in problems:
-            if record.levelno < 40:
-                warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", record.getMessage())
+            message = record.getMessage()
+            where = self.locate(message)
+            if record.levelno >= stdlib_logging.ERROR:
+                errors.append(f"{where}: {message}" if where else message)
+            else:
+                warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
+        problems.clear()
         if errors:
             raise PdfRenderError("; ".join(errors))
+
+    def locate(self, message: str) -> str:
+        """The source file a WeasyPrint message is about, from the anchor or image it names."""
+        for docname in self.order:
+            if f"#{docname}--" in message or f"{chapter_anchor(docname)}" in message:
+                return str(self.env.doc2path(docname))
+        for source, name in self.images.items():
+            if f"/_images/{name}" in message:
+                users = sorted(self.env.images[source][0]) if source in self.env.images else []
+                return str(self.env.doc2path(users[0])) if users else source
+        return ""
+
+
+def id_owners(chapters: list[nodes.container], order: list[str]) -> dict[str, str]:
+    """Which document each id of the merged document belongs to."""
+    owners: dict[str, str] = {}
+    for docname, chapter in zip(order, chapters, strict=True):
+        for node in chapter.findall(nodes.Element):
+            owners.update(dict.fromkeys(node.get("ids", ()), docname))
+    return owners
 
 
 def mark_page_references(chapters: list[nodes.container], order: list[str]) -> None:
@@ -277,55 +332,6 @@ def mark_page_references(chapters: list[nodes.container], order: list[str]) -> N
                 if isinstance(child, nodes.Element)
             ):
                 reference["classes"].append("quire-page-number")
-
-
-def anchor_pages(document: Any) -> dict[str, int]:
-    """The page (from 1) on which each anchor of a laid-out document stands."""
-    return {
-        anchor: number
-        for number, page in enumerate(document.pages, start=1)
-        for anchor in page.anchors
-    }
-
-
-def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) -> bool:
-    """Hide back-references whose page repeats an earlier one of the same entry ("4, 4, 7").
-
-    Returns whether any was hidden.
-    """
-    changed = False
-    for chapter in chapters:
-        for paragraph in chapter.findall(nodes.paragraph):
-            if "quire-backrefs" not in paragraph["classes"]:
-                continue
-            seen: set[int] = set()
-            for item in paragraph.findall(nodes.inline):
-                if "quire-backref" not in item["classes"]:
-                    continue
-                reference = next(item.findall(nodes.reference), None)
-                target = str(reference.get("refuri", "")).removeprefix("#") if reference else ""
-                page = pages.get(target)
-                if page is None:
-                    continue
-                if page in seen and "quire-repeated-page" not in item["classes"]:
-                    item["classes"].append("quire-repeated-page")
-                    changed = True
-                seen.add(page)
-    return changed
-
-
-def page_reference_css(template: str) -> str:
-    """CSS that prints *template* ("(p. {page})") after each marked reference."""
-    before, _, after = template.partition("{page}")
-    counter = "target-counter(attr(href url), page)"
-    return (
-        f"a.quire-pageref::after {{ content: {css_string(before)} {counter} {css_string(after)}; }}\n"
-        f"a.quire-page-number::after {{ content: {counter}; }}\n"
-    )
-
-
-def css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
