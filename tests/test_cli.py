@@ -80,6 +80,7 @@ def test_folder_without_conf(rootdir: Path, tmp_path: Path) -> None:
         ("test-bad-term", 5, "term not in glossary: 'undefined thing'"),
         ("test-bad-ref", 5, "undefined label: 'no-such-label'"),
         ("test-bad-image", 5, "image file not readable: figures/missing.svg"),
+        ("test-foreign-image", 5, "refused to read /etc/hostname: it lies outside the source"),
     ],
 )
 def test_bad_input_is_one_clear_line(

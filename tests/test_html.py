@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from lxml import html
 
 from outputs import check_html_links, quire_build
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,11 @@ def test_every_page_links_to_both_downloads(site: Path) -> None:
         assert hrefs == expected, page
         for href in hrefs:
             copied = (page.parent / href).read_bytes()
-            built = site / ("pdf" if href.endswith(".pdf") else "epub") / href.removeprefix("_downloads/")
+            built = (
+                site
+                / ("pdf" if href.endswith(".pdf") else "epub")
+                / href.removeprefix("_downloads/")
+            )
             assert copied == built.read_bytes()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,10 @@ def test_builds_without_warnings(built: SphinxTestApp) -> None:
     assert built.warning.getvalue() == ""
     assert (Path(built.outdir) / "basic-test-book.pdf").is_file()
     # Only the edition lands in the output folder; intermediates stay with the doctrees.
-    assert sorted(p.name for p in Path(built.outdir).iterdir()) == ["articles", "basic-test-book.pdf"]
+    assert sorted(p.name for p in Path(built.outdir).iterdir()) == [
+        "articles",
+        "basic-test-book.pdf",
+    ]
 
 
 def test_outline_follows_the_contents(built: SphinxTestApp) -> None:
@@ -159,3 +163,96 @@ def test_page_reference_format_is_configurable(build_root: BuildRoot) -> None:
     page = pdf_destination_page(reader, "alpha--alpha-interoperability")
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert f"See Interoperability in practice, page {page} and Fig. 1" in text
+
+
+def test_tagged_pdf_ua_with_language_and_title(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "en"
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
+    assert reader.metadata is not None
+    assert reader.metadata.title == "Basic Test Book"
+    assert reader.metadata.subject == "A small publication for quire's tests"
+    assert reader.metadata["/Keywords"] == "Testing, Publishing"
+
+
+def test_every_font_is_embedded_and_bundled(built: SphinxTestApp) -> None:
+    reader = PdfReader(Path(built.outdir) / "basic-test-book.pdf")
+    fonts = {}
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()  # noqa: PLW2901
+            descendant = (
+                font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            )
+            fonts[str(font["/BaseFont"])] = descendant["/FontDescriptor"].get_object()
+    assert fonts
+    for name, descriptor in fonts.items():
+        # A subset tag, then one of the families quire ships.
+        assert name.split("+", 1)[1].startswith(("Quire-Serif", "Quire-Sans", "Quire-Mono")), name
+        assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name
+
+
+def test_article_pdfs_have_no_dangling_links(built: SphinxTestApp) -> None:
+    articles = Path(built.outdir) / "articles"
+    assert sorted(p.name for p in articles.iterdir()) == ["first.pdf", "glossary.pdf", "second.pdf"]
+    for path in articles.iterdir():
+        reader = PdfReader(path)
+        assert pdf_broken_links(reader).broken == [], path.name
+        assert reader.trailer["/Root"]["/Lang"] == "en"
+    second = PdfReader(articles / "second.pdf")
+    text = " ".join(" ".join(page.extract_text().split()) for page in second.pages)
+    # Without html_baseurl, a reference to another article is text naming that article.
+    assert (
+        "Back to Outlook (First chapter), to the first chapter (First chapter) and to Table 1."
+        in text
+    )
+    glossary = PdfReader(articles / "glossary.pdf").pages[0].extract_text()
+    assert "Used in First chapter; Second chapter." in " ".join(glossary.split())
+    assert second.metadata is not None
+    assert second.metadata.title == "Second chapter · Basic Test Book"
+
+
+def test_article_pdfs_link_to_the_site_when_it_has_an_address(build_root: BuildRoot) -> None:
+    app = build_root(
+        "pdf", "test-basic", confoverrides={"html_baseurl": "https://example.org/book/"}
+    )
+    reader = PdfReader(Path(app.outdir) / "articles" / "second.pdf")
+    uris = {link.uri for link in pdf_links(reader) if link.uri}
+    assert {
+        "https://example.org/book/first.html#first-outlook",
+        "https://example.org/book/first.html",
+        "https://example.org/book/glossary.html#term-Application-programming-interface",
+    } <= uris
+    # Every link is either internal and resolved, or one of these links to the site.
+    assert all(
+        "external link https://example.org/book/" in b for b in pdf_broken_links(reader).broken
+    )
+    glossary = PdfReader(Path(app.outdir) / "articles" / "glossary.pdf")
+    assert {link.uri for link in pdf_links(glossary) if link.uri} == {
+        "https://example.org/book/first.html",
+        "https://example.org/book/second.html",
+    }
+
+
+def test_paper_size_and_right_hand_chapters(build_root: BuildRoot) -> None:
+    overrides = {"quire_paper_size": "Letter", "quire_chapter_start": "right"}
+    app = build_root("pdf", "test-basic", confoverrides=overrides)
+    reader = PdfReader(Path(app.outdir) / "basic-test-book.pdf")
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    for title, depth, page in pdf_outline(reader):
+        if depth == 1:
+            assert page % 2 == 1, (title, page)
+
+
+def test_figure_without_alt_text_is_a_warning(build_root: BuildRoot) -> None:
+    app = build_root("html", "test-noalt")
+    assert re.search(
+        r"index\.md:5: WARNING: image figures/square\.svg has no alt text; describe it with :alt: "
+        r"\[quire\.image_alt\]",
+        app.warning.getvalue(),
+    ), app.warning.getvalue()

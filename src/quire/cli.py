@@ -244,7 +244,8 @@ def build(args: argparse.Namespace) -> int:
         except Exception as error:
             if args.traceback:
                 raise
-            print(f"{source}: error: {describe(error)}", file=sys.stderr)
+            where = getattr(error, "location", "") or source
+            print(f"{where}: error: {describe(error)}", file=sys.stderr)
             return 2
         if app.statuscode:
             return app.statuscode

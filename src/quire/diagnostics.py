@@ -45,7 +45,13 @@ def warn(
 
 
 class QuireError(SphinxError):
+    """An error that stops the build; *location* ("file:line") says where, when known."""
+
     category = "quire error"
+
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
 
 
 class PdfRenderError(QuireError):

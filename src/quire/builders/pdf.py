@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging as stdlib_logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -259,6 +260,10 @@ class PdfBuilder(SingleFileHTMLBuilder):
         standalone = copy.deepcopy(chapter)
         base = str(self.config.html_baseurl or "").rstrip("/")
         glossary_docs = glossary_domain(self.env).glossary_docs()
+        for paragraph in list(standalone.findall(nodes.paragraph)):
+            if "quire-backrefs" in paragraph["classes"]:
+                # Pages of other articles are unknown here: name the articles instead.
+                paragraph.replace_self(self.articles_using(paragraph, owners, base))
         for reference in list(standalone.findall(nodes.reference)):
             target = str(reference.get("refuri", ""))
             owner = owners.get(target.removeprefix("#")) if target.startswith("#") else None
@@ -279,22 +284,53 @@ class PdfBuilder(SingleFileHTMLBuilder):
             reference.replace_self(nodes.inline(text, text))
         return standalone
 
+    def articles_using(
+        self, back_references: nodes.paragraph, owners: dict[str, str], base: str
+    ) -> nodes.paragraph:
+        targets = [str(r.get("refuri", "")) for r in back_references.findall(nodes.reference)]
+        documents = dict.fromkeys(owners[t[1:]] for t in targets if t[1:] in owners)
+        paragraph = nodes.paragraph("", "Used in ", classes=["quire-backrefs"])
+        for index, docname in enumerate(documents):
+            if index:
+                paragraph += nodes.Text("; ")
+            title = self.env.titles[docname].astext() if docname in self.env.titles else docname
+            if base:
+                paragraph += nodes.reference("", title, refuri=f"{base}/{docname}.html")
+            else:
+                paragraph += nodes.Text(title)
+        paragraph += nodes.Text(".")
+        return paragraph
+
     def report(self, problems: list[stdlib_logging.LogRecord]) -> None:
         """Fail on any error WeasyPrint logged, naming the article it concerns where it can."""
-        errors = []
+        errors: list[tuple[str, str]] = []
         for record in problems:
             message = record.getMessage()
             where = self.locate(message)
             if record.levelno >= stdlib_logging.ERROR:
-                errors.append(f"{where}: {message}" if where else message)
+                errors.append((where, message))
             else:
                 warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
         problems.clear()
         if errors:
-            raise PdfRenderError("; ".join(errors))
+            first = errors[0][0]
+            detail = "; ".join(m if w == first else f"{w}: {m}" for w, m in errors)
+            raise PdfRenderError(detail, location=first)
 
     def locate(self, message: str) -> str:
-        """The source file a WeasyPrint message is about, from the anchor or image it names."""
+        """The source file (and line) a WeasyPrint message is about, from what it names."""
+        for url in re.findall(r"'([^']+)'", message):
+            for docname, chapter in zip(self.order, self.chapters, strict=True):
+                for node in chapter.findall(nodes.Element):
+                    if isinstance(node, nodes.raw):
+                        named = node.astext()
+                    elif isinstance(node, nodes.image):
+                        named = str(node["uri"])
+                    else:
+                        continue
+                    if url in named:
+                        line = f":{node.line}" if node.line else ""
+                        return f"{self.env.doc2path(docname)}{line}"
         for docname in self.order:
             if f"#{docname}--" in message or f"{chapter_anchor(docname)}" in message:
                 return str(self.env.doc2path(docname))

@@ -1,0 +1,2 @@
+project = "Foreign image"
+extensions = ["quire"]

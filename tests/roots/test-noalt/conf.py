@@ -1,0 +1,2 @@
+project = "No alt"
+extensions = ["quire"]
