@@ -23,6 +23,7 @@ from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
+from sphinx.util.parallel import ParallelTasks
 
 from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
@@ -236,21 +237,47 @@ class PdfBuilder(SingleFileHTMLBuilder):
         """One PDF per article; links to other articles point at the site, or become text."""
         if not self.config.quire_article_pdfs:
             return
-        layout = self.layout()
         owners = id_owners(self.chapters, self.order)
-        articles = [
-            (docname, chapter)
+        pages = [
+            (docname, self.render_print_html(
+                [self.standalone_chapter(docname, chapter, owners)], [docname], standalone=True
+            ))
             for docname, chapter in zip(self.order, self.chapters, strict=True)
             if docname != self.config.root_doc
-        ]
-        for docname, chapter in status_iterator(
-            articles, __("writing article PDFs "), "darkgreen", len(articles),
-            self.config.verbosity, stringify_func=lambda article: article[0],
+        ]  # fmt: skip
+        # WeasyPrint uses one core; with -j the articles are laid out side by side.
+        if self.parallel_ok and len(pages) > 1:
+            tasks = ParallelTasks(self._app.parallel)
+            chunks = [pages[i :: self._app.parallel] for i in range(self._app.parallel)]
+            for chunk in chunks:
+                tasks.add_task(self.lay_out_articles, chunk, self.save_articles)
+            tasks.join()
+        else:
+            self.save_articles(pages, self.lay_out_articles(pages))
+
+    def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[tuple[str, bytes, str]]:
+        """(docname, PDF, error or "") for each article's print HTML."""
+        layout = self.layout()
+        results = []
+        for docname, html in status_iterator(
+            pages, __("writing article PDFs "), "darkgreen", len(pages),
+            self.config.verbosity, stringify_func=lambda page: page[0],
         ):  # fmt: skip
-            standalone = self.standalone_chapter(docname, chapter, owners)
-            html = self.render_print_html([standalone], [docname], standalone=True)
             pdf = layout.write(layout.render(html))
-            self.report(layout.problems)
+            try:
+                self.report(layout.problems)
+            except PdfRenderError as error:
+                results.append((docname, b"", f"{error.location}: {error}".lstrip(": ")))
+                continue
+            results.append((docname, pdf, ""))
+        return results
+
+    def save_articles(
+        self, pages: list[tuple[str, str]], results: list[tuple[str, bytes, str]]
+    ) -> None:
+        for docname, pdf, error in results:
+            if error:
+                raise PdfRenderError(error)
             write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
 
     def standalone_chapter(
