@@ -9,7 +9,6 @@ fails the build on any problem WeasyPrint logs.
 
 from __future__ import annotations
 
-import copy
 import logging as stdlib_logging
 import re
 from pathlib import Path
@@ -284,7 +283,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self, docname: str, chapter: nodes.container, owners: dict[str, str]
     ) -> nodes.container:
         """A copy of *chapter* whose references leave no dangling link once it stands alone."""
-        standalone = copy.deepcopy(chapter)
+        standalone = chapter.deepcopy()  # docutils' copy: the merged document around it stays put
         base = str(self.config.html_baseurl or "").rstrip("/")
         glossary_docs = glossary_domain(self.env).glossary_docs()
         for paragraph in list(standalone.findall(nodes.paragraph)):
