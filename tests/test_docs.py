@@ -24,6 +24,15 @@ from quire import cli
 DOCS = Path(__file__).parents[1] / "docs"
 ARTICLES = ("alliance", "coordination", "motives", "ripple-effects")
 SLUG = "bound-by-arms"
+#: The contents of the PDF and of the EPUB, top level.
+CHAPTER_TITLES = [
+    "About this publication",
+    "The Alliance and Its Institutions",
+    "What Strengthened Coordination Looks Like",
+    "Why Now: The Strategic Motives",
+    "Regional Ripple Effects",
+    "Glossary",
+]
 
 
 @pytest.fixture(scope="module")
@@ -102,15 +111,7 @@ def test_site_links_resolve_and_offer_downloads(out: Path) -> None:
 def test_pdf(out: Path) -> None:
     reader = PdfReader(out / "pdf" / f"{SLUG}.pdf")
     outline = pdf_outline(reader)
-    chapters = [title for title, depth, _ in outline if depth == 1]
-    assert chapters == [
-        "About this publication",
-        "The Alliance and Its Institutions",
-        "What Strengthened Coordination Looks Like",
-        "Why Now: The Strategic Motives",
-        "Regional Ripple Effects",
-        "Glossary",
-    ]
+    assert [title for title, depth, _ in outline if depth == 1] == CHAPTER_TITLES
     assert sum(1 for _, depth, _ in outline if depth == 2) >= 16
     assert pdf_broken_links(reader).broken == []
     targets = [link.target or "" for link in pdf_links(reader)]
@@ -119,8 +120,9 @@ def test_pdf(out: Path) -> None:
     assert len(cross) >= 10
     # Back-references print each page once, in order, and there is one list per entry.
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
-    lists = re.findall(r"Used on pages ([0-9, ]+)\.", text)
+    lists = re.findall(r"Used on pages? ([0-9, ]+)\.", text)
     assert len(lists) == 17
+    assert not re.search(r"Used on pages \d+\.", text)  # one page is "page"
     for listed in lists:
         pages = [int(number) for number in listed.split(", ")]
         assert pages == sorted(set(pages)), listed
@@ -135,13 +137,6 @@ def test_epub(out: Path) -> None:
     assert epub.metadata("language") == ["en"]
     chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary")
     assert epub.spine == [f"EPUB/{name}.xhtml" for name in chapters]
-    assert [title for title, _, depth in epub.nav_toc() if depth == 1] == [
-        "About this publication",
-        "The Alliance and Its Institutions",
-        "What Strengthened Coordination Looks Like",
-        "Why Now: The Strategic Motives",
-        "Regional Ripple Effects",
-        "Glossary",
-    ]
+    assert [title for title, _, depth in epub.nav_toc() if depth == 1] == CHAPTER_TITLES
     assert epub.check_links().broken == []
     assert epubcheck_messages(epub.path) == []

@@ -76,6 +76,20 @@ def document_contents(env: BuildEnvironment, docname: str, depth: int = 2) -> Co
     return ContentsEntry(docname=docname, anchor="", title=title, children=children)
 
 
+def publication_contents(env: BuildEnvironment, order: list[str]) -> list[ContentsEntry]:
+    """The table of contents of the PDF and the EPUB: each document with its sections.
+
+    When the root document is front matter, its own sections stand in for it.
+    """
+    entries: list[ContentsEntry] = []
+    for docname in order:
+        if env.config.quire_front_matter and docname == env.config.root_doc:
+            entries.extend(document_contents(env, docname, depth=3).children)
+        else:
+            entries.append(document_contents(env, docname))
+    return entries
+
+
 def _append_auto_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
     """Give a folder without its own toctree one, listing every article in name order."""
     config = app.config

@@ -28,7 +28,12 @@ from quire import config as quire_config
 from quire.builders import EditionSummary, asset_text, write_atomically
 from quire.builders.epub_package import cover_page, cover_svg, finish_archive, title_page
 from quire.diagnostics import EpubWriteError
-from quire.documents import ContentsEntry, document_contents, make_front_matter, publication_order
+from quire.documents import (
+    ContentsEntry,
+    make_front_matter,
+    publication_contents,
+    publication_order,
+)
 from quire.glossary.domain import glossary_domain
 from quire.safety import is_within
 
@@ -163,7 +168,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
         book = self.new_book()
         order = publication_order(self.env)
-        contents = self.contents(order)
+        contents = publication_contents(self.env, order)
         front = self.front_pages(book)
         chapters: dict[str, Any] = {}
         for docname in status_iterator(
@@ -211,16 +216,6 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
     def build_date(self) -> dt.datetime:
         return quire_config.build_date()
-
-    def contents(self, order: list[str]) -> list[ContentsEntry]:
-        """The table of contents: the root's sections when it is front matter, then each document."""
-        entries: list[ContentsEntry] = []
-        for docname in order:
-            if self.config.quire_front_matter and docname == self.config.root_doc:
-                entries.extend(document_contents(self.env, docname, depth=3).children)
-            else:
-                entries.append(document_contents(self.env, docname))
-        return entries
 
     def new_book(self) -> Any:
         from ebooklib import epub

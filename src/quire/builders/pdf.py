@@ -30,8 +30,8 @@ from quire.builders.pdf_layout import PrintLayout, anchor_pages, drop_repeated_p
 from quire.diagnostics import PdfRenderError, Subtype, warn
 from quire.documents import (
     ContentsEntry,
-    document_contents,
     make_front_matter,
+    publication_contents,
     publication_order,
     remove_toctrees,
 )
@@ -181,14 +181,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 "children": [link(child) for child in entry.children],
             }
 
-        contents: list[dict[str, Any]] = []
-        for docname in order:
-            if self._is_front_matter(docname):
-                front = document_contents(self.env, docname, depth=3)
-                contents.extend(link(section) for section in front.children)
-            else:
-                contents.append(link(document_contents(self.env, docname, depth=2)))
-        return contents
+        return [link(entry) for entry in publication_contents(self.env, order)]
 
     def finish(self) -> None:
         self.copy_image_files()

@@ -147,4 +147,11 @@ def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) 
                     item["classes"].append("quire-repeated-page")
                     changed = True
                 seen.add(page)
+            lead = paragraph.children[0] if paragraph.children else None
+            if (
+                len(seen) == 1
+                and isinstance(lead, nodes.Text)
+                and lead.astext() == "Used on pages "
+            ):
+                paragraph.replace(lead, nodes.Text("Used on page "))
     return changed

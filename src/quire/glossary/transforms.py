@@ -140,7 +140,8 @@ class TermOccurrences(SphinxPostTransform):
 
         # Each item carries its separator, so the PDF builder can drop an item whose page
         # number repeats the one before it.
-        in_print = nodes.paragraph("", "Used on pages ", classes=["quire-backrefs"])
+        lead = "Used on page " if len(uses) == 1 else "Used on pages "
+        in_print = nodes.paragraph("", lead, classes=["quire-backrefs"])
         for index, use in enumerate(uses):
             item = nodes.inline(classes=["quire-backref"])
             if index:
