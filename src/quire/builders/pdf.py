@@ -246,6 +246,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             tasks.join()
         else:
             self.save_articles(pages, self.lay_out_articles(pages))
+        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages))
 
     def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[tuple[str, bytes, str]]:
         """(docname, PDF, error or "") for each article's print HTML."""
