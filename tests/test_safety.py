@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from quire.safety import ConfinedURLFetcher, RefusedFetchError
+from quire.fetcher import ConfinedURLFetcher
+from quire.safety import RefusedFetchError
 
 if TYPE_CHECKING:
     from pathlib import Path

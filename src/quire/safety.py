@@ -1,20 +1,14 @@
-"""What content may reach while an edition is made.
+"""What content may reach while an edition is made: paths confined to the build's folders.
 
-WeasyPrint's default fetcher reads any local file and follows HTTP. quire's
-fetcher serves ``data:`` URLs and regular files whose real path (symlinks
-resolved) lies inside the allowed folders, up to a size cap; anything else is
-refused, and the refusal fails the build.
+The PDF renderer's URL fetcher (:mod:`quire.fetcher`) builds on this.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING
 
-from weasyprint import URLFetcher
-from weasyprint.urls import URLFetcherResponse
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Largest file the PDF renderer may read (images, fonts, stylesheets).
 MAX_FETCH_BYTES = 32 * 1024 * 1024
@@ -26,33 +20,3 @@ class RefusedFetchError(ValueError):
 
 def is_within(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
-
-
-class ConfinedURLFetcher(URLFetcher):  # type: ignore[misc]
-    def __init__(self, roots: tuple[Path, ...], max_bytes: int = MAX_FETCH_BYTES) -> None:
-        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, timeout=5)
-        self.roots = tuple(root.resolve() for root in roots)
-        self.max_bytes = max_bytes
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        if parts.scheme == "data":
-            return super().fetch(url, headers)
-        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise RefusedFetchError(
-                f"refused to fetch {url}: only local files of the build are read"
-            )
-        path = Path(unquote(parts.path)).resolve()
-        if not is_within(path, self.roots):
-            raise RefusedFetchError(f"refused to read {path}: it lies outside the source and build")
-        if not path.is_file():
-            raise RefusedFetchError(f"cannot read {path}: no such file")
-        size = path.stat().st_size
-        if size > self.max_bytes:
-            raise RefusedFetchError(
-                f"refused to read {path}: {size} bytes exceeds {self.max_bytes}"
-            )
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
-        )

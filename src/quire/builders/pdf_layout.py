@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes
 
 from quire.builders import asset_path, asset_text
-from quire.safety import ConfinedURLFetcher
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -77,6 +76,8 @@ class PrintLayout:
     ) -> None:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
+
+        from quire.fetcher import ConfinedURLFetcher
 
         fonts = asset_path("fonts").parent
         self.font_config = FontConfiguration()

@@ -1,0 +1,50 @@
+"""The PDF renderer's URL fetcher, confined to the build.
+
+WeasyPrint's default fetcher reads any local file and follows HTTP. quire's
+fetcher serves ``data:`` URLs and regular files whose real path (symlinks
+resolved) lies inside the allowed folders, up to a size cap; anything else is
+refused, and the refusal fails the build. Imported only when a PDF is made,
+so the other editions do not load WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import URLFetcher
+from weasyprint.urls import URLFetcherResponse
+
+from quire.safety import MAX_FETCH_BYTES, RefusedFetchError, is_within
+
+
+class ConfinedURLFetcher(URLFetcher):  # type: ignore[misc]
+    def __init__(self, roots: tuple[Path, ...], max_bytes: int = MAX_FETCH_BYTES) -> None:
+        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, timeout=5)
+        self.roots = tuple(root.resolve() for root in roots)
+        self.max_bytes = max_bytes
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme == "data":
+            return super().fetch(url, headers)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedFetchError(
+                f"refused to fetch {url}: only local files of the build are read"
+            )
+        path = Path(unquote(parts.path)).resolve()
+        if not is_within(path, self.roots):
+            raise RefusedFetchError(f"refused to read {path}: it lies outside the source and build")
+        if not path.is_file():
+            raise RefusedFetchError(f"cannot read {path}: no such file")
+        size = path.stat().st_size
+        if size > self.max_bytes:
+            raise RefusedFetchError(
+                f"refused to read {path}: {size} bytes exceeds {self.max_bytes}"
+            )
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
