@@ -137,7 +137,7 @@ def test_root_document_becomes_front_matter(epub: Epub) -> None:
     text = " ".join("".join(index.itertext()).split())
     assert "This book has two chapters and a glossary." in text
     # The title page carries the title and byline; the nav is the contents.
-    assert "A small publication for quire's tests" not in text
+    assert "A small publication on the API" not in text
     assert index.xpath("//xhtml:h1", namespaces=NS)[0].text == "About"
     assert not index.xpath("//*[contains(@class, 'toctree-wrapper')]", namespaces=NS)
 

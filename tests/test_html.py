@@ -8,6 +8,7 @@ import pytest
 from lxml import html
 
 from outputs import check_html_links, quire_build
+from quire.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,3 +49,12 @@ def test_every_page_links_to_both_downloads(site: Path) -> None:
 def test_terms_link_to_the_glossary(site: Path) -> None:
     tree = html.parse(str(site / "html" / "first.html"))
     assert "glossary.html#term-API" in tree.xpath("//a/@href")
+
+
+def test_all_editions_agree(site: Path) -> None:
+    # The root's byline names a glossary term; the title page stands in for it in print,
+    # so it is no use of the term in any edition.
+    table, passed = report(audit_editions(site))
+    assert passed, table
+    glossary = html.parse(str(site / "html" / "glossary.html"))
+    assert "index.html" not in " ".join(glossary.xpath("//p[@class='quire-backrefs']//a/@href"))

@@ -40,6 +40,8 @@ class EditionAudit:
     broken: list[str] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
     """Ids of the glossary's terms."""
+    glossary_documents: set[str] = field(default_factory=set)
+    """Documents holding a glossary (known from the site)."""
     back_references: set[tuple[str, str]] = field(default_factory=set)
     """(term id, document) for every back-reference from the glossary.
 
@@ -92,6 +94,7 @@ def audit_html(site: Path) -> EditionAudit:
             ):
                 audit.broken.append(f"{page.relative_to(site)}: {href}: no such id")
         for glossary in tree.xpath("//dl[contains(concat(' ', @class, ' '), ' glossary ')]"):
+            audit.glossary_documents.add(page.relative_to(site).with_suffix("").as_posix())
             audit.terms |= {str(i) for i in glossary.xpath("./dt/@id")}
             for href in glossary.xpath(".//p[contains(@class, 'quire-backrefs')]//a/@href"):
                 document, _, anchor = str(href).partition("#")
@@ -169,7 +172,9 @@ def pdf_link_targets(reader: PdfReader) -> list[tuple[int, str | None, str | Non
     return links
 
 
-def audit_pdf(path: Path) -> EditionAudit:
+def audit_pdf(path: Path, glossary_documents: set[str] | None = None) -> EditionAudit:
+    """Links and glossary of the PDF; *glossary_documents* (known from the site, when it was
+    built) tells glossary entries from sections whose ids merely start with ``term-``."""
     from pypdf import PdfReader
 
     audit = EditionAudit("pdf", path)
@@ -186,6 +191,8 @@ def audit_pdf(path: Path) -> EditionAudit:
             audit.note_back_reference(document, anchor)
     for name in destinations:
         document, _, anchor = name.partition("--")
+        if glossary_documents is not None and document not in glossary_documents:
+            continue
         if anchor.startswith("term-") and not USE_ANCHOR.match(anchor):
             audit.terms.add(anchor)
     return audit
@@ -196,9 +203,13 @@ def audit_pdf(path: Path) -> EditionAudit:
 
 def audit_editions(outdir: Path) -> list[EditionAudit]:
     audits = []
+    glossary_documents = None
     if (outdir / "html").is_dir():
         audits.append(audit_html(outdir / "html"))
-    audits.extend(audit_pdf(path) for path in sorted((outdir / "pdf").glob("*.pdf")))
+        glossary_documents = audits[0].glossary_documents
+    audits.extend(
+        audit_pdf(path, glossary_documents) for path in sorted((outdir / "pdf").glob("*.pdf"))
+    )
     audits.extend(audit_epub(path) for path in sorted((outdir / "epub").glob("*.epub")))
     return audits
 

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
 PAPER_SIZES = frozenset({"A4", "Letter"})
+#: WeasyPrint's PDF variants (weasyprint.pdf.VARIANTS), and "" for none.
+PDF_VARIANTS = frozenset({
+    "", "pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u", "pdf/a-3a", "pdf/a-3b",
+    "pdf/a-3u", "pdf/a-4e", "pdf/a-4f", "pdf/a-4u", "pdf/ua-1", "pdf/ua-2", "pdf/x-1a",
+    "pdf/x-3", "pdf/x-4", "pdf/x-5g",
+})  # fmt: skip
 
 
 def slugify(text: str) -> str:
@@ -95,7 +101,15 @@ def _check_values(app: Sphinx, config: Config) -> None:
     if config.quire_chapter_start not in {"page", "right"}:
         msg = f"quire_chapter_start = {config.quire_chapter_start!r}: choose 'page' or 'right'"
         raise ConfigError(msg)
-    if not all(isinstance(name, str) for name in config.quire_authors):
+    if config.quire_pdf_variant not in PDF_VARIANTS:
+        msg = (
+            f"quire_pdf_variant = {config.quire_pdf_variant!r}: "
+            f"choose one of {', '.join(sorted(PDF_VARIANTS - {''}))} or '' for an untagged PDF"
+        )
+        raise ConfigError(msg)
+    if isinstance(config.quire_authors, str) or not all(
+        isinstance(name, str) for name in config.quire_authors
+    ):
         raise ConfigError("quire_authors must be a list of names (strings)")
 
 

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 class Subtype(enum.StrEnum):
     PDF_RENDER = "pdf_render"
     """WeasyPrint reported a problem while laying out the PDF."""
-    DOWNLOAD = "download"
-    """An edition the HTML site should offer for download is missing."""
-    EPUB = "epub"
-    """Something in a chapter cannot be carried into the EPUB."""
     IMAGE_ALT = "image_alt"
     """An image or figure without a text alternative."""
     TERM_UNDEFINED = "term_undefined"

@@ -101,6 +101,15 @@ def _append_auto_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] += f"\n\n```{{toctree}}\n:hidden:\n\n{listing}\n```\n"
 
 
+def _reread_auto_root(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """The root's generated toctree lists every article: re-read it when articles come or go."""
+    if app.config.quire_auto_toctree and (added or removed):
+        return [app.config.root_doc]
+    return []
+
+
 def remove_toctrees(doctree: nodes.Node) -> None:
     """Drop toctrees (and MyST's wrapper around them) from a doctree about to be merged."""
     for toctree in list(doctree.findall(addnodes.toctree)):
@@ -124,6 +133,7 @@ def make_front_matter(doctree: nodes.Element) -> None:
     """
     remove_toctrees(doctree)
     for wrapper in list(doctree.findall(nodes.compound)):
+        # Resolved toctrees (the EPUB's) are lists in a wrapper, no longer toctree nodes.
         if "toctree-wrapper" in wrapper["classes"] and wrapper.parent is not None:
             wrapper.parent.remove(wrapper)
     for paragraph in list(doctree.findall(nodes.paragraph)):
@@ -138,3 +148,4 @@ def make_front_matter(doctree: nodes.Element) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("source-read", _append_auto_toctree)
+    app.connect("env-get-outdated", _reread_auto_root)

@@ -174,7 +174,8 @@ class EbookBuilder(StandaloneHTMLBuilder):
         for docname in status_iterator(
             order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
         ):
-            title = next((e.title for e in contents if e.docname == docname), docname)
+            fallback = self.env.titles[docname].astext() if docname in self.env.titles else docname
+            title = next((e.title for e in contents if e.docname == docname), fallback)
             chapters[docname] = self.chapter(docname, len(chapters), title)
             book.add_item(chapters[docname])
             self.check_chapter(docname, chapters[docname])
@@ -243,7 +244,9 @@ class EbookBuilder(StandaloneHTMLBuilder):
         for subject in conf.quire_subjects:
             book.add_metadata("DC", "subject", subject)
         book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
-        for prop, value in accessibility_metadata(bool(self.images), conf.project):
+        for prop, value in accessibility_metadata(
+            bool(self.images), self.images_described(), conf.project
+        ):
             book.add_metadata(None, "meta", value, {"property": prop})
         book.add_item(
             epub.EpubItem(
@@ -254,6 +257,16 @@ class EbookBuilder(StandaloneHTMLBuilder):
             )
         )
         return book
+
+    def images_described(self) -> bool:
+        """Whether every image in the chapters has a text alternative."""
+        from lxml import html
+
+        for chapter in self.staging_dir.rglob("*" + self.out_suffix):
+            for image in html.parse(str(chapter)).iter("img"):
+                if not (image.get("alt") or "").strip():
+                    return False
+        return True
 
     def front_pages(self, book: Any) -> list[Any]:
         """The cover and the title page, added to *book*; returned in reading order."""
@@ -376,26 +389,36 @@ class EbookBuilder(StandaloneHTMLBuilder):
         return (section, [self.nav_entry(child, ids) for child in entry.children])
 
 
-def accessibility_metadata(has_images: bool, title: str) -> list[tuple[str, str]]:
-    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it."""
+def accessibility_metadata(
+    has_images: bool, images_described: bool, title: str
+) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it.
+
+    Text alone suffices, and ``alternativeText`` is claimed, only when every
+    image has a text alternative.
+    """
     modes = ["textual", "visual"] if has_images else ["textual"]
+    described = has_images and images_described
     features = [
         "structuralNavigation",
         "tableOfContents",
         "readingOrder",
         "displayTransformability",
     ]
-    if has_images:
+    if described:
         features.append("alternativeText")
     summary = (
         f"{title} is a reflowable EPUB with a navigable table of contents, headings in "
         "document order, a linked glossary"
-        + (", and a text alternative for every image" if has_images else "")
+        + (", and a text alternative for every image" if described else "")
         + ". It contains no flashing content, motion simulation or sound."
     )
     return [
         *(("schema:accessMode", mode) for mode in modes),
-        ("schema:accessModeSufficient", "textual"),
+        (
+            "schema:accessModeSufficient",
+            "textual" if described or not has_images else "textual,visual",
+        ),
         *(("schema:accessibilityFeature", feature) for feature in features),
         ("schema:accessibilityHazard", "none"),
         ("schema:accessibilitySummary", summary),

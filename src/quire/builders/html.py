@@ -47,6 +47,8 @@ def built_editions(builder: Builder) -> list[tuple[str, Path]]:
 
 def article_pdf(builder: Builder, docname: str) -> Path | None:
     """The PDF of one article, built beside this site."""
+    if not builder.config.quire_article_pdfs:
+        return None
     path = Path(builder.outdir).parent / "pdf" / ARTICLES_DIR / f"{docname}.pdf"
     return path if path.is_file() else None
 
@@ -86,13 +88,19 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
     for _label, path in editions:
         shutil.copyfile(path, target / path.name)
     articles = Path(app.builder.outdir).parent / "pdf" / ARTICLES_DIR
-    if editions and articles.is_dir():
-        shutil.copytree(articles, target / ARTICLES_DIR, dirs_exist_ok=True)
-    copy_asset_file(
-        asset_path("html.css"), Path(app.builder.outdir) / "_static" / HTML_CSS, force=True
-    )
+    shutil.rmtree(target / ARTICLES_DIR, ignore_errors=True)
+    if editions and articles.is_dir() and app.config.quire_article_pdfs:
+        shutil.copytree(articles, target / ARTICLES_DIR)
     summary = summarise(app.builder)
     logger.info(summary.line())
+
+
+def _place_stylesheet(app: Sphinx) -> None:
+    """Put quire.css in place before any page is written, so every page links the same file."""
+    if app.builder.name in HTML_BUILDERS:
+        target = Path(app.builder.outdir) / "_static" / HTML_CSS
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_asset_file(asset_path("html.css"), target, force=True)
 
 
 def summarise(builder: Builder) -> EditionSummary:
@@ -104,4 +112,5 @@ def summarise(builder: Builder) -> EditionSummary:
 def setup(app: Sphinx) -> None:
     app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
+    app.connect("builder-inited", _place_stylesheet)
     app.connect("build-finished", _finish_site)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging as stdlib_logging
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +228,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""
+        # Articles removed or renamed since the last build must not linger.
+        shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.quire_article_pdfs:
             return
         owners = id_owners(self.chapters, self.order)
@@ -235,7 +238,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 [self.standalone_chapter(docname, chapter, owners)], [docname], standalone=True
             ))
             for docname, chapter in zip(self.order, self.chapters, strict=True)
-            if docname != self.config.root_doc
+            if not self._is_front_matter(docname)
         ]  # fmt: skip
         # WeasyPrint uses one core; with -j the articles are laid out side by side.
         if self.parallel_ok and len(pages) > 1:

@@ -79,9 +79,9 @@ class PrintLayout:
 
         from quire.fetcher import ConfinedURLFetcher
 
-        fonts = asset_path("fonts").parent
+        assets = asset_path("fonts").parent
         self.font_config = FontConfiguration()
-        self.fetcher = ConfinedURLFetcher(roots=(*roots, fonts))
+        self.fetcher = ConfinedURLFetcher(roots=(*roots, assets))
         self.base_url = base_dir.as_uri() + "/"
         page_css = (
             f"@page {{ size: {PAGE_SIZES[paper_size]}; }}\n"
@@ -90,7 +90,7 @@ class PrintLayout:
         )
         self.stylesheet = CSS(
             string=asset_text("print.css") + extra_css + page_css,
-            base_url=fonts.as_uri() + "/",
+            base_url=assets.as_uri() + "/",
             url_fetcher=self.fetcher,
             font_config=self.font_config,
         )

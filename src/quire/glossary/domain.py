@@ -88,8 +88,11 @@ class GlossaryDomain(Domain):
     def glossary_docs(self) -> set[str]:
         return {doc for doc, entries in self.entries_by_doc.items() if entries}
 
-    def entry_for_id(self, term_id: str) -> GlossaryEntry | None:
-        for entries in self.entries_by_doc.values():
+    def entry_for_id(self, term_id: str, docname: str | None = None) -> GlossaryEntry | None:
+        """The entry one of whose terms has *term_id*, in *docname* when given."""
+        for doc, entries in self.entries_by_doc.items():
+            if docname is not None and doc != docname:
+                continue
             for entry in entries:
                 if term_id in entry.term_ids:
                     return entry

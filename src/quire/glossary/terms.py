@@ -33,8 +33,12 @@ class GlossaryEntry:
 
     @property
     def key(self) -> str:
-        """The id of the headword: unique across the publication, stable across builds."""
-        return self.term_ids[0]
+        """Document and id of the headword: unique across the publication, stable across builds.
+
+        Sphinx makes term ids unique within a document only (``term-0`` for a term
+        with no Latin letters), so the document is part of the key.
+        """
+        return f"{self.docname}#{self.term_ids[0]}"
 
     @property
     def abbreviation(self) -> str | None:
@@ -62,6 +66,7 @@ class GlossaryEntry:
 
 
 def spelling_key(spelling: str) -> str:
+    spelling = " ".join(spelling.split())  # a term may be wrapped across source lines
     """Match key of a spelling: capitals as written, otherwise with a first letter of either case.
 
     "Interoperability" then matches "interoperability" in running text, while
@@ -73,11 +78,14 @@ def spelling_key(spelling: str) -> str:
 
 
 def _pattern(spelling: str) -> str:
-    escaped = re.escape(spelling)
-    if ABBREVIATION.fullmatch(spelling) or not spelling[:1].isalpha():
-        return escaped
-    first = spelling[0]
-    return f"[{re.escape(first.lower())}{re.escape(first.upper())}]{re.escape(spelling[1:])}"
+    words = [re.escape(word) for word in spelling.split()]
+    if not ABBREVIATION.fullmatch(spelling) and spelling[:1].isalpha():
+        first = spelling[0]
+        words[0] = (
+            f"[{re.escape(first.lower())}{re.escape(first.upper())}]{words[0][len(re.escape(first)) :]}"
+        )
+    # Any run of white space between words: source lines wrap inside terms.
+    return r"\s+".join(words)
 
 
 class TermIndex:

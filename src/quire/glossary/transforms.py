@@ -66,7 +66,8 @@ def _apply_to_text(text_node: nodes.Text, occurrences: list[Occurrence], docname
         if occurrence.start > position:
             replacement.append(nodes.Text(text[position : occurrence.start]))
         if occurrence.link:
-            xref = _term_xref("", occurrence.text, occurrence.anchor, docname)
+            target = " ".join(occurrence.text.split())  # the term may wrap across lines
+            xref = _term_xref("", target, occurrence.anchor, docname)
             content = xref[0]
             assert isinstance(content, nodes.Element)
             content.children = []
@@ -115,7 +116,7 @@ class TermOccurrences(SphinxPostTransform):
             definitions = [child for child in item.children if isinstance(child, nodes.definition)]
             if not terms or not definitions or not terms[0]["ids"]:
                 continue
-            entry = domain.entry_for_id(terms[0]["ids"][0])
+            entry = domain.entry_for_id(terms[0]["ids"][0], self.env.current_document.docname)
             if entry is None:
                 continue
             uses = sorted(domain.usages_of(entry.key), key=lambda u: order.get(u.docname, 1 << 30))

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
+from quire.documents import BYLINE
+
 if TYPE_CHECKING:
     from quire.glossary.terms import GlossaryEntry, TermIndex
 
@@ -83,7 +85,8 @@ class Occurrence:
 def _excluded(node: nodes.Node) -> bool:
     parent = node.parent
     while parent is not None:
-        if isinstance(parent, EXCLUDED):
+        # A byline is title-page material: the PDF and the EPUB drop it from the text.
+        if isinstance(parent, EXCLUDED) or BYLINE in parent.get("classes", ()):
             return True
         parent = parent.parent
     return False
@@ -145,11 +148,30 @@ def _poor_place_to_expand(occurrence: Occurrence) -> bool:
 def _already_expanded(occurrence: Occurrence) -> bool:
     """True when the author wrote "Expansion (ABBR" around this occurrence already."""
     expansion = occurrence.entry.expansion or ""
-    return _text_before(occurrence).lower().endswith(f"{expansion} (".lower())
+    before = " ".join(_text_before(occurrence).split()).lower()
+    return before.endswith(f"{expansion} (".lower())
+
+
+def _join_text(doctree: nodes.Node) -> None:
+    """Merge neighbouring Text nodes: MyST gives each soft line break its own."""
+    for element in doctree.findall(nodes.Element):
+        children = element.children
+        if sum(isinstance(child, nodes.Text) for child in children) < 2:
+            continue
+        merged: list[nodes.Node] = []
+        for child in children:
+            if merged and isinstance(child, nodes.Text) and isinstance(merged[-1], nodes.Text):
+                merged[-1] = nodes.Text(merged[-1].astext() + child.astext())
+            else:
+                merged.append(child)
+        if len(merged) != len(children):
+            element.children = []
+            element.extend(merged)
 
 
 def plan(doctree: nodes.Node, index: TermIndex, autolink: bool) -> list[Occurrence]:
     """Every occurrence of a term in *doctree*, in reading order, with what to do to it."""
+    _join_text(doctree)
     occurrences: list[Occurrence] = []
     for node in doctree.findall(lambda n: isinstance(n, nodes.Text | addnodes.pending_xref)):
         if isinstance(node, addnodes.pending_xref) and _is_term_xref(node):
@@ -186,8 +208,9 @@ def plan(doctree: nodes.Node, index: TermIndex, autolink: bool) -> list[Occurren
             referenced.add(key)
             section_key = (key, id(occurrence.section))
             if section_key not in anchored:
-                anchors_per_entry[key] = anchors_per_entry.get(key, 0) + 1
-                occurrence.anchor = f"{key}-use-{anchors_per_entry[key]}"
+                term_id = occurrence.entry.term_ids[0]
+                anchors_per_entry[term_id] = anchors_per_entry.get(term_id, 0) + 1
+                occurrence.anchor = f"{term_id}-use-{anchors_per_entry[term_id]}"
                 anchored[section_key] = occurrence.anchor
     return occurrences
 

@@ -8,3 +8,4 @@ numfig = True
 copyright = "2026, Ada Writer"
 quire_publisher = "Test Press"
 quire_subjects = ["Testing", "Publishing"]
+myst_enable_extensions = ["attrs_block"]
