@@ -25,13 +25,14 @@ ACE_VERSION := 1.4.6
 
 .DEFAULT_GOAL := all
 .NOTPARALLEL:
-.PHONY: all html pdf epub check test bench lint format clean distclean help setup
+.PHONY: all html pdf epub check reproducible test bench lint format clean distclean help setup
 
 help:
 	@echo "make all        build the HTML site, the PDF and the EPUB of $(SOURCEDIR)/ into $(BUILDDIR)/"
 	@echo "make html|pdf|epub   build one edition"
 	@echo "make check      audit the built editions: links, glossary terms, back-references"
 	@echo "make test       run the test suite"
+	@echo "make reproducible  build twice (other clock, TZ, hash seed, folder) and compare bytes"
 	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf"
 	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove $(BUILDDIR)/"
@@ -87,6 +88,19 @@ test: $(STAMP) $(ACE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	QUIRE_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
+
+# Two builds with one SOURCE_DATE_EPOCH, but another clock, time zone, hash seed and
+# output folder, must give the same bytes in every edition.
+REPRO_EPOCH ?= 1767225600
+reproducible: $(STAMP)
+	rm -rf $(BUILDDIR)/reproducible
+	SOURCE_DATE_EPOCH=$(REPRO_EPOCH) TZ=UTC PYTHONHASHSEED=1 \
+	  $(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/first -q $(QUIREOPTS)
+	sleep 1
+	SOURCE_DATE_EPOCH=$(REPRO_EPOCH) TZ=Asia/Tokyo PYTHONHASHSEED=4242 \
+	  $(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/second -q $(QUIREOPTS)
+	diff -r --exclude=doctrees $(BUILDDIR)/reproducible/first $(BUILDDIR)/reproducible/second
+	@echo "reproducible: the HTML site, the PDFs and the EPUB are byte-identical"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
