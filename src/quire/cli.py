@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,11 +203,8 @@ def describe(error: BaseException) -> str:
 
 
 def build(args: argparse.Namespace) -> int:
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-    from quire.builders import html
     from quire.config import default_overrides
+    from quire.publish import discard_staging
 
     source: Path = args.source.resolve()
     if not source.is_dir():
@@ -216,17 +214,40 @@ def build(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = default_overrides(source) if confdir is None else {}
     overrides.update(dict(args.define))
     output: Path = args.output.resolve()
-    jobs = _jobs(args.jobs)
     _configure_colour()
 
+    # The site links the editions published in OUTDIR, not its own staging folder.
+    overrides.setdefault("quire_editions_dir", str(output))
+    try:
+        return _build_editions(args, source, confdir, overrides, output)
+    finally:
+        discard_staging(output)
+
+
+def _build_editions(
+    args: argparse.Namespace,
+    source: Path,
+    confdir: Path | None,
+    overrides: dict[str, Any],
+    output: Path,
+) -> int:
+    """Build, audit and publish each edition in turn; stop at the first that fails."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    from quire.builders import html
+    from quire.publish import broken_links, publish, staging_folder
+
+    jobs = _jobs(args.jobs)
     summaries: list[EditionSummary] = []
     for edition in args.formats:
+        staged = staging_folder(output, edition)
         try:
             with patch_docutils(confdir), docutils_namespace():
                 app = Sphinx(
                     srcdir=source,
                     confdir=confdir,
-                    outdir=output / edition,
+                    outdir=staged,
                     doctreedir=output / "doctrees",
                     buildername=EDITIONS[edition],
                     confoverrides=overrides,
@@ -249,8 +270,12 @@ def build(args: argparse.Namespace) -> int:
             return 2
         if app.statuscode:
             return app.statuscode
+        if problems := broken_links(edition, staged):
+            print(f"{output / edition}: error: not published, {problems[0]}", file=sys.stderr)
+            return 1
         summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
-        summaries.append(summary)
+        publish(staged, output / edition)
+        summaries.append(replace(summary, path=output / edition / summary.path.relative_to(staged)))
         args.fresh_env = False  # the first edition read the sources; the others reuse them
 
     print()

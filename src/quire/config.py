@@ -71,6 +71,7 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("quire_pdf_variant", "pdf/ua-1", "", frozenset({str})),
     ("quire_article_pdfs", True, "", frozenset({bool})),
     ("quire_download_links", True, "html", frozenset({bool})),
+    ("quire_editions_dir", "", "", frozenset({str})),
     ("quire_auto_toctree", False, "env", frozenset({bool})),
     ("quire_front_matter", True, "", frozenset({bool})),
     ("quire_autolink_terms", True, "env", frozenset({bool})),

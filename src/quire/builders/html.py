@@ -33,10 +33,16 @@ ARTICLES_DIR = "articles"
 DOWNLOADABLE_EDITIONS = (("PDF", "pdf", ".pdf"), ("EPUB", "epub", ".epub"))
 
 
+def editions_dir(builder: Builder) -> Path:
+    """Where the PDF and the EPUB are: ``quire_editions_dir``, or the site's parent folder."""
+    configured = builder.config.quire_editions_dir
+    return Path(configured) if configured else Path(builder.outdir).parent
+
+
 def built_editions(builder: Builder) -> list[tuple[str, Path]]:
     """The editions already built beside this site, as (label, path)."""
     slug = builder.config.quire_slug
-    siblings = Path(builder.outdir).parent
+    siblings = editions_dir(builder)
     found = []
     for label, folder, suffix in DOWNLOADABLE_EDITIONS:
         path = siblings / folder / f"{slug}{suffix}"
@@ -49,7 +55,7 @@ def article_pdf(builder: Builder, docname: str) -> Path | None:
     """The PDF of one article, built beside this site."""
     if not builder.config.quire_article_pdfs:
         return None
-    path = Path(builder.outdir).parent / "pdf" / ARTICLES_DIR / f"{docname}.pdf"
+    path = editions_dir(builder) / "pdf" / ARTICLES_DIR / f"{docname}.pdf"
     return path if path.is_file() else None
 
 
@@ -87,7 +93,7 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
         target.mkdir(parents=True, exist_ok=True)
     for _label, path in editions:
         shutil.copyfile(path, target / path.name)
-    articles = Path(app.builder.outdir).parent / "pdf" / ARTICLES_DIR
+    articles = editions_dir(app.builder) / "pdf" / ARTICLES_DIR
     shutil.rmtree(target / ARTICLES_DIR, ignore_errors=True)
     if editions and articles.is_dir() and app.config.quire_article_pdfs:
         shutil.copytree(articles, target / ARTICLES_DIR)

@@ -1,0 +1,40 @@
+"""A build that fails publishes nothing: the editions built before stay exactly as they were."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from outputs import quire_build
+from quire import cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def fingerprint(out: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and "doctrees" not in path.relative_to(out).parts
+    }
+
+
+def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_path: Path) -> None:
+    out = quire_build(rootdir / "test-basic", tmp_path)
+    before = fingerprint(out)
+    assert {"pdf/basic-test-book.pdf", "epub/basic-test-book.epub", "html/index.html"} <= set(
+        before
+    )
+
+    article = tmp_path / "src" / "second.md"
+    article.write_text(article.read_text() + "\nA {term}`term nobody defined`.\n")
+    build = ["build", str(tmp_path / "src"), "-o", str(out), "-W", "-q"]
+    assert cli.main(build) != 0
+    assert fingerprint(out) == before
+    assert sorted(p.name for p in out.iterdir()) == ["doctrees", "epub", "html", "pdf"]
+
+    # Mended, the next build publishes all three again.
+    article.write_text(article.read_text().replace("{term}`term nobody defined`", "term"))
+    assert cli.main(build) == 0
+    assert set(fingerprint(out)) == set(before)
