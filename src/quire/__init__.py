@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quire import accessibility, config, documents, glossary
+from quire import accessibility, config, documents, glossary, sources
 from quire.builders import html
 from quire.builders.ebook import EbookBuilder
 from quire.builders.pdf import PdfBuilder
@@ -25,6 +25,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     documents.setup(app)
     glossary.setup(app)
     accessibility.setup(app)
+    sources.setup(app)
     html.setup(app)
     app.add_builder(PdfBuilder)
     app.add_builder(EbookBuilder)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 class Subtype(enum.StrEnum):
     PDF_RENDER = "pdf_render"
     """WeasyPrint reported a problem while laying out the PDF."""
+    UNCLOSED_FENCE = "unclosed_fence"
+    """A code fence or directive left open at the end of a file."""
     IMAGE_ALT = "image_alt"
     """An image or figure without a text alternative."""
     TERM_UNDEFINED = "term_undefined"

@@ -1,0 +1,75 @@
+"""Checks on an article's text before it is parsed, for mistakes the parser would swallow.
+
+A code fence or directive left open at the end of a file silently turns the
+rest of the file into its content; bytes that are not UTF-8 stop Sphinx with
+a traceback that names no file. Both become one line with the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sphinx.util import logging
+
+from quire.diagnostics import QuireError, Subtype, warn
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
+
+FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
+
+
+class SourceError(QuireError):
+    category = "unreadable source"
+
+
+def unclosed_fence(text: str) -> tuple[int, str] | None:
+    """(line, fence) of a fence still open at the end of *text*, as CommonMark reads it."""
+    opened: tuple[int, str] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = FENCE.match(line)
+        if match is None:
+            continue
+        fence = match["fence"]
+        if opened is None:
+            opened = (number, fence)
+        elif (
+            fence[0] == opened[1][0] and len(fence) >= len(opened[1]) and not match["info"].strip()
+        ):
+            opened = None
+    return opened
+
+
+def _check_encoding(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        data = path.read_bytes()
+        try:
+            data.decode(app.config.source_encoding or "utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            msg = f"bytes that are not {error.encoding} at byte {error.start}: {error.reason}"
+            raise SourceError(msg, location=f"{path}:{line}") from None
+
+
+def _check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
+    if not str(app.env.doc2path(docname)).endswith(".md"):
+        return
+    found = unclosed_fence(source[0])
+    if found is not None:
+        line, fence = found
+        warn(
+            logger, Subtype.UNCLOSED_FENCE,
+            "%s opened here is never closed: the rest of the file would become its content",
+            fence, location=(docname, line),
+        )  # fmt: skip
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("env-before-read-docs", _check_encoding)
+    app.connect("source-read", _check_fences)

@@ -1,0 +1,2 @@
+project = "Bad input"
+extensions = ["quire"]
