@@ -109,8 +109,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def assemble_chapter(self, docname: str) -> nodes.container:
         doctree = self.env.get_doctree(docname)
         if self._is_front_matter(docname):
-            make_front_matter(doctree)
-        remove_toctrees(doctree)
+            make_front_matter(doctree)  # drops the toctrees too
+        else:
+            remove_toctrees(doctree)
         self.env.resolve_references(doctree, docname, self)
         self.post_process_images(doctree)
         qualify_ids(doctree, docname, self.env.all_docs)
