@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quire import accessibility, config, documents, glossary, sources
+from quire import (
+    accessibility,
+    config,
+    confinement,
+    documents,
+    glossary,
+    problems,
+    sanitise,
+    sources,
+)
 from quire.builders import html
 from quire.builders.ebook import EbookBuilder
 from quire.builders.pdf import PdfBuilder
+from quire.markdown import QuireMystParser
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -21,11 +31,15 @@ ENV_VERSION = 1
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     app.setup_extension("myst_parser")
+    app.add_source_parser(QuireMystParser, override=True)
     config.setup(app)
     documents.setup(app)
     glossary.setup(app)
     accessibility.setup(app)
     sources.setup(app)
+    confinement.setup(app)
+    sanitise.setup(app)
+    problems.setup(app)
     html.setup(app)
     app.add_builder(PdfBuilder)
     app.add_builder(EbookBuilder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -13,6 +14,8 @@ from quire import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from sphinx.application import Sphinx
 
     from quire.builders import EditionSummary
 
@@ -236,12 +239,16 @@ def _build_editions(
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     from quire.builders import html
+    from quire.limits import bounded, limit_reached
+    from quire.problems import recorder
     from quire.publish import broken_links, publish, staging_folder
 
+    started = time.monotonic()
     jobs = _jobs(args.jobs)
     summaries: list[EditionSummary] = []
     for edition in args.formats:
         staged = staging_folder(output, edition)
+        app: Sphinx | None = None
         try:
             with patch_docutils(confdir), docutils_namespace():
                 app = Sphinx(
@@ -257,12 +264,18 @@ def _build_editions(
                     warningiserror=args.fail_on_warning,
                     parallel=jobs,
                 )
-                # Every page is written: its download line depends on editions built just before.
-                app.build(force_all=True)
+                with bounded(app.config, started, where=partial(_current_file, app, source)):
+                    # Every page is written: its download line depends on editions built just before.
+                    app.build(force_all=True)
         except KeyboardInterrupt:
             print(f"{source}: interrupted", file=sys.stderr)
             return 130
         except Exception as error:
+            config = app.config if app is not None else None
+            if explanation := limit_reached(error, config):
+                where = _current_file(app, source) if app is not None else source
+                print(f"{where}: error: {explanation}", file=sys.stderr)
+                return 2
             if args.traceback:
                 raise
             where = getattr(error, "location", "") or source
@@ -270,8 +283,15 @@ def _build_editions(
             return 2
         if app.statuscode:
             return app.statuscode
-        if problems := broken_links(edition, staged):
-            print(f"{output / edition}: error: not published, {problems[0]}", file=sys.stderr)
+        if (problems := recorder(app)) is not None and problems.errors:
+            errors = f"{problems.errors} error{'s' if problems.errors > 1 else ''}"
+            print(
+                f"{source}: error: {errors}; the {edition} edition is not published",
+                file=sys.stderr,
+            )
+            return 1
+        if broken := broken_links(edition, staged):
+            print(f"{output / edition}: error: not published, {broken[0]}", file=sys.stderr)
             return 1
         summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
         publish(staged, output / edition)
@@ -282,6 +302,13 @@ def _build_editions(
     for summary in summaries:
         print(summary.line())
     return 0
+
+
+def _current_file(app: Sphinx, source: Path) -> str:
+    """The article being read or written, for errors that interrupt the build."""
+    env = getattr(app, "env", None)
+    docname = env.current_document.docname if env is not None else ""
+    return str(env.doc2path(docname)) if env is not None and docname else str(source)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

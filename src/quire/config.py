@@ -81,6 +81,12 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("quire_description", lambda c: c.quire_subtitle, "", frozenset({str})),
     ("quire_epub_cover", "", "", frozenset({str})),
     ("quire_page_reference", " (p. {page})", "", frozenset({str})),
+    # What content may do; see quire.safety. Hosts content may fetch from (none by default).
+    ("quire_allowed_hosts", [], "env", frozenset({list, tuple})),
+    ("quire_sanitise_html", True, "env", frozenset({bool})),
+    ("quire_max_article_mb", 8, "env", frozenset({int, float})),
+    ("quire_max_build_seconds", 1800, "", frozenset({int, float})),
+    ("quire_max_memory_mb", 6144, "", frozenset({int, float})),
 )
 
 

@@ -30,6 +30,16 @@ class Subtype(enum.StrEnum):
     """The same term is defined by two glossary entries."""
     TERM_UNUSED = "term_unused"
     """A glossary entry that no article refers to."""
+    REFUSED = "refused"
+    """Content asked for a file outside the source folder or for a network resource (an error)."""
+    UNSAFE_HTML = "unsafe_html"
+    """Raw HTML lost elements or attributes to the sanitiser (scripts, event handlers...)."""
+    CIRCULAR_INCLUDE = "circular_include"
+    """A file includes itself, directly or through others (an error)."""
+    EMPTY_ARTICLE = "empty_article"
+    """An article with no content."""
+    LIMIT = "limit"
+    """An article over the configured size, or nested too deeply to read (an error)."""
 
 
 def warn(
@@ -40,6 +50,17 @@ def warn(
     location: str | tuple[str, int | None] | Node | None = None,
 ) -> None:
     logger.warning(message, *args, location=location, type="quire", subtype=subtype.value)
+
+
+def error(
+    logger: logging.SphinxLoggerAdapter,
+    subtype: Subtype,
+    message: str,
+    *args: Any,
+    location: str | tuple[str, int | None] | Node | None = None,
+) -> None:
+    """An error the build goes on past, to report them all; ``quire build`` then fails."""
+    logger.error(message, *args, location=location, type="quire", subtype=subtype.value)
 
 
 class QuireError(SphinxError):

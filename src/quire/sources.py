@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
+from quire.confinement import max_article_bytes
 from quire.diagnostics import QuireError, Subtype, warn
+from quire.safety import file_refusal
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*(\n|\Z)", re.DOTALL)
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 
 
@@ -45,9 +48,13 @@ def unclosed_fence(text: str) -> tuple[int, str] | None:
     return opened
 
 
-def _check_encoding(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+def _check_articles(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """Refuse articles that are not regular files inside the source folder, too large, or not text."""
+    limit = max_article_bytes(app.config)
     for docname in docnames:
         path = Path(env.doc2path(docname))
+        if reason := file_refusal(path, (Path(env.srcdir),), limit):
+            raise SourceError(reason, location=f"{path}:1")
         data = path.read_bytes()
         try:
             data.decode(app.config.source_encoding or "utf-8")
@@ -57,7 +64,10 @@ def _check_encoding(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> 
             raise SourceError(msg, location=f"{path}:{line}") from None
 
 
-def _check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
+def _check_text(app: Sphinx, docname: str, source: list[str]) -> None:
+    if not FRONT_MATTER.sub("", source[0], count=1).strip():
+        warn(logger, Subtype.EMPTY_ARTICLE, "article is empty", location=(docname, 1))
+        return
     if not str(app.env.doc2path(docname)).endswith(".md"):
         return
     found = unclosed_fence(source[0])
@@ -71,5 +81,5 @@ def _check_fences(app: Sphinx, docname: str, source: list[str]) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    app.connect("env-before-read-docs", _check_encoding)
-    app.connect("source-read", _check_fences)
+    app.connect("env-before-read-docs", _check_articles)
+    app.connect("source-read", _check_text)

@@ -210,6 +210,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             chapter_start=conf.quire_chapter_start,
             page_reference=conf.quire_page_reference,
             pdf_variant=conf.quire_pdf_variant,
+            allowed_hosts=tuple(conf.quire_allowed_hosts),
         )
 
     def write_pdf(self) -> None:

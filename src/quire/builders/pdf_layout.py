@@ -73,6 +73,7 @@ class PrintLayout:
         chapter_start: str,
         page_reference: str,
         pdf_variant: str,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
@@ -81,7 +82,7 @@ class PrintLayout:
 
         assets = asset_path("fonts").parent
         self.font_config = FontConfiguration()
-        self.fetcher = ConfinedURLFetcher(roots=(*roots, assets))
+        self.fetcher = ConfinedURLFetcher(roots=(*roots, assets), allowed_hosts=allowed_hosts)
         self.base_url = base_dir.as_uri() + "/"
         page_css = (
             f"@page {{ size: {PAGE_SIZES[paper_size]}; }}\n"
