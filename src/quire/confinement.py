@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from docutils import nodes
 from docutils.parsers.rst.directives.misc import Include as DocutilsInclude
@@ -132,6 +133,8 @@ def image_refusal(env: BuildEnvironment, uri: str, docname: str) -> str | None:
         return None
     if is_remote(uri):
         return url_refusal(env, uri)
+    if len(urlsplit(uri).scheme) > 1:  # file:, ftp: and the like; one letter is a drive
+        return f"refused to read {uri}: only files of the source folder are read"
     path = Path(env.relfn2path(uri, docname)[1])
     # ``image.*`` is matched against the folder's files by Sphinx.
     return path_refusal(env, path.parent if "*" in uri else path)

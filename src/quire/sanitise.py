@@ -45,17 +45,14 @@ class Sanitiser:
         self.refusals: list[str] = []
 
     def _keep_attribute(self, tag: str, attribute: str, value: str) -> str | None:
-        is_file_url = value.lower().startswith("file:")
-        if tag == "img" and attribute == "src":
-            reason = (
-                f"refused to read {value}: file URLs are not read"
-                if is_file_url
-                else image_refusal(self.env, value, self.docname)
-            )
-            if reason:
-                self.refusals.append(reason)
-                return None
-        return None if is_file_url else value
+        if (
+            tag == "img"
+            and attribute == "src"
+            and (reason := image_refusal(self.env, value, self.docname))
+        ):
+            self.refusals.append(reason)
+            return None
+        return None if value.lower().startswith("file:") else value
 
     def clean(self, markup: str) -> str:
         return nh3.clean(

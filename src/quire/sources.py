@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sphinx.util import logging
 
 from quire.confinement import max_article_bytes
-from quire.diagnostics import QuireError, Subtype, warn
+from quire.diagnostics import QuireError, Subtype, error, warn
 from quire.safety import file_refusal
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def unclosed_fence(text: str) -> tuple[int, str] | None:
 def _check_articles(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     """Refuse articles that are not regular files inside the source folder, too large, or not text."""
     limit = max_article_bytes(app.config)
+    _leave_out_linked(env, docnames)
     for docname in docnames:
         path = Path(env.doc2path(docname))
         if reason := file_refusal(path, (Path(env.srcdir),), limit):
@@ -62,6 +63,33 @@ def _check_articles(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> 
             line = data[: error.start].count(b"\n") + 1
             msg = f"bytes that are not {error.encoding} at byte {error.start}: {error.reason}"
             raise SourceError(msg, location=f"{path}:{line}") from None
+
+
+def _leave_out_linked(env: BuildEnvironment, docnames: list[str]) -> None:
+    """Articles found through a symlinked folder or file are not read; one error per symlink.
+
+    Sphinx follows symlinks when it looks for articles, so a link to a folder
+    outside (or to an ancestor: a loop) would bring in files from anywhere.
+    """
+    srcdir = Path(env.srcdir).resolve()
+    links: dict[Path, None] = {}
+    for docname in list(docnames):
+        relative = Path(env.doc2path(docname)).relative_to(env.srcdir)
+        if (srcdir / relative).resolve() == srcdir / relative:
+            continue
+        docnames.remove(docname)
+        env.found_docs.discard(docname)
+        partial = srcdir
+        for part in relative.parts:
+            partial /= part
+            if partial.is_symlink():
+                links[partial] = None
+                break
+    for link in links:
+        error(
+            logger, Subtype.REFUSED,
+            "%s is a symlink: articles are read only from the source folder itself", link,
+        )  # fmt: skip
 
 
 def _check_text(app: Sphinx, docname: str, source: list[str]) -> None:

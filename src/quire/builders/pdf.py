@@ -330,7 +330,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
         """Fail on any error WeasyPrint logged, naming the article it concerns where it can."""
         errors: list[tuple[str, str]] = []
         for record in problems:
-            message = record.getMessage()
+            message = record.getMessage().rstrip()
+            if message.endswith(":"):  # WeasyPrint gives no reason for some failures
+                message += " it could not be loaded"
             where = self.locate(message)
             if record.levelno >= stdlib_logging.ERROR:
                 errors.append((where, message))
