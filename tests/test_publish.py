@@ -38,3 +38,14 @@ def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_
     article.write_text(article.read_text().replace("{term}`term nobody defined`", "term"))
     assert cli.main(build) == 0
     assert set(fingerprint(out)) == set(before)
+
+
+def test_an_interrupted_swap_is_put_back(rootdir: Path, tmp_path: Path) -> None:
+    out = quire_build(rootdir / "test-basic", tmp_path)
+    before = fingerprint(out)
+    # A build killed between publish()'s two renames leaves only the edition set aside.
+    (out / "pdf").rename(out / ".pdf.previous")
+    article = tmp_path / "src" / "second.md"
+    article.write_text(article.read_text() + "\nA {term}`term nobody defined`.\n")
+    assert cli.main(["build", str(tmp_path / "src"), "-o", str(out), "-W", "-q"]) != 0
+    assert fingerprint(out) == before

@@ -207,7 +207,7 @@ def describe(error: BaseException) -> str:
 
 def build(args: argparse.Namespace) -> int:
     from quire.config import default_overrides
-    from quire.publish import discard_staging
+    from quire.publish import discard_staging, recover
 
     source: Path = args.source.resolve()
     if not source.is_dir():
@@ -221,6 +221,11 @@ def build(args: argparse.Namespace) -> int:
 
     # The site links the editions published in OUTDIR, not its own staging folder.
     overrides.setdefault("quire_editions_dir", str(output))
+    recover(output, list(EDITIONS))
+    if args.fresh_env:
+        # A fresh build that is killed may leave doctrees half-written; the saved
+        # environment would then vouch for them, so it goes first.
+        (output / "doctrees" / "environment.pickle").unlink(missing_ok=True)
     try:
         return _build_editions(args, source, confdir, overrides, output)
     finally:
@@ -264,7 +269,12 @@ def _build_editions(
                     warningiserror=args.fail_on_warning,
                     parallel=jobs,
                 )
-                with bounded(app.config, started, where=partial(_current_file, app, source)):
+                with bounded(
+                    app.config,
+                    started,
+                    where=partial(_current_file, app, source),
+                    hard_exit=args.standalone,
+                ):
                     # Every page is written: its download line depends on editions built just before.
                     app.build(force_all=True)
         except KeyboardInterrupt:
@@ -313,6 +323,9 @@ def _current_file(app: Sphinx, source: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    # Run as a command (not called with arguments from Python): a build stuck past its
+    # limits may end the process.
+    args.standalone = argv is None
     if args.command == "build":
         return build(args)
     if args.command == "check":

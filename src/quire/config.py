@@ -7,16 +7,19 @@ other settings are functions of the config, so nothing here writes to
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import logging as stdlib_logging
 import os
 import re
 import unicodedata
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
+
+from sphinx.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
@@ -96,34 +99,89 @@ def display_date(config: Config) -> str:
     return build_date().strftime("%d %B %Y").lstrip("0")
 
 
-def _check_values(app: Sphinx, config: Config) -> None:
-    from sphinx.errors import ConfigError
+class QuireConfigError(ConfigError):
+    """A configuration value quire cannot use; *location* is its line in ``conf.py``."""
 
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+
+
+def config_location(confdir: str | Path | None, name: str) -> str:
+    """``conf.py:LINE`` of the last top-level assignment to *name*, or "" if there is none."""
+    if not confdir or not (conf := Path(confdir) / "conf.py").is_file():
+        return ""
+    try:
+        tree = ast.parse(conf.read_bytes())
+    except SyntaxError:
+        return ""
+    lines = [
+        statement.lineno
+        for statement in tree.body
+        if isinstance(statement, ast.Assign | ast.AnnAssign)
+        for target in (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
+        if isinstance(target, ast.Name) and target.id == name
+    ]
+    return f"{conf}:{lines[-1]}" if lines else ""
+
+
+def _check_values(app: Sphinx, config: Config) -> None:
+    def fail(name: str, message: str) -> NoReturn:
+        raise QuireConfigError(message, location=config_location(app.confdir, name))
+
+    for name, _default, _rebuild, types in OPTIONS:
+        value = getattr(config, name)
+        if not isinstance(value, tuple(types)) or isinstance(value, bool) is not (bool in types):
+            expected = " or ".join(sorted(kind.__name__ for kind in types))
+            fail(name, f"{name} = {value!r}: expected {expected}, not {type(value).__name__}")
     if config.quire_paper_size not in PAPER_SIZES:
-        msg = (
+        fail(
+            "quire_paper_size",
             f"quire_paper_size = {config.quire_paper_size!r}: "
-            f"choose one of {', '.join(sorted(PAPER_SIZES))}"
+            f"choose one of {', '.join(sorted(PAPER_SIZES))}",
         )
-        raise ConfigError(msg)
     if config.quire_chapter_start not in {"page", "right"}:
-        msg = f"quire_chapter_start = {config.quire_chapter_start!r}: choose 'page' or 'right'"
-        raise ConfigError(msg)
-    if config.quire_pdf_variant not in PDF_VARIANTS:
-        msg = (
-            f"quire_pdf_variant = {config.quire_pdf_variant!r}: "
-            f"choose one of {', '.join(sorted(PDF_VARIANTS - {''}))} or '' for an untagged PDF"
+        fail(
+            "quire_chapter_start",
+            f"quire_chapter_start = {config.quire_chapter_start!r}: choose 'page' or 'right'",
         )
-        raise ConfigError(msg)
-    if isinstance(config.quire_authors, str) or not all(
-        isinstance(name, str) for name in config.quire_authors
-    ):
-        raise ConfigError("quire_authors must be a list of names (strings)")
+    if config.quire_pdf_variant not in PDF_VARIANTS:
+        fail(
+            "quire_pdf_variant",
+            f"quire_pdf_variant = {config.quire_pdf_variant!r}: choose one of "
+            f"{', '.join(sorted(PDF_VARIANTS - {''}))} or '' for an untagged PDF",
+        )
+    for name in ("quire_authors", "quire_subjects", "quire_allowed_hosts"):
+        if not all(isinstance(item, str) for item in getattr(config, name)):
+            fail(name, f"{name} must be a list of strings")
+
+
+class _ConfigWarningLocator(stdlib_logging.Filter):
+    """Gives Sphinx's type warnings about ``conf.py`` values the line they come from."""
+
+    NAME = re.compile(r"config value `(?P<name>\w+)'")
+
+    confdir: str | Path | None = None
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        match = self.NAME.search(str(record.msg))
+        if match and not getattr(record, "location", None):
+            record.location = config_location(self.confdir, match["name"]) or None
+        return True
+
+
+_CONFIG_WARNING_LOCATOR = _ConfigWarningLocator()
 
 
 def setup(app: Sphinx) -> None:
     for name, default, rebuild, types in OPTIONS:
         app.add_config_value(name, default, rebuild, types=types)
     app.connect("config-inited", _check_values)
+    # Sphinx checks types in the "sphinx.config" module's logger ("sphinx." + module name).
+    _CONFIG_WARNING_LOCATOR.confdir = app.confdir
+    stdlib_logging.getLogger("sphinx.sphinx.config").addFilter(_CONFIG_WARNING_LOCATOR)
 
 
 def default_overrides(source: Path) -> dict[str, Any]:

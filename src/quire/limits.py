@@ -1,19 +1,25 @@
 """Time and memory bounds for ``quire build``, so a pathological article ends in an error, not a hang.
 
 The bounds are the configuration's ``quire_max_build_seconds`` (wall clock,
-for the whole run) and ``quire_max_memory_mb`` (address space of the process
-and of each parallel worker). They are set around ``Sphinx.build`` and lifted
-afterwards, so a process that builds several times (the tests) is not left
-constrained.
+for the whole run) and ``quire_max_memory_mb`` (resident memory of the build
+and its parallel workers). A watchdog thread samples both; when one is passed
+it interrupts the build, which stops with a one-line error. If the build is
+stuck in native code and does not stop within a grace period, the command
+prints the same line and exits at once (published editions are untouched:
+they are only ever replaced by a rename). The address space is also capped,
+well above the memory bound, so one enormous allocation fails at once.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sphinx.errors import SphinxParallelError
@@ -27,44 +33,93 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
 MIB = 1024 * 1024
+PAGE = os.sysconf("SC_PAGE_SIZE")
+#: How long an interrupted build has to stop by itself.
+GRACE_SECONDS = 10.0
 
 
 class BuildLimitError(QuireError):
     category = "limit reached"
 
 
+def resident_bytes(pid: int | str = "self") -> int:
+    """Resident memory of a process and of its children (the parallel workers)."""
+    try:
+        total = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += resident_bytes(child)
+    except (OSError, ValueError, IndexError):
+        return 0
+    return total
+
+
+class Watchdog:
+    def __init__(self, config: Config, started: float, where: Callable[[], str], hard_exit: bool):
+        self.seconds = float(config.quire_max_build_seconds)
+        self.megabytes = float(config.quire_max_memory_mb)
+        self.deadline = started + self.seconds
+        self.where = where
+        self.hard_exit = hard_exit
+        self.reason = ""
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="quire-watchdog", daemon=True)
+
+    def _passed(self) -> str:
+        if time.monotonic() > self.deadline:
+            return f"the build took longer than {self.seconds:g} s (quire_max_build_seconds)"
+        if resident_bytes() > self.megabytes * MIB:
+            return (
+                f"ran out of memory: the build may use {self.megabytes:g} MB (quire_max_memory_mb)"
+            )
+        return ""
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.05):
+            if reason := self._passed():
+                self.reason = reason
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+                if not self.done.wait(GRACE_SECONDS) and self.hard_exit:
+                    sys.stderr.write(f"{self.where()}: error: {reason}\n")
+                    sys.stderr.flush()
+                    os._exit(2)
+                return
+
+    def interrupt(self, _signum: int, _frame: FrameType | None) -> None:
+        raise BuildLimitError(self.reason, location=self.where())
+
+
 @contextmanager
-def bounded(config: Config, started: float, where: Callable[[], str]) -> Iterator[None]:
+def bounded(
+    config: Config, started: float, where: Callable[[], str], *, hard_exit: bool = False
+) -> Iterator[None]:
     """Apply the configured bounds; *started* is when the run began (``time.monotonic``)."""
-    seconds = float(config.quire_max_build_seconds)
-    remaining = max(seconds - (time.monotonic() - started), 0.001)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        msg = f"the build took longer than {seconds:g} s (quire_max_build_seconds)"
-        raise BuildLimitError(msg, location=where())
-
-    previous_handler = signal.signal(signal.SIGALRM, stop) if in_main_thread else None
-    if in_main_thread:
-        signal.setitimer(signal.ITIMER_REAL, remaining)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    watchdog = Watchdog(config, started, where, hard_exit)
+    previous_handler = signal.signal(signal.SIGUSR1, watchdog.interrupt)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    wanted = int(config.quire_max_memory_mb * MIB)
+    backstop = int((2 * config.quire_max_memory_mb + 1024) * MIB)
     if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+        backstop = min(backstop, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (backstop, hard))
+    watchdog.thread.start()
     try:
         yield
     finally:
+        watchdog.done.set()
+        watchdog.thread.join()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        if in_main_thread:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous_handler)
+        signal.signal(signal.SIGUSR1, previous_handler)
 
 
 def limit_reached(error: BaseException, config: Config | None) -> str | None:
     """A one-line explanation when *error* (or what it wraps) is a resource limit."""
     seen: BaseException | None = error
     while seen is not None:
+        if isinstance(seen, BuildLimitError):
+            return str(seen)
         if isinstance(seen, MemoryError) or (
             isinstance(seen, SphinxParallelError) and str(seen).startswith("MemoryError")
         ):

@@ -34,6 +34,18 @@ def broken_links(edition: str, folder: Path) -> list[str]:
     return [problem for path in sorted(folder.glob("*" + suffix)) for problem in audit(path).broken]
 
 
+def previous_folder(target: Path) -> Path:
+    return target.with_name(f".{target.name}.previous")
+
+
+def recover(output: Path, editions: list[str]) -> None:
+    """Put back an edition whose swap was interrupted between its two renames."""
+    for edition in editions:
+        target = output / edition
+        if not target.exists() and previous_folder(target).is_dir():
+            previous_folder(target).rename(target)
+
+
 def discard_staging(output: Path) -> None:
     """Remove what a build left aside: an edition that failed is never published."""
     shutil.rmtree(output / STAGING, ignore_errors=True)
@@ -41,7 +53,7 @@ def discard_staging(output: Path) -> None:
 
 def publish(staged: Path, target: Path) -> None:
     """Swap *staged* into *target*'s place; the old edition is removed only once replaced."""
-    previous = target.with_name(f".{target.name}.previous")
+    previous = previous_folder(target)
     shutil.rmtree(previous, ignore_errors=True)
     if target.exists():
         target.rename(previous)

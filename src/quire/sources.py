@@ -55,7 +55,8 @@ def _check_articles(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> 
     for docname in docnames:
         path = Path(env.doc2path(docname))
         if reason := file_refusal(path, (Path(env.srcdir),), limit):
-            raise SourceError(reason, location=f"{path}:1")
+            hint = " (quire_max_article_mb)" if "over the limit" in reason else ""
+            raise SourceError(reason + hint, location=f"{path}:1")
         data = path.read_bytes()
         try:
             data.decode(app.config.source_encoding or "utf-8")

@@ -1,0 +1,254 @@
+"""Bad input: one clear ``file:line: message``, a non-zero exit, and the published editions kept.
+
+A small publication is built and published once; each case breaks a copy of
+it and builds into a copy of the published editions with ``quire build -W``
+(as the make targets do), then checks stderr and that every published byte
+is as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from outputs import quire_build
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+CONF = 'project = "Sound"\nextensions = ["quire"]\nmyst_enable_extensions = ["colon_fence"]\n'
+INDEX = "# Sound\n\n```{toctree}\nfirst\nsecond\nglossary\n```\n"
+FIRST = "# First\n\nThe {term}`treaty` binds both states.\n\n(first-section)=\n## Terms\n\nText.\n"
+SECOND = "# Second\n\nSee {ref}`first-section`.\n\n![A diagram](figure.svg)\n"
+GLOSSARY = "# Glossary\n\n```{glossary}\ntreaty\n  An agreement between states.\n```\n"
+FIGURE = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10"/></svg>'
+
+
+def fingerprint(out: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and "doctrees" not in path.relative_to(out).parts
+    }
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A sound publication, built and published: (its source folder, its editions' hashes)."""
+    work = tmp_path_factory.mktemp("sound")
+    source = work / "origin"
+    source.mkdir()
+    for name, text in {
+        "conf.py": CONF,
+        "index.md": INDEX,
+        "first.md": FIRST,
+        "second.md": SECOND,
+        "glossary.md": GLOSSARY,
+        "figure.svg": FIGURE,
+    }.items():
+        (source / name).write_text(text)
+    out = quire_build(source, work)
+    return work / "src", fingerprint(out)
+
+
+def quire(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "quire.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=300,
+        check=False,
+    )
+
+
+#: (case, file to write, its text, the file:line stderr must name, the message)
+CASES = [
+    ("invalid UTF-8", "first.md", b"# First\n\nA caf\xe9 here.\n", "first.md:3", "not utf-8"),
+    (
+        "fence left open",
+        "second.md",
+        "# Second\n\n```python\nx = 1\n\nMore prose.\n",
+        "second.md:3",
+        "``` opened here is never closed",
+    ),
+    (
+        "circular include",
+        "second.md",
+        "# Second\n\n```{include} part.md\n```\n",
+        "part.md:3",
+        "circular include: second.md → part.md → second.md",
+    ),
+    ("empty article", "second.md", "", "second.md:1", "article is empty"),
+    (
+        "undefined term",
+        "second.md",
+        "# Second\n\nA {term}`pact` here.\n",
+        "second.md:3",
+        "term not in glossary: 'pact'",
+    ),
+    (
+        "broken reference",
+        "second.md",
+        "# Second\n\nSee {ref}`nowhere`.\n",
+        "second.md:3",
+        "undefined label: 'nowhere'",
+    ),
+    (
+        "missing image",
+        "second.md",
+        "# Second\n\n![Gone](missing.svg)\n",
+        "second.md:3",
+        "image file not readable: missing.svg",
+    ),
+    (
+        "duplicate label",
+        "second.md",
+        "# Second\n\n(first-section)=\n## Again\n\nText.\n",
+        "second.md:4",
+        "duplicate label first-section",
+    ),
+    (
+        "term defined twice",
+        "glossary.md",
+        GLOSSARY + "\n```{glossary}\ntreaty\n  Defined again.\n```\n",
+        "glossary.md:9",
+        "treaty",
+    ),
+    (
+        "unknown directive",
+        "second.md",
+        "# Second\n\n```{sidebox}\nText.\n```\n",
+        "second.md:3",
+        "Unknown directive type: 'sidebox'",
+    ),
+    (
+        "unknown role",
+        "second.md",
+        "# Second\n\nA {kbdx}`key`.\n",
+        "second.md:3",
+        'Unknown interpreted text role "kbdx"',
+    ),
+    (
+        "malformed front matter",
+        "second.md",
+        "---\ntitle: [never closed\n---\n# Second\n\nText.\n",
+        "second.md:1",
+        "Malformed YAML",
+    ),
+    (
+        "conf.py value of the wrong type",
+        "conf.py",
+        CONF + "quire_paper_size = 4\n",
+        "conf.py:4",
+        "quire_paper_size = 4: expected str, not int",
+    ),
+    (
+        "Sphinx value of the wrong type",
+        "conf.py",
+        CONF + "numfig = 'yes'\n",
+        "conf.py:4",
+        "The config value `numfig' has type `str'",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_bad_input_is_one_line_and_loses_nothing(
+    published: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    case: tuple[str, str, str | bytes, str, str],
+) -> None:
+    _, name, text, where, message = case
+    sound, before = published
+    source = tmp_path / "src"
+    shutil.copytree(sound, source)
+    shutil.copytree(sound.parent / "out", tmp_path / "out")
+    if "part.md" in str(text):
+        (source / "part.md").write_text("Part.\n\n```{include} second.md\n```\n")
+    (source / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+
+    result = quire("build", source, "-o", tmp_path / "out", "-W", "-q")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "unexpected" not in result.stderr
+    located = rf"^{re.escape(str(source / where))}: .*{re.escape(message)}"
+    assert re.search(located, result.stderr, re.MULTILINE), result.stderr
+    assert fingerprint(tmp_path / "out") == before
+
+
+def test_a_missing_source_folder(tmp_path: Path) -> None:
+    result = quire("build", tmp_path / "nowhere", "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr == f"{tmp_path / 'nowhere'}: error: no such source folder\n"
+    assert not (tmp_path / "out").exists()
+
+
+def pathological(tmp_path: Path, article: str | None) -> Path:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text(CONF)
+    (source / "index.md").write_text("# Pathological\n\n```{toctree}\narticle\n```\n")
+    if article is not None:
+        (source / "article.md").write_text(article)
+    return source
+
+
+def long_article(megabytes: int) -> str:
+    paragraph = "The treaty binds the allied forces to a joint command in peace and war.\n\n"
+    return "# Long\n\n" + paragraph * (megabytes * 1024 * 1024 // len(paragraph))
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ([], "over the limit of 8,388,608 bytes (quire_max_article_mb)"),
+        (
+            ["quire_max_article_mb=100", "quire_max_build_seconds=2"],
+            "the build took longer than 2 s (quire_max_build_seconds)",
+        ),
+        (
+            ["quire_max_article_mb=100", "quire_max_memory_mb=350"],
+            "ran out of memory: the build may use 350 MB (quire_max_memory_mb)",
+        ),
+    ],
+    ids=["size", "time", "memory"],
+)
+def test_a_huge_article_ends_within_the_limits(
+    tmp_path: Path, limits: list[str], message: str
+) -> None:
+    source = pathological(tmp_path, long_article(12))
+    defines = [arg for limit in limits for arg in ("-D", limit)]
+    result = quire("build", source, "-o", tmp_path / "out", "-f", "html", *defines)
+    assert result.returncode == 2
+    assert re.fullmatch(
+        rf"{re.escape(str(source / 'article.md'))}(:1)?: error: .*{re.escape(message)}\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
+    depth = 1100
+    lines = ["# Deep", ""]
+    lines += [":" * (3 + depth - level) + "{note}" for level in range(depth)]
+    lines += ["Innermost."]
+    lines += [":" * (3 + depth - level) for level in reversed(range(depth))]
+    source = pathological(tmp_path, "\n".join(lines) + "\n")
+    result = quire("build", source, "-o", tmp_path / "out", "-f", "html")
+    assert result.returncode == 2
+    assert result.stderr == f"{source / 'article.md'}: error: nested too deeply to read\n"
+
+
+def test_an_article_that_never_ends_is_not_read(tmp_path: Path) -> None:
+    source = pathological(tmp_path, None)
+    os.mkfifo(source / "article.md")  # reading it would wait forever
+    result = quire("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.endswith("article.md: it is not a regular file\n"), result.stderr
