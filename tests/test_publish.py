@@ -49,3 +49,17 @@ def test_an_interrupted_swap_is_put_back(rootdir: Path, tmp_path: Path) -> None:
     article.write_text(article.read_text() + "\nA {term}`term nobody defined`.\n")
     assert cli.main(["build", str(tmp_path / "src"), "-o", str(out), "-W", "-q"]) != 0
     assert fingerprint(out) == before
+
+
+def test_problems_are_reported_again_until_mended(rootdir: Path, tmp_path: Path) -> None:
+    """Sphinx reports a reading problem once; quire reads that document again next time."""
+    out = quire_build(rootdir / "test-basic", tmp_path)
+    article = tmp_path / "src" / "second.md"
+    article.write_text(article.read_text() + "\n```{sidebox}\nText.\n```\n")
+    build = ["build", str(tmp_path / "src"), "-o", str(out), "-q"]
+    assert cli.main(build) == 0  # a warning, without -W
+    # Nothing changed since, yet the warning is there again, and -W fails on it.
+    assert cli.main([*build, "-W"]) == 1
+    assert cli.main([*build, "-W"]) == 1
+    article.write_text(article.read_text().replace("{sidebox}", "{note}"))
+    assert cli.main([*build, "-W"]) == 0
