@@ -80,7 +80,11 @@ def test_folder_without_conf(rootdir: Path, tmp_path: Path) -> None:
         ("test-bad-term", 5, "term not in glossary: 'undefined thing'"),
         ("test-bad-ref", 5, "undefined label: 'no-such-label'"),
         ("test-bad-image", 5, "image file not readable: figures/missing.svg"),
-        ("test-foreign-image", 5, "refused to read file:///etc/hostname: file URLs are not read"),
+        (
+            "test-foreign-image",
+            5,
+            "refused to read file:///etc/hostname: only files of the source folder",
+        ),
         ("test-bad-utf8", 5, "error: unreadable source: bytes that are not utf-8"),
         ("test-bad-fence", 5, "``` opened here is never closed"),
     ],

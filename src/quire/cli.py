@@ -269,6 +269,8 @@ def _build_editions(
                     warningiserror=args.fail_on_warning,
                     parallel=jobs,
                 )
+                # Sphinx would name the staging folder; quire's summary names the edition.
+                app.builder.epilog = ""
                 with bounded(
                     app.config,
                     started,
