@@ -270,7 +270,7 @@ def _build_editions(
                     parallel=jobs,
                 )
                 # Sphinx would name the staging folder; quire's summary names the edition.
-                app.builder.epilog = ""
+                app.builder.epilog = ""  # type: ignore[misc]  # this build only
                 with bounded(
                     app.config,
                     started,
