@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 CORPUS = Path(__file__).parent / "hostile"
-EXPECT = re.compile(r"^% expect(?P<nested> \(nested\))?: (?P<message>.+)$")
+EXPECT = re.compile(r"^% expect(?: \((?P<mode>nested|front matter)\))?: (?P<message>.+)$")
 #: A one-pixel transparent PNG, for the requests the canary does answer.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -84,7 +84,7 @@ def hostile_publication(work: Path, canary: Canary, token: str, articles: list[s
     source = work / "src"
     source.mkdir()
     (source / "conf.py").write_text(
-        'project = "Hostile"\nextensions = ["quire"]\n'
+        'project = "Hostile"\nextensions = ["quire"]\nlanguage = "en"\n'
         'myst_enable_extensions = ["colon_fence", "substitution", "html_image"]\n'
     )
     (source / "index.md").write_text(
@@ -93,11 +93,18 @@ def hostile_publication(work: Path, canary: Canary, token: str, articles: list[s
     values = {
         "canary": f"http://127.0.0.1:{canary.server_address[1]}",
         "secret": str(work / "secret.txt"),
+        "secret_svg": str(work / "secret.svg"),
     }
     for name in [*articles, "evil.svg", "evil-style.svg"]:
         text = string.Template((CORPUS / name).read_text()).substitute(values)
         (source / name).write_text(text)
     (source / "link-out.txt").symlink_to(work / "secret.txt")
+    (source / "part.txt").write_text("A part.\n")
+    (source / "figure.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'
+    )
+    (source / "localised.svg").write_text((source / "figure.svg").read_text())
+    (source / "localised.en.svg").symlink_to(work / "secret.svg")
     (source / "linked-dir").symlink_to(work)
     os.mkfifo(source / "pipe.svg")
     return source
@@ -109,7 +116,11 @@ def expectations(source: Path) -> list[tuple[Path, str, str]]:
         for number, line in enumerate(article.read_text().splitlines(), start=1):
             if match := EXPECT.match(line):
                 # A nested render (a substitution's value) may report the line after.
-                lines = f"({number + 1}|{number + 2})" if match["nested"] else str(number + 1)
+                lines = {
+                    None: str(number + 1),
+                    "nested": f"({number + 1}|{number + 2})",
+                    "front matter": "1",
+                }[match["mode"]]
                 found.append((article, lines, match["message"]))
     return found
 
@@ -134,13 +145,11 @@ def test_every_hostile_line_is_refused_with_its_file_and_line(
     assert "Traceback" not in result.stderr
     assert "unexpected" not in result.stderr
     expected = expectations(source)
-    assert len(expected) == 35
+    assert len(expected) == 45
     for article, lines, message in expected:
         pattern = rf"^{re.escape(str(article))}:{lines}: (ERROR|WARNING): .*{re.escape(message)}"
         assert re.search(pattern, result.stderr, re.MULTILINE), (article.name, lines, message)
-    assert re.search(
-        r"error: \d+ errors; the pdf edition is not published$", result.stderr, re.MULTILINE
-    )
+    assert re.search(r"error: \d+ errors; nothing is published$", result.stderr, re.MULTILINE)
     assert canary.requests == []
     # Nothing was published, and nothing half-built was left behind.
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["doctrees"]

@@ -63,3 +63,15 @@ def test_problems_are_reported_again_until_mended(rootdir: Path, tmp_path: Path)
     assert cli.main([*build, "-W"]) == 1
     article.write_text(article.read_text().replace("{sidebox}", "{note}"))
     assert cli.main([*build, "-W"]) == 0
+
+
+def test_problems_in_included_files_are_reported_again(rootdir: Path, tmp_path: Path) -> None:
+    out = quire_build(rootdir / "test-basic", tmp_path)
+    source = tmp_path / "src"
+    (tmp_path / "outside.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (source / "part.txt").write_text("![Outside](../outside.svg)\n")
+    article = source / "second.md"
+    article.write_text(article.read_text() + "\n```{include} part.txt\n```\n")
+    build = ["build", str(source), "-o", str(out), "-q"]
+    assert cli.main(build) == 1  # refused: an error, even without -W
+    assert cli.main(build) == 1  # nothing changed, and the error is reported again

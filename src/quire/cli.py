@@ -207,7 +207,7 @@ def describe(error: BaseException) -> str:
 
 def build(args: argparse.Namespace) -> int:
     from quire.config import default_overrides
-    from quire.publish import discard_staging, recover
+    from quire.publish import STAGING, discard_staging, recover
 
     source: Path = args.source.resolve()
     if not source.is_dir():
@@ -219,9 +219,11 @@ def build(args: argparse.Namespace) -> int:
     output: Path = args.output.resolve()
     _configure_colour()
 
-    # The site links the editions published in OUTDIR, not its own staging folder.
-    overrides.setdefault("quire_editions_dir", str(output))
+    # Every edition is staged and published together at the end, so the site links
+    # the editions staged beside it (or, for those not rebuilt, the published ones).
+    overrides.setdefault("quire_editions_dir", str(output / STAGING))
     recover(output, list(EDITIONS))
+    discard_staging(output)  # what a killed build left
     if args.fresh_env:
         # A fresh build that is killed may leave doctrees half-written; the saved
         # environment would then vouch for them, so it goes first.
@@ -244,13 +246,14 @@ def _build_editions(
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     from quire.builders import html
-    from quire.limits import bounded, limit_reached
+    from quire.limits import BuildLimitReached, bounded, limit_reached
     from quire.problems import recorder
     from quire.publish import broken_links, publish, staging_folder
 
     started = time.monotonic()
     jobs = _jobs(args.jobs)
-    summaries: list[EditionSummary] = []
+    link_published_editions(output, args.formats)
+    staged_editions: list[tuple[str, Path, EditionSummary]] = []
     for edition in args.formats:
         staged = staging_folder(output, edition)
         app: Sphinx | None = None
@@ -275,21 +278,27 @@ def _build_editions(
                     app.config,
                     started,
                     where=partial(_current_file, app, source),
+                    fallback=str(source),
                     hard_exit=args.standalone,
-                ):
+                ) as watchdog:
                     # Every page is written: its download line depends on editions built just before.
                     app.build(force_all=True)
+                if watchdog.reason:  # the interruption was caught and the build went on
+                    raise BuildLimitReached(watchdog.reason, location=str(source))
         except KeyboardInterrupt:
             print(f"{source}: interrupted", file=sys.stderr)
             return 130
+        except BuildLimitReached as reached:
+            print(f"{reached.location}: error: {reached}", file=sys.stderr)
+            return 2
         except Exception as error:
             config = app.config if app is not None else None
+            if args.traceback:
+                raise
             if explanation := limit_reached(error, config):
                 where = _current_file(app, source) if app is not None else source
                 print(f"{where}: error: {explanation}", file=sys.stderr)
                 return 2
-            if args.traceback:
-                raise
             where = getattr(error, "location", "") or source
             print(f"{where}: error: {describe(error)}", file=sys.stderr)
             return 2
@@ -297,23 +306,33 @@ def _build_editions(
             return app.statuscode
         if (problems := recorder(app)) is not None and problems.errors:
             errors = f"{problems.errors} error{'s' if problems.errors > 1 else ''}"
-            print(
-                f"{source}: error: {errors}; the {edition} edition is not published",
-                file=sys.stderr,
-            )
+            print(f"{source}: error: {errors}; nothing is published", file=sys.stderr)
             return 1
         if broken := broken_links(edition, staged):
             print(f"{output / edition}: error: not published, {broken[0]}", file=sys.stderr)
             return 1
         summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
-        publish(staged, output / edition)
-        summaries.append(replace(summary, path=output / edition / summary.path.relative_to(staged)))
+        staged_editions.append((edition, staged, summary))
         args.fresh_env = False  # the first edition read the sources; the others reuse them
 
+    # Only once every edition is built and audited: the editions stay in step.
+    for edition, staged, _summary in staged_editions:
+        publish(staged, output / edition)
     print()
-    for summary in summaries:
-        print(summary.line())
+    for edition, staged, summary in staged_editions:
+        print(replace(summary, path=output / edition / summary.path.relative_to(staged)).line())
     return 0
+
+
+def link_published_editions(output: Path, building: list[str]) -> None:
+    """Editions not rebuilt are offered by the site from where they are published."""
+    from quire.publish import STAGING
+
+    staging = output / STAGING
+    for edition in ("pdf", "epub"):
+        if edition not in building and (output / edition).is_dir():
+            staging.mkdir(parents=True, exist_ok=True)
+            (staging / edition).symlink_to(output / edition, target_is_directory=True)
 
 
 def _current_file(app: Sphinx, source: Path) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import logging as stdlib_logging
+import math
 import os
 import re
 import unicodedata
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
 PAPER_SIZES = frozenset({"A4", "Letter"})
+#: Largest value of a ``quire_max_*`` limit (seconds or MB): far above any real build.
+LIMIT_CEILING = 1e7
 #: WeasyPrint's PDF variants (weasyprint.pdf.VARIANTS), and "" for none.
 PDF_VARIANTS = frozenset({
     "", "pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u", "pdf/a-3a", "pdf/a-3b",
@@ -153,6 +156,12 @@ def _check_values(app: Sphinx, config: Config) -> None:
             f"quire_pdf_variant = {config.quire_pdf_variant!r}: choose one of "
             f"{', '.join(sorted(PDF_VARIANTS - {''}))} or '' for an untagged PDF",
         )
+    for name in ("quire_max_article_mb", "quire_max_build_seconds", "quire_max_memory_mb"):
+        value = getattr(config, name)
+        if not (math.isfinite(value) and 0 < value <= LIMIT_CEILING):
+            fail(
+                name, f"{name} = {value!r}: expected a number above 0 and at most {LIMIT_CEILING:g}"
+            )
     for name in ("quire_authors", "quire_subjects", "quire_allowed_hosts"):
         if not all(isinstance(item, str) for item in getattr(config, name)):
             fail(name, f"{name} must be a list of strings")

@@ -2,10 +2,10 @@
 
 The bounds are the configuration's ``quire_max_build_seconds`` (wall clock,
 for the whole run) and ``quire_max_memory_mb`` (resident memory of the build
-and its parallel workers). A watchdog thread samples both; when one is passed
-it interrupts the build, which stops with a one-line error. If the build is
-stuck in native code and does not stop within a grace period, the command
-prints the same line and exits at once (published editions are untouched:
+and its parallel workers). A watchdog process samples both; when one is
+passed it signals the build, which stops with a one-line error. If the build
+is busy in native code and does not stop within a grace period, the watchdog
+prints the same line and ends the command (published editions are untouched:
 they are only ever replaced by a rename). The address space is also capped,
 well above the memory bound, so one enormous allocation fails at once.
 """
@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING
 
 from sphinx.errors import SphinxParallelError
 
-from quire.diagnostics import QuireError
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import FrameType
@@ -38,87 +36,143 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 GRACE_SECONDS = 10.0
 
 
-class BuildLimitError(QuireError):
-    category = "limit reached"
+class BuildLimitReached(BaseException):
+    """The build passed a limit. Not an ``Exception``: code that catches those must not
+    swallow it and go on."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
 
 
 def resident_bytes(pid: int | str = "self") -> int:
     """Resident memory of a process and of its children (the parallel workers)."""
     try:
         total = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                total += resident_bytes(child)
     except (OSError, ValueError, IndexError):
         return 0
-    return total
+    return total + sum(resident_bytes(child) for child in _children(pid))
+
+
+REASONS = {
+    signal.SIGUSR1: "the build took longer than {seconds:g} s (quire_max_build_seconds)",
+    signal.SIGUSR2: "ran out of memory: the build may use {megabytes:g} MB (quire_max_memory_mb)",
+}
 
 
 class Watchdog:
-    def __init__(self, config: Config, started: float, where: Callable[[], str], hard_exit: bool):
+    """A separate process that watches the build's time and memory.
+
+    A thread could not: a build busy in native code (a huge number, a long
+    layout) holds the interpreter lock. The watchdog signals the build, which
+    stops with an error; if it has not stopped after a grace period and may be
+    ended (the ``quire`` command, not a caller in Python), the watchdog prints
+    the error and ends it.
+    """
+
+    def __init__(self, config: Config, started: float, fallback: str, hard_exit: bool) -> None:
         self.seconds = float(config.quire_max_build_seconds)
         self.megabytes = float(config.quire_max_memory_mb)
         self.deadline = started + self.seconds
-        self.where = where
+        self.fallback = fallback
         self.hard_exit = hard_exit
         self.reason = ""
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._watch, name="quire-watchdog", daemon=True)
+        self.pid = 0
 
-    def _passed(self) -> str:
-        if time.monotonic() > self.deadline:
-            return f"the build took longer than {self.seconds:g} s (quire_max_build_seconds)"
-        if resident_bytes() > self.megabytes * MIB:
-            return (
-                f"ran out of memory: the build may use {self.megabytes:g} MB (quire_max_memory_mb)"
-            )
-        return ""
+    def message(self, signum: int) -> str:
+        return REASONS[signal.Signals(signum)].format(
+            seconds=self.seconds, megabytes=self.megabytes
+        )
 
-    def _watch(self) -> None:
-        while not self.done.wait(0.05):
-            if reason := self._passed():
-                self.reason = reason
-                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
-                if not self.done.wait(GRACE_SECONDS) and self.hard_exit:
-                    sys.stderr.write(f"{self.where()}: error: {reason}\n")
-                    sys.stderr.flush()
-                    os._exit(2)
-                return
+    def start(self) -> None:
+        build = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self._watch(build)
+            finally:
+                os._exit(0)
+        self.pid = pid
 
-    def interrupt(self, _signum: int, _frame: FrameType | None) -> None:
-        raise BuildLimitError(self.reason, location=self.where())
+    def stop(self) -> None:
+        if self.pid:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+
+    def _watch(self, build: int) -> None:
+        while os.getppid() == build:
+            time.sleep(0.05)
+            if time.monotonic() > self.deadline:
+                signum = signal.SIGUSR1
+            elif resident_bytes(build) > self.megabytes * MIB:
+                signum = signal.SIGUSR2
+            else:
+                continue
+            os.kill(build, signum)
+            time.sleep(GRACE_SECONDS)
+            if os.getppid() == build and self.hard_exit:
+                sys.stderr.write(f"{self.fallback}: error: {self.message(signum)}\n")
+                sys.stderr.flush()
+                for worker in _children(build):
+                    os.kill(worker, signal.SIGKILL)
+                os.kill(build, signal.SIGKILL)
+            return
+
+
+def _children(pid: int | str) -> list[int]:
+    try:
+        return [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except (OSError, ValueError):
+        return []
 
 
 @contextmanager
 def bounded(
-    config: Config, started: float, where: Callable[[], str], *, hard_exit: bool = False
-) -> Iterator[None]:
+    config: Config,
+    started: float,
+    where: Callable[[], str],
+    *,
+    fallback: str = "",
+    hard_exit: bool = False,
+) -> Iterator[Watchdog]:
     """Apply the configured bounds; *started* is when the run began (``time.monotonic``)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    watchdog = Watchdog(config, started, where, hard_exit)
-    previous_handler = signal.signal(signal.SIGUSR1, watchdog.interrupt)
+    watchdog = Watchdog(config, started, fallback or where(), hard_exit)
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        watchdog.reason = watchdog.message(signum)
+        raise BuildLimitReached(watchdog.reason, location=where())
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = (
+        {signum: signal.signal(signum, interrupt) for signum in REASONS} if in_main_thread else {}
+    )
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    backstop = int((2 * config.quire_max_memory_mb + 1024) * MIB)
+    # One enormous allocation fails at once instead of swapping the machine.
+    backstop = int((config.quire_max_memory_mb + 1024) * MIB)
     if hard != resource.RLIM_INFINITY:
         backstop = min(backstop, hard)
     resource.setrlimit(resource.RLIMIT_AS, (backstop, hard))
-    watchdog.thread.start()
+    if in_main_thread:
+        watchdog.start()
     try:
-        yield
+        yield watchdog
     finally:
-        watchdog.done.set()
-        watchdog.thread.join()
+        watchdog.stop()
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        signal.signal(signal.SIGUSR1, previous_handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def limit_reached(error: BaseException, config: Config | None) -> str | None:
     """A one-line explanation when *error* (or what it wraps) is a resource limit."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, BuildLimitError):
+        if isinstance(seen, BuildLimitReached):
             return str(seen)
         if isinstance(seen, MemoryError) or (
             isinstance(seen, SphinxParallelError) and str(seen).startswith("MemoryError")

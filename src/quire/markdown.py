@@ -43,9 +43,24 @@ MAX_SUBSTITUTION_SIZE = 100_000
 class SubstitutionSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Substitutions need their values only, not Jinja's helpers (lipsum, cycler...).
+        self.globals.clear()
+
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
-            raise SecurityError("exponent too large in a substitution")
+        if (
+            operator == "**"
+            and isinstance(right, int)
+            and (
+                abs(right) > 64
+                or (
+                    isinstance(left, int)
+                    and left.bit_length() * abs(right) > 8 * MAX_SUBSTITUTION_SIZE
+                )
+            )
+        ):
+            raise SecurityError("a substitution may not build a number that large")
         if operator == "*":
             sizes = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
             counts = [x for x in (left, right) if isinstance(x, int)]

@@ -65,7 +65,16 @@ class ProblemRecorder(logging.WarningStreamHandler):
         path, _, line = location.rpartition(":")
         if not line.isdigit():
             path = location
-        return env.path2doc(Path(path)) if Path(path).is_absolute() else path or None
+        if not Path(path).is_absolute():
+            return path or None
+        if docname := env.path2doc(Path(path)):
+            return docname
+        # An included file: the document that includes it is the one to read again.
+        real = Path(path).resolve()
+        for including, files in env.dependencies.items():
+            if any(Path(env.srcdir, file).resolve() == real for file in files):
+                return including
+        return None
 
 
 RECORDERS: WeakKeyDictionary[Sphinx, ProblemRecorder] = WeakKeyDictionary()

@@ -39,7 +39,10 @@ def is_remote(uri: str) -> bool:
 
 def remote_refusal(uri: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why *uri* may not be fetched, or None when its host is one the configuration allows."""
-    host = (urlsplit(uri).hostname or "").lower()
+    parts = urlsplit(uri)
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in {"http", "https"}:
+        return f"refused to fetch {uri}: only http and https URLs are fetched"
     if host and host in {name.lower() for name in allowed_hosts}:
         return None
     return (
@@ -56,7 +59,7 @@ def file_refusal(path: Path, roots: tuple[Path, ...], max_bytes: int) -> str | N
     """
     real = path.resolve()
     if not is_within(real, tuple(root.resolve() for root in roots)):
-        return f"refused to read {path}: it lies outside the source folder"
+        return f"refused to read {real}: it lies outside the source folder"
     try:
         status = real.stat()
     except OSError:

@@ -77,7 +77,7 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
         paragraph += nodes.reference("", f"{label} ({size})", refuri=href, internal=True)
     article = article_pdf(app.builder, docname)
     if article is not None:
-        href = relative_uri(page, f"{DOWNLOADS_DIR}/{ARTICLES_DIR}/{article.name}")
+        href = relative_uri(page, f"{DOWNLOADS_DIR}/{ARTICLES_DIR}/{docname}.pdf")
         size = human_size(article.stat().st_size)
         paragraph += nodes.Text(" · this article: ")
         paragraph += nodes.reference("", f"PDF ({size})", refuri=href, internal=True)
