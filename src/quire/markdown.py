@@ -90,7 +90,8 @@ class QuireRenderer(SphinxRenderer):
         if reason := include_refusal(env, first_line):
             error(logger, Subtype.REFUSED, reason, location=location)
             return []
-        path = Path(env.relfn2path("".join(first_line.split()))[1]).resolve()
+        argument = "".join(line.strip() for line in first_line.splitlines())  # as MyST reads it
+        path = Path(env.relfn2path(argument)[1]).resolve()
         including: list[Path] = self.__dict__.setdefault(
             "_quire_including", [Path(self.document["source"]).resolve()]
         )
