@@ -88,6 +88,13 @@ CASES = [
     ),
     ("empty article", "second.md", "", "second.md:1", "article is empty"),
     (
+        "control character",
+        "second.md",
+        "# Second\n\nAn escape \x1b here.\n",
+        "second.md:3",
+        "control character U+001B removed",
+    ),
+    (
         "undefined term",
         "second.md",
         "# Second\n\nA {term}`pact` here.\n",

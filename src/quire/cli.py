@@ -247,11 +247,12 @@ def _build_editions(
 
     from quire.builders import html
     from quire.limits import BuildLimitReached, bounded, limit_reached
-    from quire.problems import recorder
+    from quire.problems import recorder, start_run
     from quire.publish import broken_links, publish, staging_folder
 
     started = time.monotonic()
     jobs = _jobs(args.jobs)
+    start_run()
     link_published_editions(output, args.formats)
     staged_editions: list[tuple[str, Path, EditionSummary]] = []
     for edition in args.formats:

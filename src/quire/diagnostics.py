@@ -36,6 +36,8 @@ class Subtype(enum.StrEnum):
     """Raw HTML lost elements or attributes to the sanitiser (scripts, event handlers...)."""
     CIRCULAR_INCLUDE = "circular_include"
     """A file includes itself, directly or through others (an error)."""
+    CONTROL_CHARACTER = "control_character"
+    """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
     LIMIT = "limit"

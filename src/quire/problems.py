@@ -99,10 +99,21 @@ def _detach(app: Sphinx, _exception: BaseException | None) -> None:
         stdlib_logging.getLogger(logging.NAMESPACE).removeHandler(handler)
 
 
+#: Documents read again in this run. ``quire build`` makes one application per edition on
+#: one saved environment; the first reads them (and reports their problems) for all.
+_READ_THIS_RUN: set[str] = set()
+
+
+def start_run() -> None:
+    _READ_THIS_RUN.clear()
+
+
 def _read_again(
     _app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
-    return sorted((troubled(env) & env.found_docs) - added - changed - removed)
+    again = (troubled(env) & env.found_docs) - added - changed - removed - _READ_THIS_RUN
+    _READ_THIS_RUN.update(again)
+    return sorted(again)
 
 
 def _forget(_app: Sphinx, env: BuildEnvironment, docname: str) -> None:

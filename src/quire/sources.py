@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*(\n|\Z)", re.DOTALL)
+#: C0 controls other than tab, line feed and carriage return, DEL and C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 
 
@@ -93,7 +95,20 @@ def _leave_out_linked(env: BuildEnvironment, docnames: list[str]) -> None:
         )  # fmt: skip
 
 
+def _remove_control_characters(docname: str, source: list[str]) -> None:
+    """Control characters cannot be in XHTML or be printed: each is reported and removed."""
+    text = source[0]
+    for match in CONTROL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        warn(
+            logger, Subtype.CONTROL_CHARACTER, "control character U+%04X removed",
+            ord(match[0]), location=(docname, line),
+        )  # fmt: skip
+    source[0] = CONTROL.sub("", text)
+
+
 def _check_text(app: Sphinx, docname: str, source: list[str]) -> None:
+    _remove_control_characters(docname, source)
     if not FRONT_MATTER.sub("", source[0], count=1).strip():
         warn(logger, Subtype.EMPTY_ARTICLE, "article is empty", location=(docname, 1))
         return
