@@ -365,6 +365,18 @@ class PdfBuilder(SingleFileHTMLBuilder):
             if f"/_images/{name}" in message:
                 users = sorted(self.env.images[source][0]) if source in self.env.images else []
                 return str(self.env.doc2path(users[0])) if users else source
+        if glyphs := re.search(r'unsupported by fonts: "(.+)" \(U\+', message):
+            return self.first_use(glyphs[1])
+        return ""
+
+    def first_use(self, text: str) -> str:
+        """``file:line`` of the first article line holding *text* (a character no font has)."""
+        for docname in self.order:
+            path = self.env.doc2path(docname)
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if text in line:
+                    return f"{path}:{number}"
         return ""
 
 
