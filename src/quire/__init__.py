@@ -8,6 +8,7 @@ from quire import (
     accessibility,
     config,
     confinement,
+    diagnostics,
     documents,
     glossary,
     problems,
@@ -33,6 +34,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.setup_extension("myst_parser")
     app.add_source_parser(QuireMystParser, override=True)
     config.setup(app)
+    diagnostics.setup()
     documents.setup(app)
     glossary.setup(app)
     accessibility.setup(app)

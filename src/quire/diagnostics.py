@@ -8,6 +8,7 @@ silences one kind.
 from __future__ import annotations
 
 import enum
+import logging as stdlib_logging
 from typing import TYPE_CHECKING, Any
 
 from sphinx.errors import SphinxError
@@ -81,3 +82,25 @@ class PdfRenderError(QuireError):
 
 class EpubWriteError(QuireError):
     category = "EPUB writing failed"
+
+
+class OneLineDocutilsMessages(stdlib_logging.Filter):
+    """docutils messages repeat the offending block after a blank line: keep the message.
+
+    "Error with CSV data in "csv-table" directive:\nunexpected end of data\n\n```..."
+    becomes one line: the location already says where the block is.
+    """
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "\n" in record.msg:
+            message = record.msg.split("\n\n", 1)[0]
+            record.msg = " ".join(part.strip() for part in message.splitlines() if part.strip())
+        return True
+
+
+ONE_LINE_DOCUTILS_MESSAGES = OneLineDocutilsMessages()
+
+
+def setup() -> None:
+    # The logger of sphinx.util.docutils, which relays docutils' system messages.
+    stdlib_logging.getLogger("sphinx.sphinx.util.docutils").addFilter(ONE_LINE_DOCUTILS_MESSAGES)
