@@ -92,7 +92,7 @@ CASES = [
         "second.md",
         "# Second\n\nAn escape \x1b here.\n",
         "second.md:3",
-        "control character U+001B removed",
+        "character U+001B removed: no edition can carry it",
     ),
     (
         "undefined term",
@@ -250,7 +250,7 @@ def test_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
     source = pathological(tmp_path, "\n".join(lines) + "\n")
     result = quire("build", source, "-o", tmp_path / "out", "-f", "html")
     assert result.returncode == 2
-    assert result.stderr == f"{source / 'article.md'}: error: nested too deeply to read\n"
+    assert result.stderr.startswith(f"{source / 'article.md'}: error: nested too deeply to read")
 
 
 def test_an_article_that_never_ends_is_not_read(tmp_path: Path) -> None:

@@ -15,3 +15,7 @@ def test_open_fences_are_found_with_their_line() -> None:
     # A shorter fence, or one with an info string, does not close a longer one.
     assert unclosed_fence("````\n```\n```text\n") == (1, "````")
     assert unclosed_fence(":::{note}\ntext\n") == (1, ":::")
+
+
+def test_a_fence_closed_inside_a_list_item_is_closed() -> None:
+    assert unclosed_fence("# T\n\n1. ~~~python\n   x = 1\n   ~~~\n") is None

@@ -17,7 +17,7 @@ from quire import (
 )
 from quire.builders import html
 from quire.builders.ebook import EbookBuilder
-from quire.builders.pdf import PdfBuilder
+from quire.builders.pdf import DownloadsAsText, PdfBuilder
 from quire.markdown import QuireMystParser
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     problems.setup(app)
     html.setup(app)
     app.add_builder(PdfBuilder)
+    app.add_post_transform(DownloadsAsText)
     app.add_builder(EbookBuilder)
     return {
         "version": __version__,

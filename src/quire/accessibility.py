@@ -21,7 +21,7 @@ def _check_alt_text(app: Sphinx, doctree: nodes.document) -> None:
             warn(
                 logger, Subtype.IMAGE_ALT,
                 "image %s has no alt text; describe it with :alt:", image.get("uri", ""),
-                location=image,
+                location=image if image.line else image.parent,
             )  # fmt: skip
 
 

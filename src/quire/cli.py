@@ -247,8 +247,8 @@ def _build_editions(
 
     from quire.builders import html
     from quire.limits import BuildLimitReached, bounded, limit_reached
-    from quire.problems import recorder, start_run
-    from quire.publish import broken_links, publish, staging_folder
+    from quire.problems import start_run
+    from quire.publish import publish, staging_folder
 
     started = time.monotonic()
     jobs = _jobs(args.jobs)
@@ -305,12 +305,8 @@ def _build_editions(
             return 2
         if app.statuscode:
             return app.statuscode
-        if (problems := recorder(app)) is not None and problems.errors:
-            errors = f"{problems.errors} error{'s' if problems.errors > 1 else ''}"
-            print(f"{source}: error: {errors}; nothing is published", file=sys.stderr)
-            return 1
-        if broken := broken_links(edition, staged):
-            print(f"{output / edition}: error: not published, {broken[0]}", file=sys.stderr)
+        if objection := _objection(app, edition, staged, source, output):
+            print(objection, file=sys.stderr)
             return 1
         summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
         staged_editions.append((edition, staged, summary))
@@ -323,6 +319,21 @@ def _build_editions(
     for edition, staged, summary in staged_editions:
         print(replace(summary, path=output / edition / summary.path.relative_to(staged)).line())
     return 0
+
+
+def _objection(app: Sphinx, edition: str, staged: Path, source: Path, output: Path) -> str:
+    """Why a built edition may not be published: errors logged, or broken links."""
+    from quire.problems import recorder
+    from quire.publish import broken_links
+
+    if (problems := recorder(app)) is not None and problems.errors:
+        errors = f"{problems.errors} error{'s' if problems.errors > 1 else ''}"
+        return f"{source}: error: {errors}; nothing is published"
+    try:
+        broken = broken_links(edition, staged)
+    except Exception as error:  # noqa: BLE001 - an edition the audit cannot read is broken
+        broken = [f"the audit could not read it: {describe(error)}"]
+    return f"{output / edition}: error: not published, {broken[0]}" if broken else ""
 
 
 def link_published_editions(output: Path, building: list[str]) -> None:

@@ -103,4 +103,5 @@ ONE_LINE_DOCUTILS_MESSAGES = OneLineDocutilsMessages()
 
 def setup() -> None:
     # The logger of sphinx.util.docutils, which relays docutils' system messages.
-    stdlib_logging.getLogger("sphinx.sphinx.util.docutils").addFilter(ONE_LINE_DOCUTILS_MESSAGES)
+    for name in ("sphinx.sphinx.util.docutils", "sphinx.myst_parser.warnings_"):
+        stdlib_logging.getLogger(name).addFilter(ONE_LINE_DOCUTILS_MESSAGES)

@@ -182,6 +182,6 @@ def limit_reached(error: BaseException, config: Config | None) -> str | None:
         if isinstance(seen, RecursionError) or (
             isinstance(seen, SphinxParallelError) and str(seen).startswith("RecursionError")
         ):
-            return "nested too deeply to read"
+            return "nested too deeply to read (markup nested past the limit, or a toctree that lists itself)"
         seen = getattr(seen, "orig_exc", None) or seen.__cause__ or seen.__context__
     return None

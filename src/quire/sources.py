@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FRONT_MATTER = re.compile(r"\A---\s*\n.*?\n---\s*(\n|\Z)", re.DOTALL)
-#: C0 controls other than tab, line feed and carriage return, DEL and C1 controls.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Characters no edition can carry (XML forbids them, fonts have no glyph): C0 controls other
+#: than tab, line feed and carriage return, DEL, C1 controls, and the noncharacters U+FFFE/F.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 
 
@@ -42,7 +43,10 @@ def unclosed_fence(text: str) -> tuple[int, str] | None:
             continue
         fence = match["fence"]
         if opened is None:
-            opened = (number, fence)
+            # Only fences at the margin: an indented one may close a fence that opened on
+            # a list item's line ("1. ```"), which this line-by-line reading does not see.
+            if line.startswith(fence):
+                opened = (number, fence)
         elif (
             fence[0] == opened[1][0] and len(fence) >= len(opened[1]) and not match["info"].strip()
         ):
@@ -96,12 +100,12 @@ def _leave_out_linked(env: BuildEnvironment, docnames: list[str]) -> None:
 
 
 def _remove_control_characters(docname: str, source: list[str]) -> None:
-    """Control characters cannot be in XHTML or be printed: each is reported and removed."""
+    """Control characters and noncharacters cannot be in XHTML or printed: reported, removed."""
     text = source[0]
     for match in CONTROL.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         warn(
-            logger, Subtype.CONTROL_CHARACTER, "control character U+%04X removed",
+            logger, Subtype.CONTROL_CHARACTER, "character U+%04X removed: no edition can carry it",
             ord(match[0]), location=(docname, line),
         )  # fmt: skip
     source[0] = CONTROL.sub("", text)

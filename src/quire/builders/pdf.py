@@ -19,8 +19,10 @@ from docutils import nodes
 from docutils.utils import new_document
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
+from sphinx import addnodes
 from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.locale import __
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
@@ -373,7 +375,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         """``file:line`` of the first article line holding *text* (a character no font has)."""
         for docname in self.order:
             path = self.env.doc2path(docname)
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            # Split at line feeds only: the character may itself be a line separator.
+            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
             for number, line in enumerate(lines, start=1):
                 if text in line:
                     return f"{path}:{number}"
@@ -407,6 +410,17 @@ def mark_page_references(chapters: list[nodes.container], order: list[str]) -> N
                 if isinstance(child, nodes.Element)
             ):
                 reference["classes"].append("quire-page-number")
+
+
+class DownloadsAsText(SphinxPostTransform):
+    """A download in print is its text: the file is not in the PDF to be opened."""
+
+    builders = ("pdf",)
+    default_priority = 5
+
+    def run(self, **_kwargs: Any) -> None:
+        for download in list(self.document.findall(addnodes.download_reference)):
+            download.replace_self(nodes.inline("", "", *download.children))
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
