@@ -61,7 +61,8 @@ class _Confined:
     """Refuses a directive's files and URLs before its own ``run`` reads them."""
 
     def refusal(self) -> str | None:
-        raise NotImplementedError
+        """Why the directive may not run; by default, its ``:file:`` or ``:url:`` option."""
+        return self._option_refusal()
 
     def run(self) -> list[Node]:
         if reason := self.refusal():
@@ -93,8 +94,7 @@ class _Confined:
 
 
 class ConfinedRaw(_Confined, Raw):
-    def refusal(self) -> str | None:
-        return self._option_refusal()
+    """``raw``: its ``:file:`` and ``:url:`` are checked."""
 
 
 class ConfinedCSVTable(_Confined, CSVTable):  # type: ignore[misc]
