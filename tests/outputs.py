@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import shutil
@@ -202,3 +203,12 @@ def quire_build(root: Path, work: Path, *options: str) -> Path:
         cli.main(["build", str(work / "src"), "-o", str(work / "out"), "-W", "-q", *options]) == 0
     )
     return work / "out"
+
+
+def fingerprint(out: Path) -> dict[str, str]:
+    """SHA-256 of every file in an output folder but the doctrees, by relative path."""
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and "doctrees" not in path.relative_to(out).parts
+    }

@@ -8,7 +8,6 @@ is as it was.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import quire_build
+from outputs import fingerprint, quire_build
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,14 +28,6 @@ FIRST = "# First\n\nThe {term}`treaty` binds both states.\n\n(first-section)=\n#
 SECOND = "# Second\n\nSee {ref}`first-section`.\n\n![A diagram](figure.svg)\n"
 GLOSSARY = "# Glossary\n\n```{glossary}\ntreaty\n  An agreement between states.\n```\n"
 FIGURE = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10"/></svg>'
-
-
-def fingerprint(out: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and "doctrees" not in path.relative_to(out).parts
-    }
 
 
 @pytest.fixture(scope="module")

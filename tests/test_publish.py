@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
-from outputs import quire_build
+from outputs import fingerprint, quire_build
 from quire import cli
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def fingerprint(out: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(out.rglob("*"))
-        if path.is_file() and "doctrees" not in path.relative_to(out).parts
-    }
 
 
 def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_path: Path) -> None:
