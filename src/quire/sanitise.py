@@ -82,8 +82,8 @@ class Sanitiser:
 def _markup_of(fragment: str) -> set[str]:
     """Tags and tag@attribute pairs in *fragment*, for reporting what was removed."""
     found: set[str] = set()
-    if CLOSING_TAG.match(fragment.strip()):
-        return {CLOSING_TAG.match(fragment.strip())["tag"].lower()}  # type: ignore[index]
+    if closing := CLOSING_TAG.match(fragment.strip()):
+        return {closing["tag"].lower()}
     try:
         elements = lxml_html.fragments_fromstring(f"<div>{fragment}</div>")
     except Exception:  # noqa: BLE001 - unparseable fragments are reported by tag only
