@@ -1,17 +1,17 @@
-# quire — build the publication in docs/ and test the package.
+# triptych — build the publication in docs/ and test the package.
 # `make all` and `make test` set up everything they need on a fresh machine.
 
 PYTHON      ?= python3
 SOURCEDIR   ?= docs
 BUILDDIR    ?= build
-QUIREOPTS   ?= -W
+TRIPTYCHOPTS   ?= -W
 SPHINXOPTS  ?=
 
 VENV        := .venv
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
 SYSTEM_DEPS := $(VENV)/.system-deps
-QUIRE       := $(BIN)/quire
+TRIPTYCH       := $(BIN)/triptych
 
 # Debian packages the editions and the tests need: WeasyPrint's Pango and HarfBuzz
 # subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages.
@@ -67,27 +67,27 @@ setup: $(STAMP) $(ACE)
 
 # The PDF and the EPUB are built before the site, so that every page can link to them.
 all: $(STAMP)
-	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) $(QUIREOPTS)
-	$(QUIRE) check $(BUILDDIR)
+	$(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR) $(TRIPTYCHOPTS)
+	$(TRIPTYCH) check $(BUILDDIR)
 
 # Audit the editions already built: links in all three, the same glossary everywhere,
 # and the EPUB through epubcheck and DAISY Ace.
 check: $(STAMP) $(ACE)
-	$(QUIRE) check $(BUILDDIR) --epubcheck --ace $(ACE)
+	$(TRIPTYCH) check $(BUILDDIR) --epubcheck --ace $(ACE)
 
 html: $(STAMP)
-	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f html $(QUIREOPTS)
+	$(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR) -f html $(TRIPTYCHOPTS)
 
 pdf: $(STAMP)
-	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f pdf $(QUIREOPTS)
+	$(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR) -f pdf $(TRIPTYCHOPTS)
 
 epub: $(STAMP)
-	$(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(QUIREOPTS)
+	$(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(TRIPTYCHOPTS)
 
 test: $(STAMP) $(ACE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	QUIRE_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
+	TRIPTYCH_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
 
 # Two builds with one SOURCE_DATE_EPOCH, but another clock, time zone, hash seed and
 # output folder, must give the same bytes in every edition.
@@ -95,10 +95,10 @@ REPRO_EPOCH ?= 1767225600
 reproducible: $(STAMP)
 	rm -rf $(BUILDDIR)/reproducible
 	SOURCE_DATE_EPOCH=$(REPRO_EPOCH) TZ=UTC PYTHONHASHSEED=1 \
-	  $(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/first -q $(QUIREOPTS)
+	  $(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/first -q $(TRIPTYCHOPTS)
 	sleep 1
 	SOURCE_DATE_EPOCH=$(REPRO_EPOCH) TZ=Asia/Tokyo PYTHONHASHSEED=4242 \
-	  $(QUIRE) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/second -q $(QUIREOPTS)
+	  $(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR)/reproducible/second -q $(TRIPTYCHOPTS)
 	diff -r --exclude=doctrees $(BUILDDIR)/reproducible/first $(BUILDDIR)/reproducible/second
 	@echo "reproducible: the HTML site, the PDFs and the EPUB are byte-identical"
 

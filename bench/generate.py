@@ -1,4 +1,4 @@
-"""Generate a synthetic MyST Markdown corpus for benchmarking quire.
+"""Generate a synthetic MyST Markdown corpus for benchmarking triptych.
 
 Usage::
 
@@ -259,7 +259,7 @@ CONF_PY = '''\
 """Sphinx configuration of the synthetic benchmark corpus.
 
 The tool is chosen with the BENCH_TOOL environment variable:
-``quire`` (default), ``sphinx`` (plain html/epub) or ``simplepdf``.
+``triptych`` (default), ``sphinx`` (plain html/epub) or ``simplepdf``.
 """
 
 import os
@@ -271,14 +271,14 @@ version = "1.0"
 release = "1.0"
 language = "en"
 
-_tool = os.environ.get("BENCH_TOOL", "quire")
-if _tool == "quire":
-    extensions = ["quire"]  # quire sets up myst_parser itself
+_tool = os.environ.get("BENCH_TOOL", "triptych")
+if _tool == "triptych":
+    extensions = ["triptych"]  # triptych sets up myst_parser itself
 else:
     extensions = ["myst_parser"] + (
         ["sphinx_simplepdf"] if _tool == "simplepdf" else []
     )
-    # Render the PDF with WeasyPrint in-process (as quire does) rather than
+    # Render the PDF with WeasyPrint in-process (as triptych does) rather than
     # by running a ``weasyprint`` executable found on PATH.
     simplepdf_use_weasyprint_api = True
 '''

@@ -1,4 +1,4 @@
-"""Benchmark quire against plain Sphinx and sphinx-simplepdf.
+"""Benchmark triptych against plain Sphinx and sphinx-simplepdf.
 
 Usage::
 
@@ -9,7 +9,7 @@ For every corpus size a synthetic corpus is generated (``bench/generate.py``)
 and each edition is built in its own subprocess, into a fresh output
 directory:
 
-* quire: ``quire build -q CORPUS -o OUT -f html|pdf|epub``
+* triptych: ``triptych build -q CORPUS -o OUT -f html|pdf|epub``
 * references: ``sphinx-build -q -b html|epub|simplepdf -d DOCTREES CORPUS OUT``
 
 Wall time is measured around each run; peak memory is the ``ru_maxrss`` of the
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 HERE = Path(__file__).resolve().parent
-QUIRE = Path(sys.executable).with_name("quire")
+TRIPTYCH = Path(sys.executable).with_name("triptych")
 SPHINX_BUILD = Path(sys.executable).with_name("sphinx-build")
 
 SOURCE_DATE_EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
@@ -194,9 +194,9 @@ def _runs(
     jobs_args = ["-j", str(jobs)] if jobs != 1 else []
 
     for edition in EDITIONS:
-        out = work / f"quire-{edition}"
-        cmd = [str(QUIRE), "build", "-q", str(corpus), "-o", str(out), "-f", edition]
-        yield "quire", edition, cmd + jobs_args, out, {**base, "BENCH_TOOL": "quire"}
+        out = work / f"triptych-{edition}"
+        cmd = [str(TRIPTYCH), "build", "-q", str(corpus), "-o", str(out), "-f", edition]
+        yield "triptych", edition, cmd + jobs_args, out, {**base, "BENCH_TOOL": "triptych"}
 
     for edition in EDITIONS:
         builder = REFERENCE_BUILDER[edition]
@@ -249,7 +249,7 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
 
 
 def report(results: list[RunResult], sizes: list[int]) -> str:
-    by_key = {(r.size, r.tool == "quire", r.edition): r for r in results}
+    by_key = {(r.size, r.tool == "triptych", r.edition): r for r in results}
     timing_rows: list[list[str]] = []
     output_rows: list[list[str]] = []
     for size in sizes:
@@ -288,8 +288,8 @@ def report(results: list[RunResult], sizes: list[int]) -> str:
             [
                 "articles",
                 "edition",
-                "quire s",
-                "quire MB",
+                "triptych s",
+                "triptych MB",
                 "reference",
                 "ref s",
                 "ref MB",
@@ -305,8 +305,8 @@ def report(results: list[RunResult], sizes: list[int]) -> str:
             [
                 "articles",
                 "edition",
-                "quire MB",
-                "quire pages",
+                "triptych MB",
+                "triptych pages",
                 "reference",
                 "ref MB",
                 "ref pages",
@@ -338,7 +338,7 @@ def _parse_sizes(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Benchmark quire against Sphinx html/epub and sphinx-simplepdf."
+        description="Benchmark triptych against Sphinx html/epub and sphinx-simplepdf."
     )
     parser.add_argument(
         "--sizes",
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sizes: list[int] = args.sizes
-    with tempfile.TemporaryDirectory(prefix="quire-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="triptych-bench-") as tmp:
         workdir: Path = args.workdir.resolve() if args.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         print(f"python: {sys.executable}", file=sys.stderr)

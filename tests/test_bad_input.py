@@ -1,7 +1,7 @@
 """Bad input: one clear ``file:line: message``, a non-zero exit, and the published editions kept.
 
 A small publication is built and published once; each case breaks a copy of
-it and builds into a copy of the published editions with ``quire build -W``
+it and builds into a copy of the published editions with ``triptych build -W``
 (as the make targets do), then checks stderr and that every published byte
 is as it was.
 """
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import fingerprint, quire_build
+from outputs import fingerprint, triptych_build
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-CONF = 'project = "Sound"\nextensions = ["quire"]\nmyst_enable_extensions = ["colon_fence"]\n'
+CONF = 'project = "Sound"\nextensions = ["triptych"]\nmyst_enable_extensions = ["colon_fence"]\n'
 INDEX = "# Sound\n\n```{toctree}\nfirst\nsecond\nglossary\n```\n"
 FIRST = "# First\n\nThe {term}`treaty` binds both states.\n\n(first-section)=\n## Terms\n\nText.\n"
 SECOND = "# Second\n\nSee {ref}`first-section`.\n\n![A diagram](figure.svg)\n"
@@ -45,13 +45,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         "figure.svg": FIGURE,
     }.items():
         (source / name).write_text(text)
-    out = quire_build(source, work)
+    out = triptych_build(source, work)
     return work / "src", fingerprint(out)
 
 
-def quire(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def triptych(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "quire.cli", *map(str, args)],
+        [sys.executable, "-m", "triptych.cli", *map(str, args)],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
@@ -144,9 +144,16 @@ CASES = [
     (
         "conf.py value of the wrong type",
         "conf.py",
-        CONF + "quire_paper_size = 4\n",
+        CONF + "triptych_paper_size = 4\n",
         "conf.py:4",
-        "quire_paper_size = 4: expected str, not int",
+        "triptych_paper_size = 4: expected str, not int",
+    ),
+    (
+        "option under its former name",
+        "conf.py",
+        CONF + "quire_paper_size = 'A4'\n",
+        "conf.py:4",
+        "quire_paper_size is now called triptych_paper_size: rename it in conf.py",
     ),
     (
         "Sphinx value of the wrong type",
@@ -173,7 +180,7 @@ def test_bad_input_is_one_line_and_loses_nothing(
         (source / "part.md").write_text("Part.\n\n```{include} second.md\n```\n")
     (source / name).write_bytes(text if isinstance(text, bytes) else text.encode())
 
-    result = quire("build", source, "-o", tmp_path / "out", "-W", "-q")
+    result = triptych("build", source, "-o", tmp_path / "out", "-W", "-q")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "unexpected" not in result.stderr
@@ -183,7 +190,7 @@ def test_bad_input_is_one_line_and_loses_nothing(
 
 
 def test_a_missing_source_folder(tmp_path: Path) -> None:
-    result = quire("build", tmp_path / "nowhere", "-o", tmp_path / "out")
+    result = triptych("build", tmp_path / "nowhere", "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr == f"{tmp_path / 'nowhere'}: error: no such source folder\n"
     assert not (tmp_path / "out").exists()
@@ -207,14 +214,14 @@ def long_article(megabytes: int) -> str:
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
-        ([], "over the limit of 8,388,608 bytes (quire_max_article_mb)"),
+        ([], "over the limit of 8,388,608 bytes (triptych_max_article_mb)"),
         (
-            ["quire_max_article_mb=100", "quire_max_build_seconds=2"],
-            "the build took longer than 2 s (quire_max_build_seconds)",
+            ["triptych_max_article_mb=100", "triptych_max_build_seconds=2"],
+            "the build took longer than 2 s (triptych_max_build_seconds)",
         ),
         (
-            ["quire_max_article_mb=100", "quire_max_memory_mb=350"],
-            "ran out of memory: the build may use 350 MB (quire_max_memory_mb)",
+            ["triptych_max_article_mb=100", "triptych_max_memory_mb=350"],
+            "ran out of memory: the build may use 350 MB (triptych_max_memory_mb)",
         ),
     ],
     ids=["size", "time", "memory"],
@@ -224,7 +231,7 @@ def test_a_huge_article_ends_within_the_limits(
 ) -> None:
     source = pathological(tmp_path, long_article(12))
     defines = [arg for limit in limits for arg in ("-D", limit)]
-    result = quire("build", source, "-o", tmp_path / "out", "-f", "html", *defines)
+    result = triptych("build", source, "-o", tmp_path / "out", "-f", "html", *defines)
     assert result.returncode == 2
     assert re.fullmatch(
         rf"{re.escape(str(source / 'article.md'))}(:1)?: error: .*{re.escape(message)}\n",
@@ -239,7 +246,7 @@ def test_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
     lines += ["Innermost."]
     lines += [":" * (3 + depth - level) for level in reversed(range(depth))]
     source = pathological(tmp_path, "\n".join(lines) + "\n")
-    result = quire("build", source, "-o", tmp_path / "out", "-f", "html")
+    result = triptych("build", source, "-o", tmp_path / "out", "-f", "html")
     assert result.returncode == 2
     assert result.stderr.startswith(f"{source / 'article.md'}: error: nested too deeply to read")
 
@@ -247,6 +254,6 @@ def test_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
 def test_an_article_that_never_ends_is_not_read(tmp_path: Path) -> None:
     source = pathological(tmp_path, None)
     os.mkfifo(source / "article.md")  # reading it would wait forever
-    result = quire("build", source, "-o", tmp_path / "out")
+    result = triptych("build", source, "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr.endswith("article.md: it is not a regular file\n"), result.stderr

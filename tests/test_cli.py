@@ -1,4 +1,4 @@
-"""The ``quire`` command and ``sphinx-build`` with quire's builders, run as a user runs them."""
+"""The ``triptych`` command and ``sphinx-build`` with triptych's builders, run as a user runs them."""
 
 from __future__ import annotations
 
@@ -30,10 +30,10 @@ def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_help_explains_every_option() -> None:
-    top = run(BIN / "quire", "--help")
+    top = run(BIN / "triptych", "--help")
     assert top.returncode == 0
     assert "build" in top.stdout
-    build = run(BIN / "quire", "build", "--help")
+    build = run(BIN / "triptych", "build", "--help")
     assert build.returncode == 0
     for option in ("-o OUTDIR", "-f LIST", "-W", "-j N", "-E", "-D NAME=VALUE", "-q"):
         assert option in build.stdout
@@ -42,7 +42,7 @@ def test_help_explains_every_option() -> None:
 def test_folder_without_conf(rootdir: Path, tmp_path: Path) -> None:
     source = tmp_path / "field-notes"
     shutil.copytree(rootdir / "test-noconf", source)
-    result = run(BIN / "quire", "build", source, "-o", tmp_path / "out", "-W")
+    result = run(BIN / "triptych", "build", source, "-o", tmp_path / "out", "-W")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     # One summary line per edition, in build order.
@@ -94,7 +94,7 @@ def test_bad_input_is_one_clear_line(
 ) -> None:
     source = tmp_path / root
     shutil.copytree(rootdir / root, source)
-    result = run(BIN / "quire", "build", source, "-o", tmp_path / "out", "-W", "-q")
+    result = run(BIN / "triptych", "build", source, "-o", tmp_path / "out", "-W", "-q")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert re.search(
@@ -105,13 +105,13 @@ def test_bad_input_is_one_clear_line(
 
 
 def test_missing_source_folder(tmp_path: Path) -> None:
-    result = run(BIN / "quire", "build", tmp_path / "nowhere", "-o", tmp_path / "out")
+    result = run(BIN / "triptych", "build", tmp_path / "nowhere", "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr.strip() == f"{tmp_path / 'nowhere'}: error: no such source folder"
 
 
 def test_unknown_edition_is_refused(tmp_path: Path) -> None:
-    result = run(BIN / "quire", "build", tmp_path, "-f", "html,docx")
+    result = run(BIN / "triptych", "build", tmp_path, "-f", "html,docx")
     assert result.returncode == 2
     assert "unknown edition 'docx'" in result.stderr
 

@@ -19,7 +19,7 @@ from outputs import (
     pdf_links,
     pdf_outline,
 )
-from quire import cli
+from triptych import cli
 
 DOCS = Path(__file__).parents[1] / "docs"
 ARTICLES = ("alliance", "coordination", "motives", "ripple-effects")
@@ -49,7 +49,7 @@ def article_text(page: Path) -> str:
     (article,) = tree.xpath("//article[@role='main']")
     # The download line and the definitions previewed on term links are not the article's prose.
     for extra in article.xpath(
-        ".//div[contains(@class, 'quire-downloads')] | .//span[@class='quire-term-preview']"
+        ".//div[contains(@class, 'triptych-downloads')] | .//span[@class='triptych-term-preview']"
     ):
         extra.getparent().remove(extra)
     return " ".join(article.text_content().split())
@@ -101,7 +101,7 @@ def test_site_links_resolve_and_offer_downloads(out: Path) -> None:
     for name in ("index", "glossary", *ARTICLES):
         tree = html.parse(str(out / "html" / f"{name}.html"))
         own = [f"_downloads/articles/{name}.pdf"] if name != "index" else []
-        assert tree.xpath("//div[contains(@class, 'quire-downloads')]//a/@href") == [
+        assert tree.xpath("//div[contains(@class, 'triptych-downloads')]//a/@href") == [
             f"_downloads/{SLUG}.pdf",
             f"_downloads/{SLUG}.epub",
             *own,

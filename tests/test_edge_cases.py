@@ -9,10 +9,10 @@ from pathlib import Path
 from lxml import html
 
 from outputs import Epub
-from quire import cli
-from quire.audit import audit_editions, report
+from triptych import cli
+from triptych.audit import audit_editions, report
 
-CONF = 'project = "Edges"\nextensions = ["quire"]\nnumfig = True\n'
+CONF = 'project = "Edges"\nextensions = ["triptych"]\nnumfig = True\n'
 INDEX = "# Edges\n\n```{toctree}\narticle\nglossary\npeople\n```\n"
 ARTICLE = """# Article
 
@@ -57,7 +57,7 @@ def write_publication(source: Path) -> None:
 
 def visible(page: Path) -> str:
     tree = html.parse(str(page))
-    for preview in tree.xpath("//span[@class='quire-term-preview']"):
+    for preview in tree.xpath("//span[@class='triptych-term-preview']"):
         preview.drop_tree()
     return " ".join(tree.xpath("string(//body)").split())
 
@@ -75,10 +75,10 @@ def test_wrapped_and_non_latin_terms(tmp_path: Path) -> None:
     links = html.parse(str(out / "html" / "article.html")).xpath("//a/@href")
     assert "glossary.html#term-Command-and-control" in links
     people = html.parse(str(out / "html" / "people.html"))
-    assert people.xpath("//p[@class='quire-backrefs']//a/@href") == ["article.html#term-0-use-2"]
+    assert people.xpath("//p[@class='triptych-backrefs']//a/@href") == ["article.html#term-0-use-2"]
     glossary = html.parse(str(out / "html" / "glossary.html"))
     union = glossary.xpath(
-        "//dt[@id='term-0']/following-sibling::dd[1]//p[@class='quire-backrefs']//a/@href"
+        "//dt[@id='term-0']/following-sibling::dd[1]//p[@class='triptych-backrefs']//a/@href"
     )
     assert union == ["article.html#term-0-use-1"]
     table, passed = report(audit_editions(out))
@@ -96,7 +96,7 @@ def test_outputs_of_a_previous_build_do_not_linger(rootdir: Path, tmp_path: Path
     assert (out / "pdf" / "articles" / "a-first.pdf").is_file()
     # An article added to a folder without conf.py joins the publication.
     (source / "d-fourth.md").write_text("# Fourth notes\n\nA late addition.\n")
-    assert cli.main([*build, "-D", "quire_article_pdfs=0"]) == 0
+    assert cli.main([*build, "-D", "triptych_article_pdfs=0"]) == 0
     epub = Epub.open(next((out / "epub").glob("*.epub")))
     assert epub.spine[-1] == "EPUB/d-fourth.xhtml"
     # Article PDFs switched off: none left behind, none offered by the site.
@@ -107,11 +107,11 @@ def test_outputs_of_a_previous_build_do_not_linger(rootdir: Path, tmp_path: Path
 
 def test_a_mistyped_pdf_variant_is_one_clear_line(rootdir: Path, tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("quire")), "build", str(rootdir / "test-basic"),
-         "-o", str(tmp_path / "out"), "-f", "pdf", "-D", "quire_pdf_variant=pdf/ua1"],
+        [str(Path(sys.executable).with_name("triptych")), "build", str(rootdir / "test-basic"),
+         "-o", str(tmp_path / "out"), "-f", "pdf", "-D", "triptych_pdf_variant=pdf/ua1"],
         capture_output=True, text=True, check=False, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert "quire_pdf_variant = 'pdf/ua1': choose one of" in line
+    assert "triptych_pdf_variant = 'pdf/ua1': choose one of" in line

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 from ebooklib import epub as ebooklib_epub
 
-from outputs import NS, Epub, epubcheck_messages, quire_build
-from quire import cli, validators
-from quire.diagnostics import EpubWriteError
+from outputs import NS, Epub, epubcheck_messages, triptych_build
+from triptych import cli, validators
+from triptych.diagnostics import EpubWriteError
 
 if TYPE_CHECKING:
     from sphinx.testing.util import SphinxTestApp
@@ -42,14 +42,14 @@ def test_builds_only_the_epub(built: SphinxTestApp) -> None:
 
 def test_metadata_from_the_configuration(epub: Epub) -> None:
     assert epub.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
-    assert epub.metadata("title") == ["Basic Test Book", "A small publication for quire's tests"]
+    assert epub.metadata("title") == ["Basic Test Book", "A small publication for triptych's tests"]
     assert epub.meta_refining("subtitle", "title-type") == ["subtitle"]
     assert epub.metadata("language") == ["en"]
     assert epub.metadata("creator") == ["Ada Writer", "Ben Editor"]
     assert epub.metadata("publisher") == ["Test Press"]
     assert epub.metadata("rights") == ["© 2026, Ada Writer"]
     assert epub.metadata("subject") == ["Testing", "Publishing"]
-    assert epub.metadata("description") == ["A small publication for quire's tests"]
+    assert epub.metadata("description") == ["A small publication for triptych's tests"]
     (identifier,) = epub.metadata("identifier")
     assert identifier.startswith("urn:uuid:")
     # The modified date is SOURCE_DATE_EPOCH (set by conftest), in UTC.
@@ -111,7 +111,7 @@ def test_generated_cover_and_title_page(epub: Epub) -> None:
     covers = [path for path, _, props in epub.manifest.values() if "cover-image" in props.split()]
     assert covers == ["EPUB/_images/cover.svg"]
     svg = epub.archive.read(covers[0]).decode()
-    assert "Basic Test Book" in svg and "A small publication for quire" in svg
+    assert "Basic Test Book" in svg and "A small publication for triptych" in svg
     cover_page = epub.xhtml("EPUB/cover.xhtml")
     (image,) = cover_page.xpath("//xhtml:img", namespaces=NS)
     assert image.get("src") == "_images/cover.svg"
@@ -124,7 +124,7 @@ def test_generated_cover_and_title_page(epub: Epub) -> None:
 
 def test_configured_cover_replaces_the_generated_one(build_root: BuildRoot) -> None:
     app = build_root(
-        "ebook", "test-basic", confoverrides={"quire_epub_cover": "figures/square.svg"}
+        "ebook", "test-basic", confoverrides={"triptych_epub_cover": "figures/square.svg"}
     )
     book = Epub.open(Path(app.outdir) / "basic-test-book.epub")
     covers = [path for path, _, props in book.manifest.values() if "cover-image" in props.split()]
@@ -149,7 +149,7 @@ def test_links_across_chapters_resolve(epub: Epub) -> None:
     assert "glossary.xhtml#term-API" in hrefs
     assert "second.xhtml#second-outlook" in hrefs
     assert first.xpath("//xhtml:link[@rel='stylesheet']/@href", namespaces=NS) == [
-        "_static/quire-epub.css"
+        "_static/triptych-epub.css"
     ]
     assert first.xpath("//xhtml:img/@src", namespaces=NS) == ["_images/square.svg"]
     for name in epub.archive.namelist():
@@ -167,7 +167,7 @@ def test_epubcheck_reports_nothing(build_root: BuildRoot, root: str) -> None:
 
 
 def test_epubcheck_after_an_incremental_build(rootdir: Path, tmp_path: Path) -> None:
-    out = quire_build(rootdir / "test-glossary", tmp_path, "-f", "epub")
+    out = triptych_build(rootdir / "test-glossary", tmp_path, "-f", "epub")
     article = tmp_path / "src" / "beta.md"
     article.write_text(article.read_text() + "\nA new paragraph on the {term}`Interoperability`.\n")
     build = ["build", str(tmp_path / "src"), "-o", str(out), "-f", "epub", "-W", "-q"]
@@ -179,7 +179,7 @@ def test_epubcheck_after_an_incremental_build(rootdir: Path, tmp_path: Path) -> 
 
 
 def test_daisy_ace_passes(epub: Epub) -> None:
-    ace = Path(os.environ.get("QUIRE_ACE", ".tools/node_modules/.bin/ace-cli"))
+    ace = Path(os.environ.get("TRIPTYCH_ACE", ".tools/node_modules/.bin/ace-cli"))
     if not ace.is_file() or validators.chromium() is None:
         reason = f"DAISY Ace ({ace}) or Chromium is not installed; `make test` installs both"
         if os.environ.get("CI"):
@@ -205,7 +205,7 @@ def test_reproducible_across_clock_timezone_and_hash_seed(rootdir: Path, tmp_pat
         command = [
             sys.executable,
             "-m",
-            "quire.cli",
+            "triptych.cli",
             "build",
             str(source),
             "-o",
@@ -222,7 +222,7 @@ def test_reproducible_across_clock_timezone_and_hash_seed(rootdir: Path, tmp_pat
 def test_a_chapter_that_cannot_be_packed_names_its_article(
     rootdir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = quire_build(rootdir / "test-basic", tmp_path, "-f", "epub")
+    out = triptych_build(rootdir / "test-basic", tmp_path, "-f", "epub")
     path = out / "epub" / "basic-test-book.epub"
     before = path.read_bytes()
     original = ebooklib_epub.EpubHtml.get_content

@@ -1,4 +1,4 @@
-"""Fuzzing ``quire build`` with random MyST articles.
+"""Fuzzing ``triptych build`` with random MyST articles.
 
 Whatever the articles hold, a build ends one of two ways: every requested
 edition is published, or the build fails with messages that each name the file
@@ -11,11 +11,11 @@ authors get wrong: undefined terms and labels, unknown roles and directives,
 missing images, unclosed fences, malformed front matter, stray HTML, control
 characters.
 
-Every build runs ``quire build`` in this process, with ``-W`` in three
+Every build runs ``triptych build`` in this process, with ``-W`` in three
 publications out of four; the PDF, the EPUB and the site each get built to the
 end in a good share of examples (``--hypothesis-show-statistics`` counts them).
 
-``QUIRE_FUZZ_EXAMPLES=300`` runs more examples than the suite's default. Under
+``TRIPTYCH_FUZZ_EXAMPLES=300`` runs more examples than the suite's default. Under
 ``CI`` the examples are derandomized, so ``CI=1 pytest tests/test_fuzz.py``
 reproduces a failure seen there.
 """
@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from sphinx.deprecation import RemovedInSphinx11Warning
 from sphinx.util.docutils import additional_nodes
 
-from quire import cli
+from triptych import cli
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -53,10 +53,10 @@ if TYPE_CHECKING:
 
 #: Seconds one build may take before it counts as a hang (a clean one takes about one).
 TIME_LIMIT = 60
-MAX_EXAMPLES = int(os.environ.get("QUIRE_FUZZ_EXAMPLES", "80"))
+MAX_EXAMPLES = int(os.environ.get("TRIPTYCH_FUZZ_EXAMPLES", "80"))
 
 CONF = """\
-extensions = ["quire"]
+extensions = ["triptych"]
 project = "Fuzz"
 myst_enable_extensions = ["colon_fence", "deflist"]
 """
@@ -660,7 +660,7 @@ class Outcome:
 
 
 def build(publication: Publication, folder: Path) -> Outcome:
-    """Run ``quire build`` in this process on *publication*, written into *folder*."""
+    """Run ``triptych build`` in this process on *publication*, written into *folder*."""
     source, output = folder / "src", folder / "out"
     write_publication(source, publication)
     argv = ["build", str(source), "-o", str(output), "-f", publication.formats, "-q"]

@@ -12,9 +12,9 @@ import pytest
 from lxml import etree, html
 from pypdf import PdfReader
 
-from outputs import NS, pdf_destination_page, pdf_links, quire_build
-from quire import cli
-from quire.audit import audit_editions, report
+from outputs import NS, pdf_destination_page, pdf_links, triptych_build
+from triptych import cli
+from triptych.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from conftest import BuildRoot
@@ -25,7 +25,7 @@ EXPANDED = "Collective Security Treaty Organization (CSTO)"
 
 @pytest.fixture(scope="module")
 def out(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return quire_build(rootdir / "test-glossary", tmp_path_factory.mktemp("glossary"))
+    return triptych_build(rootdir / "test-glossary", tmp_path_factory.mktemp("glossary"))
 
 
 def site_page(out: Path, name: str) -> etree._ElementTree:
@@ -35,7 +35,7 @@ def site_page(out: Path, name: str) -> etree._ElementTree:
 def visible_text(element: etree._Element) -> str:
     """Text as read on the page: without the definitions that term links preview on hover."""
     copy = html.fromstring(html.tostring(element))
-    for preview in copy.xpath(".//span[@class='quire-term-preview']"):
+    for preview in copy.xpath(".//span[@class='triptych-term-preview']"):
         preview.drop_tree()
     return " ".join(copy.text_content().split())
 
@@ -101,13 +101,13 @@ def test_back_references_in_every_edition(out: Path) -> None:
     glossary = site_page(out, "glossary")
     site = {
         (href.split(".html#")[0], href.split("#")[1])
-        for href in glossary.xpath("//dd[1]//p[@class='quire-backrefs']//a/@href")
+        for href in glossary.xpath("//dd[1]//p[@class='triptych-backrefs']//a/@href")
     }
     assert site == expected
-    assert glossary.xpath("string(//dd[1]//p[@class='quire-backrefs'])") == "Used in Alpha; Beta."
+    assert glossary.xpath("string(//dd[1]//p[@class='triptych-backrefs'])") == "Used in Alpha; Beta."
     chapter = epub_chapter(out, "glossary")
     hrefs = chapter.xpath(
-        "//xhtml:dd[1]//xhtml:p[@class='quire-backrefs']//xhtml:a/@href", namespaces=NS
+        "//xhtml:dd[1]//xhtml:p[@class='triptych-backrefs']//xhtml:a/@href", namespaces=NS
     )
     assert sorted(hrefs) == ["alpha.xhtml#term-CSTO-use-1", "beta.xhtml#term-CSTO-use-1"]
 
@@ -122,10 +122,10 @@ def test_back_references_in_every_edition(out: Path) -> None:
 def test_site_previews_definitions_other_editions_do_not(out: Path) -> None:
     page = site_page(out, "alpha")
     previews = page.xpath(
-        "//a[contains(@class, 'quire-term')]/span[@class='quire-term-preview']/text()"
+        "//a[contains(@class, 'triptych-term')]/span[@class='triptych-term-preview']/text()"
     )
     assert "A military alliance of six post-Soviet states." in previews
-    assert "quire-term-preview" not in etree.tostring(epub_chapter(out, "alpha")).decode()
+    assert "triptych-term-preview" not in etree.tostring(epub_chapter(out, "alpha")).decode()
     assert "six post-Soviet states" not in " ".join(
         PdfReader(out / "pdf" / "glossary-test.pdf").pages[3].extract_text().split()
     )
@@ -198,7 +198,7 @@ def test_incremental_build_updates_back_references(rootdir: Path, tmp_path: Path
     def union_state_back_references() -> list[str]:
         glossary = html.parse(str(tmp_path / "out" / "html" / "glossary.html"))
         entry = glossary.xpath("//dt[@id='term-Union-State']/following-sibling::dd[1]")[0]
-        return [str(h) for h in entry.xpath(".//p[@class='quire-backrefs']//a/@href")]
+        return [str(h) for h in entry.xpath(".//p[@class='triptych-backrefs']//a/@href")]
 
     assert union_state_back_references() == ["beta.html#term-Union-State-use-1"]
     article = source / "alpha.md"
@@ -211,7 +211,7 @@ def test_incremental_build_updates_back_references(rootdir: Path, tmp_path: Path
 
 
 def test_auto_linking_can_be_switched_off(build_root: BuildRoot) -> None:
-    app = build_root("html", "test-glossary", confoverrides={"quire_autolink_terms": False})
+    app = build_root("html", "test-glossary", confoverrides={"triptych_autolink_terms": False})
     alpha = html.parse(str(Path(app.outdir) / "alpha.html"))
     assert alpha.xpath("//a[contains(@href, 'glossary.html#term')]") == []
     # Abbreviations are still expanded at first use and marked afterwards.

@@ -84,7 +84,7 @@ def hostile_publication(work: Path, canary: Canary, token: str, articles: list[s
     source = work / "src"
     source.mkdir()
     (source / "conf.py").write_text(
-        'project = "Hostile"\nextensions = ["quire"]\nlanguage = "en"\n'
+        'project = "Hostile"\nextensions = ["triptych"]\nlanguage = "en"\n'
         'myst_enable_extensions = ["colon_fence", "substitution", "html_image"]\n'
     )
     (source / "index.md").write_text(
@@ -134,7 +134,7 @@ def test_every_hostile_line_is_refused_with_its_file_and_line(
     source = hostile_publication(tmp_path, canary, token, READ_CORPUS)
     canary.requests.clear()
     result = subprocess.run(
-        [sys.executable, "-m", "quire.cli", "build", source, "-o", tmp_path / "out", "-q"],
+        [sys.executable, "-m", "triptych.cli", "build", source, "-o", tmp_path / "out", "-q"],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
@@ -242,7 +242,7 @@ def test_the_editions_hold_nothing_from_outside(tmp_path: Path, canary: Canary, 
 
 
 def test_an_svg_cannot_make_the_pdf_fetch(tmp_path: Path, canary: Canary, token: str) -> None:
-    from quire.diagnostics import PdfRenderError
+    from triptych.diagnostics import PdfRenderError
 
     source = hostile_publication(tmp_path, canary, token, ["svg-fetch.md"])
     canary.requests.clear()
@@ -260,7 +260,7 @@ def test_configured_hosts_may_be_fetched(tmp_path: Path, canary: Canary, token: 
     article = source / "second.md"
     article.write_text(article.read_text() + f"\n![a remote image]({url})\n")
     canary.requests.clear()
-    app = built("pdf", source, tmp_path / "out", quire_allowed_hosts=["127.0.0.1"])
+    app = built("pdf", source, tmp_path / "out", triptych_allowed_hosts=["127.0.0.1"])
     assert canary.requests == ["/allowed.png"]
     pdf = PdfReader(next(Path(app.outdir).glob("*.pdf")))
     images = [image for page in pdf.pages for image in page.images]

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 from lxml import html
 
-from outputs import check_html_links, quire_build
-from quire.audit import audit_editions, report
+from outputs import check_html_links, triptych_build
+from triptych.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def site(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return quire_build(rootdir / "test-basic", tmp_path_factory.mktemp("html"))
+    return triptych_build(rootdir / "test-basic", tmp_path_factory.mktemp("html"))
 
 
 def test_internal_links_resolve(site: Path) -> None:
@@ -31,7 +31,7 @@ def test_every_page_links_to_both_downloads(site: Path) -> None:
     assert {p.stem for p in documents} == {"index", "first", "second", "glossary"}
     for page in documents:
         tree = html.parse(str(page))
-        hrefs = tree.xpath("//div[contains(@class, 'quire-downloads')]//a/@href")
+        hrefs = tree.xpath("//div[contains(@class, 'triptych-downloads')]//a/@href")
         expected = ["_downloads/basic-test-book.pdf", "_downloads/basic-test-book.epub"]
         if page.stem != "index":  # each article also offers its own PDF
             expected.append(f"_downloads/articles/{page.stem}.pdf")
@@ -57,4 +57,4 @@ def test_all_editions_agree(site: Path) -> None:
     table, passed = report(audit_editions(site))
     assert passed, table
     glossary = html.parse(str(site / "html" / "glossary.html"))
-    assert "index.html" not in " ".join(glossary.xpath("//p[@class='quire-backrefs']//a/@href"))
+    assert "index.html" not in " ".join(glossary.xpath("//p[@class='triptych-backrefs']//a/@href"))

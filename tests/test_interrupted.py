@@ -1,8 +1,8 @@
 """A build killed with SIGKILL leaves the published editions exactly as they were.
 
-``quire build`` builds each edition in OUTDIR/.staging/<edition> and only renames it
+``triptych build`` builds each edition in OUTDIR/.staging/<edition> and only renames it
 into place once it passed its audit. SIGKILL gives the process no chance to clean up,
-so this test kills real ``quire build`` processes at chosen points, found by reading
+so this test kills real ``triptych build`` processes at chosen points, found by reading
 the progress lines they print, and compare the published bytes with those before.
 """
 
@@ -108,7 +108,7 @@ KILL_POINTS = (
 def make_publication(rootdir: Path, src: Path) -> None:
     """test-basic plus ARTICLES generated articles, listed in its toctree before the glossary."""
     shutil.copytree(rootdir / "test-basic", src)
-    sentence = "Quire lays out one folder of articles as a site, a printed book and an e-book. "
+    sentence = "Triptych lays out one folder of articles as a site, a printed book and an e-book. "
     for number in range(ARTICLES):
         name = f"extra{number:03d}"
         paragraph = f"Article {number} says it again. " + sentence * 5
@@ -141,13 +141,13 @@ def environment() -> dict[str, str]:
     return env
 
 
-def quire(src: Path, out: Path, *options: str) -> list[str]:
-    return [sys.executable, "-m", "quire.cli", "build", str(src), "-o", str(out), "-W", *options]
+def triptych(src: Path, out: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "triptych.cli", "build", str(src), "-o", str(out), "-W", *options]
 
 
 def build(src: Path, out: Path) -> None:
     result = subprocess.run(
-        quire(src, out),
+        triptych(src, out),
         capture_output=True,
         text=True,
         env=environment(),
@@ -164,7 +164,7 @@ def shown(output: bytes) -> str:
 def kill_at(point: KillPoint, src: Path, out: Path) -> str:
     """Start a build, SIGKILL its process group at *point*; return everything it printed."""
     process = subprocess.Popen(
-        quire(src, out, *point.options),
+        triptych(src, out, *point.options),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=environment(),

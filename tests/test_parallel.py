@@ -8,8 +8,8 @@ import pytest
 from lxml import html
 from pypdf import PdfReader
 
-from outputs import Epub, quire_build
-from quire.audit import audit_editions, report
+from outputs import Epub, triptych_build
+from triptych.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def build(rootdir: Path, work: Path, jobs: str) -> Path:
     # Eight articles and a glossary: Sphinx only reads in parallel from six documents on.
-    return quire_build(rootdir / "test-parallel", work, "-j", jobs)
+    return triptych_build(rootdir / "test-parallel", work, "-j", jobs)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,6 @@ def test_parallel_glossary_has_every_back_reference(parallel: Path) -> None:
     # Each part names its own term and the next one's: two back-references per term.
     for number in range(1, 9):
         entry = glossary.xpath(f"//dt[@id='term-Term-{number}']/following-sibling::dd[1]")[0]
-        assert len(entry.xpath(".//p[@class='quire-backrefs']//a")) == 2
+        assert len(entry.xpath(".//p[@class='triptych-backrefs']//a")) == 2
     table, passed = report(audit_editions(parallel))
     assert passed, table

@@ -75,7 +75,7 @@ def test_every_internal_link_has_a_destination(built: SphinxTestApp) -> None:
 
 
 def test_merged_document_has_unique_ids(built: SphinxTestApp) -> None:
-    staged = Path(built.doctreedir) / "quire-pdf" / "basic-test-book.html"
+    staged = Path(built.doctreedir) / "triptych-pdf" / "basic-test-book.html"
     tree = html.parse(str(staged))
     ids = Counter(str(value) for value in tree.xpath("//@id"))
     assert [name for name, count in ids.items() if count > 1] == []
@@ -87,7 +87,7 @@ def test_merged_document_has_unique_ids(built: SphinxTestApp) -> None:
 
 
 def test_numbers_match_the_other_editions(built: SphinxTestApp) -> None:
-    staged = Path(built.doctreedir) / "quire-pdf" / "basic-test-book.html"
+    staged = Path(built.doctreedir) / "triptych-pdf" / "basic-test-book.html"
     tree = html.parse(str(staged))
     captions = [
         " ".join(c.text_content().split()) for c in tree.xpath("//*[@class='caption-number']")
@@ -105,7 +105,7 @@ def test_title_page_and_contents(built: SphinxTestApp) -> None:
     title_page = reader.pages[0].extract_text()
     for expected in (
         "Basic Test Book",
-        "A small publication for quire's tests",
+        "A small publication for triptych's tests",
         "Ada Writer, Ben Editor",
         "1 March 2026",
     ):
@@ -135,7 +135,7 @@ def test_running_header_names_the_chapter(built: SphinxTestApp) -> None:
 def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from quire.diagnostics import PdfRenderError
+    from triptych.diagnostics import PdfRenderError
 
     srcdir = tmp_path / "broken"
     shutil.copytree(rootdir / "test-basic", srcdir)
@@ -157,7 +157,7 @@ def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Pat
 
 def test_page_reference_format_is_configurable(build_root: BuildRoot) -> None:
     app = build_root(
-        "pdf", "test-glossary", confoverrides={"quire_page_reference": ", page {page}"}
+        "pdf", "test-glossary", confoverrides={"triptych_page_reference": ", page {page}"}
     )
     reader = PdfReader(Path(app.outdir) / "glossary-test.pdf")
     page = pdf_destination_page(reader, "alpha--alpha-interoperability")
@@ -175,7 +175,7 @@ def test_tagged_pdf_ua_with_language_and_title(built: SphinxTestApp) -> None:
     assert b"pdfuaid:part" in root["/Metadata"].get_object().get_data()
     assert reader.metadata is not None
     assert reader.metadata.title == "Basic Test Book"
-    assert reader.metadata.subject == "A small publication for quire's tests"
+    assert reader.metadata.subject == "A small publication for triptych's tests"
     assert reader.metadata["/Keywords"] == "Testing, Publishing"
 
 
@@ -191,8 +191,8 @@ def test_every_font_is_embedded_and_bundled(built: SphinxTestApp) -> None:
             fonts[str(font["/BaseFont"])] = descendant["/FontDescriptor"].get_object()
     assert fonts
     for name, descriptor in fonts.items():
-        # A subset tag, then one of the families quire ships.
-        assert name.split("+", 1)[1].startswith(("Quire-Serif", "Quire-Sans", "Quire-Mono")), name
+        # A subset tag, then one of the families triptych ships.
+        assert name.split("+", 1)[1].startswith(("Triptych-Serif", "Triptych-Sans", "Triptych-Mono")), name
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name
 
 
@@ -239,7 +239,7 @@ def test_article_pdfs_link_to_the_site_when_it_has_an_address(build_root: BuildR
 
 
 def test_paper_size_and_right_hand_chapters(build_root: BuildRoot) -> None:
-    overrides = {"quire_paper_size": "Letter", "quire_chapter_start": "right"}
+    overrides = {"triptych_paper_size": "Letter", "triptych_chapter_start": "right"}
     app = build_root("pdf", "test-basic", confoverrides=overrides)
     reader = PdfReader(Path(app.outdir) / "basic-test-book.pdf")
     box = reader.pages[0].mediabox
@@ -253,6 +253,6 @@ def test_figure_without_alt_text_is_a_warning(build_root: BuildRoot) -> None:
     app = build_root("html", "test-noalt")
     assert re.search(
         r"index\.md:5: WARNING: image figures/square\.svg has no alt text; describe it with :alt: "
-        r"\[quire\.image_alt\]",
+        r"\[triptych\.image_alt\]",
         app.warning.getvalue(),
     ), app.warning.getvalue()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from outputs import fingerprint, quire_build
-from quire import cli
+from outputs import fingerprint, triptych_build
+from triptych import cli
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_path: Path) -> None:
-    out = quire_build(rootdir / "test-basic", tmp_path)
+    out = triptych_build(rootdir / "test-basic", tmp_path)
     before = fingerprint(out)
     assert {"pdf/basic-test-book.pdf", "epub/basic-test-book.epub", "html/index.html"} <= set(
         before
@@ -32,7 +32,7 @@ def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_
 
 
 def test_an_interrupted_swap_is_put_back(rootdir: Path, tmp_path: Path) -> None:
-    out = quire_build(rootdir / "test-basic", tmp_path)
+    out = triptych_build(rootdir / "test-basic", tmp_path)
     before = fingerprint(out)
     # A build killed between publish()'s two renames leaves only the edition set aside.
     (out / "pdf").rename(out / ".pdf.previous")
@@ -43,8 +43,8 @@ def test_an_interrupted_swap_is_put_back(rootdir: Path, tmp_path: Path) -> None:
 
 
 def test_problems_are_reported_again_until_mended(rootdir: Path, tmp_path: Path) -> None:
-    """Sphinx reports a reading problem once; quire reads that document again next time."""
-    out = quire_build(rootdir / "test-basic", tmp_path)
+    """Sphinx reports a reading problem once; triptych reads that document again next time."""
+    out = triptych_build(rootdir / "test-basic", tmp_path)
     article = tmp_path / "src" / "second.md"
     article.write_text(article.read_text() + "\n```{sidebox}\nText.\n```\n")
     build = ["build", str(tmp_path / "src"), "-o", str(out), "-q"]
@@ -57,7 +57,7 @@ def test_problems_are_reported_again_until_mended(rootdir: Path, tmp_path: Path)
 
 
 def test_problems_in_included_files_are_reported_again(rootdir: Path, tmp_path: Path) -> None:
-    out = quire_build(rootdir / "test-basic", tmp_path)
+    out = triptych_build(rootdir / "test-basic", tmp_path)
     source = tmp_path / "src"
     (tmp_path / "outside.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     (source / "part.txt").write_text("![Outside](../outside.svg)\n")

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from quire.fetcher import ConfinedURLFetcher
-from quire.safety import RefusedFetchError
+from triptych.fetcher import ConfinedURLFetcher
+from triptych.safety import RefusedFetchError
 
 if TYPE_CHECKING:
     from pathlib import Path

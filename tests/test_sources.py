@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quire.sources import unclosed_fence
+from triptych.sources import unclosed_fence
 
 
 def test_closed_and_nested_fences() -> None:

@@ -1,2 +1,2 @@
 project = "Bad input"
-extensions = ["quire"]
+extensions = ["triptych"]

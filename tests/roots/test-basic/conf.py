@@ -1,11 +1,11 @@
 project = "Basic Test Book"
 author = "Ada Writer, Ben Editor"
 language = "en"
-extensions = ["quire"]
-quire_subtitle = "A small publication for quire's tests"
-quire_date = "1 March 2026"
+extensions = ["triptych"]
+triptych_subtitle = "A small publication for triptych's tests"
+triptych_date = "1 March 2026"
 numfig = True
 copyright = "2026, Ada Writer"
-quire_publisher = "Test Press"
-quire_subjects = ["Testing", "Publishing"]
+triptych_publisher = "Test Press"
+triptych_subjects = ["Testing", "Publishing"]
 myst_enable_extensions = ["attrs_block"]

@@ -1,2 +1,2 @@
 project = "Foreign image"
-extensions = ["quire"]
+extensions = ["triptych"]

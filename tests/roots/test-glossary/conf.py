@@ -1,5 +1,5 @@
 project = "Glossary Test"
 author = "Tester"
 language = "en"
-extensions = ["quire"]
+extensions = ["triptych"]
 numfig = True

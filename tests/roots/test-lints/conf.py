@@ -1,2 +1,2 @@
 project = "Lints"
-extensions = ["quire"]
+extensions = ["triptych"]

@@ -1,2 +1,2 @@
 project = "No alt"
-extensions = ["quire"]
+extensions = ["triptych"]

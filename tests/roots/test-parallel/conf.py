@@ -1,4 +1,4 @@
 project = "Parallel"
 author = "Tester"
-extensions = ["quire"]
+extensions = ["triptych"]
 numfig = True

@@ -1,0 +1,263 @@
+"""``triptych check``: one audit over the editions already built.
+
+Every internal link of the site must name an existing file and id, every link
+of the EPUB a file and fragment inside the package, every internal link of the
+PDF an existing destination; and the three editions must carry the same
+glossary terms and the same back-references.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree, html
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "container": "urn:oasis:names:tc:opendocument:xmlns:container",
+    "xhtml": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+}
+USE_ANCHOR = re.compile(r"^(?P<term>term-.+)-use-\d+$")
+
+
+@dataclass
+class EditionAudit:
+    edition: str
+    path: Path
+    links: int = 0
+    broken: list[str] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+    """Ids of the glossary's terms."""
+    glossary_documents: set[str] = field(default_factory=set)
+    """Documents holding a glossary (known from the site)."""
+    back_references: set[tuple[str, str]] = field(default_factory=set)
+    """(term id, document) for every back-reference from the glossary.
+
+    Per document rather than per section: the PDF lists a page once even when
+    two sections on it use the term.
+    """
+
+    def note_back_reference(self, document: str, anchor: str) -> None:
+        if match := USE_ANCHOR.match(anchor):
+            self.back_references.add((match["term"], document))
+
+
+def _local(href: str) -> bool:
+    parts = urlsplit(href)
+    return not parts.scheme and not parts.netloc and not href.startswith("//")
+
+
+def _parse_html(path: Path) -> etree._ElementTree:
+    return html.parse(str(path))
+
+
+# --- the site ----------------------------------------------------------------------------
+
+
+def audit_html(site: Path) -> EditionAudit:
+    audit = EditionAudit("html", site)
+    ids: dict[Path, set[str]] = {}
+
+    def ids_of(page: Path) -> set[str]:
+        if page not in ids:
+            ids[page] = {str(v) for v in _parse_html(page).xpath("//@id")}
+        return ids[page]
+
+    for page in sorted(site.rglob("*.html")):
+        tree = _parse_html(page)
+        for href in tree.xpath("//a/@href"):
+            if not _local(href):
+                continue
+            audit.links += 1
+            parts = urlsplit(href)
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if target.is_dir():
+                target /= "index.html"
+            if not target.is_file():
+                audit.broken.append(f"{page.relative_to(site)}: {href}: no such file")
+            elif (
+                parts.fragment
+                and target.suffix == ".html"
+                and unquote(parts.fragment) not in ids_of(target)
+            ):
+                audit.broken.append(f"{page.relative_to(site)}: {href}: no such id")
+        for glossary in tree.xpath("//dl[contains(concat(' ', @class, ' '), ' glossary ')]"):
+            audit.glossary_documents.add(page.relative_to(site).with_suffix("").as_posix())
+            audit.terms |= {str(i) for i in glossary.xpath("./dt/@id")}
+            for href in glossary.xpath(".//p[contains(@class, 'triptych-backrefs')]//a/@href"):
+                document, _, anchor = str(href).partition("#")
+                relative = (page.parent / document).resolve().relative_to(site.resolve())
+                audit.note_back_reference(relative.with_suffix("").as_posix(), anchor)
+    return audit
+
+
+# --- the EPUB ----------------------------------------------------------------------------
+
+
+def _resolve(base: str, href: str) -> str:
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), unquote(href)))
+
+
+def epub_documents(archive: zipfile.ZipFile) -> Iterator[str]:
+    """Paths of the XHTML documents listed in the package's manifest."""
+    container = etree.fromstring(archive.read("META-INF/container.xml"))
+    opf_path = container.xpath("//container:rootfile/@full-path", namespaces=NS)[0]
+    opf = etree.fromstring(archive.read(opf_path))
+    for item in opf.xpath("//opf:manifest/opf:item", namespaces=NS):
+        if item.get("media-type") == "application/xhtml+xml":
+            yield _resolve(opf_path, item.get("href"))
+
+
+def audit_epub(path: Path) -> EditionAudit:
+    audit = EditionAudit("epub", path)
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        documents = {name: etree.fromstring(archive.read(name)) for name in epub_documents(archive)}
+    ids = {name: {str(v) for v in tree.xpath("//@id")} for name, tree in documents.items()}
+    for name, tree in documents.items():
+        for element in tree.xpath("//*[@href or @src]"):
+            href = element.get("href") or element.get("src")
+            if not _local(href):
+                continue
+            audit.links += 1
+            parts = urlsplit(href)
+            target = _resolve(name, parts.path) if parts.path else name
+            if target not in names:
+                audit.broken.append(f"{name}: {href}: not in the package")
+            elif parts.fragment and parts.fragment not in ids.get(target, set()):
+                audit.broken.append(f"{name}: {href}: no such id")
+        for glossary in tree.xpath("//*[@epub:type='glossary']", namespaces=NS):
+            audit.terms |= {str(i) for i in glossary.xpath(".//xhtml:dt/@id", namespaces=NS)}
+            query = ".//xhtml:p[contains(@class, 'triptych-backrefs')]//xhtml:a/@href"
+            for href in glossary.xpath(query, namespaces=NS):
+                document, _, anchor = str(href).partition("#")
+                target = _resolve(name, document)
+                audit.note_back_reference(
+                    posixpath.splitext(target.removeprefix("EPUB/"))[0], anchor
+                )
+    return audit
+
+
+# --- the PDF -----------------------------------------------------------------------------
+
+
+def pdf_link_targets(reader: PdfReader) -> list[tuple[int, str | None, str | None]]:
+    """(page, named destination or None, external URI or None) of each link annotation."""
+    links: list[tuple[int, str | None, str | None]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        for annotation_ref in page.get("/Annots") or []:
+            annotation = annotation_ref.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            action = annotation.get("/A")
+            destination = annotation.get("/Dest")
+            if action is not None and action.get("/S") == "/URI":
+                links.append((number, None, str(action["/URI"])))
+                continue
+            if action is not None and action.get("/S") == "/GoTo":
+                destination = action.get("/D")
+            links.append((number, None if destination is None else str(destination), None))
+    return links
+
+
+def audit_pdf(path: Path, glossary_documents: set[str] | None = None) -> EditionAudit:
+    """Links and glossary of the PDF; *glossary_documents* (known from the site, when it was
+    built) tells glossary entries from sections whose ids merely start with ``term-``."""
+    from pypdf import PdfReader
+
+    audit = EditionAudit("pdf", path)
+    reader = PdfReader(path)
+    destinations = set(reader.named_destinations)
+    for page, destination, uri in pdf_link_targets(reader):
+        if uri is not None:
+            continue
+        audit.links += 1
+        if destination not in destinations:
+            audit.broken.append(f"page {page}: link to missing destination {destination!r}")
+        elif destination is not None and USE_ANCHOR.match(destination.partition("--")[2]):
+            document, _, anchor = destination.partition("--")
+            audit.note_back_reference(document, anchor)
+    for name in destinations:
+        document, _, anchor = name.partition("--")
+        if glossary_documents is not None and document not in glossary_documents:
+            continue
+        if anchor.startswith("term-") and not USE_ANCHOR.match(anchor):
+            audit.terms.add(anchor)
+    return audit
+
+
+# --- all three ---------------------------------------------------------------------------
+
+
+def audit_editions(outdir: Path) -> list[EditionAudit]:
+    audits = []
+    glossary_documents = None
+    if (outdir / "html").is_dir():
+        audits.append(audit_html(outdir / "html"))
+        glossary_documents = audits[0].glossary_documents
+    audits.extend(
+        audit_pdf(path, glossary_documents) for path in sorted((outdir / "pdf").glob("*.pdf"))
+    )
+    audits.extend(audit_epub(path) for path in sorted((outdir / "epub").glob("*.epub")))
+    return audits
+
+
+def disagreements(audits: list[EditionAudit]) -> list[str]:
+    """How the editions differ in glossary terms and back-references."""
+    problems: list[str] = []
+    if len(audits) < 2:
+        return problems
+    reference = audits[0]
+    for other in audits[1:]:
+        for what, mine, theirs in (
+            ("terms", reference.terms, other.terms),
+            ("back-references", reference.back_references, other.back_references),
+        ):
+            if mine != theirs:
+                only_mine = sorted(map(str, mine - theirs))[:5]
+                only_theirs = sorted(map(str, theirs - mine))[:5]
+                problems.append(
+                    f"{what} differ between {reference.edition} and {other.edition}: "
+                    f"only in {reference.edition} {only_mine}, only in {other.edition} {only_theirs}"
+                )
+    return problems
+
+
+def report(audits: list[EditionAudit]) -> tuple[str, bool]:
+    """The table printed by ``triptych check``, and whether everything passed."""
+    rows = [("edition", "links", "broken", "terms", "back-refs", "path")]
+    rows += [
+        (
+            a.edition,
+            str(a.links),
+            str(len(a.broken)),
+            str(len(a.terms)),
+            str(len(a.back_references)),
+            str(a.path),
+        )
+        for a in audits
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    problems = [f"{a.edition}: {broken}" for a in audits for broken in a.broken]
+    problems += disagreements(audits)
+    lines += problems
+    lines.append(
+        "all editions agree; no broken links" if not problems else f"{len(problems)} problems"
+    )
+    return "\n".join(lines), not problems

@@ -1,0 +1,431 @@
+"""The EPUB 3 edition: one XHTML chapter per document, packed by ebooklib.
+
+Sphinx's HTML writer renders each document's body (in parallel where it can);
+the chapters are staged beside the doctrees and packed at the end, in
+publication order, with a nav document, an NCX, the stylesheet and the
+images. The archive is written under a temporary name with fixed timestamps
+and renamed when complete, so a failed build never leaves half an EPUB.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import posixpath
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docutils import nodes
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.errors import ConfigError
+from sphinx.locale import __
+from sphinx.util import logging
+from sphinx.util.display import progress_message, status_iterator
+from sphinx.writers.html5 import HTML5Translator
+
+from triptych import config as triptych_config
+from triptych.builders import EditionSummary, asset_text, write_atomically
+from triptych.builders.epub_package import cover_page, cover_svg, finish_archive, title_page
+from triptych.diagnostics import EpubWriteError
+from triptych.documents import (
+    ContentsEntry,
+    make_front_matter,
+    publication_contents,
+    publication_order,
+)
+from triptych.glossary.domain import glossary_domain
+from triptych.safety import is_within
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterator
+
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import ExtensionMetadata
+
+logger = logging.getLogger(__name__)
+
+STYLESHEET = "_static/triptych-epub.css"
+IMAGE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+def _in_glossary(node: nodes.Element) -> bool:
+    items = node.parent
+    glossary = items.parent if items is not None else None
+    return isinstance(glossary, nodes.definition_list) and "glossary" in glossary["classes"]
+
+
+class EbookTranslator(HTML5Translator):
+    """HTML with the EPUB structural semantics reading systems use for a glossary."""
+
+    def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
+        attributes: dict[str, Any] = {"epub:type": epub_type}
+        self.body.append(self.starttag(node, tag, suffix, **attributes))
+
+    def visit_glossary(self, node: nodes.Element) -> None:
+        self.body.append('<div epub:type="glossary" role="doc-glossary">\n')
+
+    def depart_glossary(self, node: nodes.Element) -> None:
+        self.body.append("</div>\n")
+
+    def visit_term(self, node: nodes.Element) -> None:
+        if _in_glossary(node):
+            self._semantic_tag(node, "dt", "glossterm", "")
+        else:
+            super().visit_term(node)
+
+    def visit_definition(self, node: nodes.Element) -> None:
+        if _in_glossary(node):
+            self._semantic_tag(node, "dd", "glossdef", "")
+        else:
+            super().visit_definition(node)
+
+
+class EbookBuilder(StandaloneHTMLBuilder):
+    """Builds the publication as one EPUB 3 file with ebooklib."""
+
+    name = "ebook"
+    format = "html"  # keeps third-party node visitors registered for HTML working
+    epilog = __("The EPUB edition is in %(outdir)s.")
+
+    out_suffix = ".xhtml"
+    link_suffix = ".xhtml"
+    copysource = False
+    search = False
+    embedded = True
+    use_index = False
+    add_permalinks = False
+    allow_sharp_as_current_path = False
+    html_scaled_image_link = False
+    download_support = False
+    supported_image_types = list(IMAGE_TYPES.values())  # noqa: RUF012
+    supported_remote_images = False
+    default_translator_class = EbookTranslator
+
+    def __init__(self, app: Sphinx, env: BuildEnvironment) -> None:
+        super().__init__(app, env)
+        # Chapters are staged beside the doctrees; the output folder gets the .epub only.
+        self.staging_dir = Path(self.doctreedir) / "triptych-ebook"
+        self._images_dir = self.staging_dir / "_images"
+        self.summary: EditionSummary | None = None
+
+    def init(self) -> None:
+        super().init()
+        # html_file_suffix and html_link_suffix are for the site, not for the package.
+        self.out_suffix = self.link_suffix = ".xhtml"
+
+    def get_theme_config(self) -> tuple[str, dict[str, Any]]:
+        return "basic", {}
+
+    def copy_assets(self) -> None:
+        # The theme's scripts and stylesheets are for the site; this edition carries its own.
+        pass
+
+    def get_outdated_docs(self) -> str:  # type: ignore[override]
+        # Every chapter is written every time, so the package never mixes two builds.
+        return "all documents"
+
+    @property
+    def epub_path(self) -> Path:
+        return Path(self.outdir) / f"{self.config.triptych_slug}.epub"
+
+    def write_doc(self, docname: str, doctree: nodes.document) -> None:
+        if self.config.triptych_front_matter and docname == self.config.root_doc:
+            make_front_matter(doctree)
+        super().write_doc(docname, doctree)
+
+    def handle_page(
+        self,
+        pagename: str,
+        addctx: dict[str, Any],
+        templatename: str = "page.html",
+        outfilename: Path | None = None,
+        event_arg: Any = None,
+    ) -> None:
+        # Only documents become chapters: no index, search or theme pages in an e-book.
+        if pagename not in self.env.all_docs:
+            return
+        title = self.env.titles[pagename].astext() if pagename in self.env.titles else pagename
+        page = (
+            f"<html><head><title>{escape(title)}</title></head><body>{addctx['body']}</body></html>"
+        )
+        write_atomically(self.staging_dir / (pagename + self.out_suffix), page.encode())
+
+    def finish(self) -> None:
+        self.copy_image_files()
+        self.write_epub()
+
+    def write_epub(self) -> None:
+        from ebooklib import epub
+
+        book = self.new_book()
+        order = publication_order(self.env)
+        contents = publication_contents(self.env, order)
+        front = self.front_pages(book)
+        chapters: dict[str, Any] = {}
+        for docname in status_iterator(
+            order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
+        ):
+            fallback = self.env.titles[docname].astext() if docname in self.env.titles else docname
+            title = next((e.title for e in contents if e.docname == docname), fallback)
+            chapters[docname] = self.chapter(docname, len(chapters), title)
+            book.add_item(chapters[docname])
+            self.check_chapter(docname, chapters[docname])
+        for image in self.packed_images():
+            book.add_item(image)
+        nav_ids = itertools.count(1)
+        book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
+        nav = epub.EpubNav(title="Contents")
+        book.add_item(epub.EpubNcx())
+        book.add_item(nav)
+        book.spine = [*front, nav] + [chapters[docname] for docname in order]
+        book.guide = self.landmarks(front, order)
+        with progress_message(__("writing the EPUB")):
+            packed = self.pack(book)
+            write_atomically(self.epub_path, packed)
+        self.summary = EditionSummary("epub", self.epub_path, len(packed), len(order), "chapters")
+        logger.info(self.summary.line())
+
+    def pack(self, book: Any) -> bytes:
+        from ebooklib import epub
+
+        options = {
+            "mtime": self.build_date(),
+            "raise_exceptions": True,
+            # ebooklib would list every element with an epub:type and an id as a page.
+            "epub3_pages": False,
+            "landmark_title": "Landmarks",
+        }
+        archive = io.BytesIO()
+        try:
+            epub.write_epub(archive, book, options)
+        except Exception as error:
+            raise EpubWriteError(f"{type(error).__name__}: {error}") from error
+        return finish_archive(archive.getvalue(), self.language, self.build_date())
+
+    @property
+    def language(self) -> str:
+        return str(self.config.language or "en")
+
+    def build_date(self) -> dt.datetime:
+        return triptych_config.build_date()
+
+    def new_book(self) -> Any:
+        from ebooklib import epub
+
+        conf = self.config
+        book = epub.EpubBook()
+        book.set_identifier(triptych_config.publication_identifier(conf))
+        book.title = conf.project
+        book.add_metadata("DC", "title", conf.project, {"id": "title"})
+        book.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+        if conf.triptych_subtitle:
+            book.add_metadata("DC", "title", conf.triptych_subtitle, {"id": "subtitle"})
+            refines = {"refines": "#subtitle", "property": "title-type"}
+            book.add_metadata(None, "meta", "subtitle", refines)
+        book.set_language(self.language)
+        for number, author in enumerate(conf.triptych_authors, start=1):
+            book.add_author(author, uid=f"creator-{number}")
+        for name, value in (
+            ("description", conf.triptych_description),
+            ("publisher", conf.triptych_publisher),
+            ("rights", conf.triptych_rights),
+        ):
+            if value:
+                book.add_metadata("DC", name, value)
+        for subject in conf.triptych_subjects:
+            book.add_metadata("DC", "subject", subject)
+        book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
+        for prop, value in accessibility_metadata(
+            bool(self.images), self.images_described(), conf.project
+        ):
+            book.add_metadata(None, "meta", value, {"property": prop})
+        book.add_item(
+            epub.EpubItem(
+                uid="stylesheet",
+                file_name=STYLESHEET,
+                media_type="text/css",
+                content=(asset_text("epub.css") + self.highlighter.get_stylesheet()).encode(),
+            )
+        )
+        return book
+
+    def images_described(self) -> bool:
+        """Whether every image in the chapters has a text alternative."""
+        from lxml import html
+
+        for chapter in self.staging_dir.rglob("*" + self.out_suffix):
+            for image in html.parse(str(chapter)).iter("img"):
+                if not (image.get("alt") or "").strip():
+                    return False
+        return True
+
+    def front_pages(self, book: Any) -> list[Any]:
+        """The cover and the title page, added to *book*; returned in reading order."""
+        from ebooklib import epub
+
+        conf = self.config
+        if conf.triptych_epub_cover:
+            cover_path = Path(self.srcdir, conf.triptych_epub_cover).resolve()
+            if not is_within(cover_path, (Path(self.srcdir).resolve(),)):
+                msg = f"triptych_epub_cover = {conf.triptych_epub_cover!r} lies outside the source folder"
+                raise ConfigError(msg)
+            image_name = "_images/cover" + cover_path.suffix.lower()
+            image = cover_path.read_bytes()
+        else:
+            image_name = "_images/cover.svg"
+            image = cover_svg(conf.project, conf.triptych_subtitle, list(conf.triptych_authors))
+        book.set_cover(image_name, image, create_page=False)
+        description = f"Cover of {conf.project}" + (
+            f": {conf.triptych_subtitle}" if conf.triptych_subtitle else ""
+        )
+        pages = []
+        for uid, name, title, body in (
+            ("cover", "cover.xhtml", "Cover", cover_page(image_name, description)),
+            (
+                "titlepage",
+                "titlepage.xhtml",
+                conf.project,
+                title_page(
+                    conf.project,
+                    conf.triptych_subtitle,
+                    list(conf.triptych_authors),
+                    triptych_config.display_date(conf),
+                    conf.triptych_edition,
+                ),
+            ),
+        ):
+            page = epub.EpubHtml(uid=uid, file_name=name, title=title, lang=self.language)
+            page.content = (
+                f"<html><head><title>{escape(title)}</title></head><body>{body}</body></html>"
+            )
+            page.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+            book.add_item(page)
+            pages.append(page)
+        return pages
+
+    def landmarks(self, front: list[Any], order: list[str]) -> list[dict[str, str]]:
+        cover, title = front
+        marks = [
+            {"href": cover.file_name, "title": "Cover", "type": "cover"},
+            {"href": title.file_name, "title": "Title page", "type": "titlepage"},
+            {"href": "nav.xhtml", "title": "Contents", "type": "toc"},
+        ]
+        glossary_docs = glossary_domain(self.env).glossary_docs()
+        body = [d for d in order if d != self.config.root_doc and d not in glossary_docs]
+        if body:
+            marks.append(
+                {
+                    "href": body[0] + self.out_suffix,
+                    "title": "Start of content",
+                    "type": "bodymatter",
+                }
+            )
+        marks += [
+            {"href": doc + self.out_suffix, "title": "Glossary", "type": "glossary"}
+            for doc in order
+            if doc in glossary_docs
+        ]
+        return marks
+
+    def chapter(self, docname: str, index: int, title: str) -> Any:
+        from ebooklib import epub
+
+        file_name = docname + self.out_suffix
+        item = epub.EpubHtml(
+            uid=f"chapter-{index}",
+            file_name=file_name,
+            title=title,
+            lang=self.language,
+            content=(self.staging_dir / file_name).read_bytes(),
+        )
+        item.add_link(
+            href=posixpath.relpath(STYLESHEET, posixpath.dirname(file_name) or "."),
+            rel="stylesheet",
+            type="text/css",
+        )
+        return item
+
+    def check_chapter(self, docname: str, item: Any) -> None:
+        """Parse a chapter as ebooklib will, so that a failure names its article."""
+        try:
+            item.get_content()
+        except Exception as error:
+            location = self.env.doc2path(docname)
+            msg = f"{location}: cannot be packed into the EPUB: {type(error).__name__}: {error}"
+            raise EpubWriteError(msg) from error
+
+    def packed_images(self) -> list[Any]:
+        from ebooklib import epub
+
+        items = []
+        for index, name in enumerate(sorted(self.images.values())):
+            path = self._images_dir / name
+            items.append(
+                epub.EpubItem(
+                    uid=f"image-{index}",
+                    file_name=f"{self.imagedir}/{name}",
+                    media_type=IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+                    content=path.read_bytes(),
+                )
+            )
+        return items
+
+    def nav_entry(self, entry: ContentsEntry, ids: Iterator[int]) -> Any:
+        from ebooklib import epub
+
+        href = entry.docname + self.out_suffix + (f"#{entry.anchor}" if entry.anchor else "")
+        if not entry.children:
+            return epub.Link(href, entry.title, f"nav-{next(ids)}")
+        section = epub.Section(entry.title, href)
+        return (section, [self.nav_entry(child, ids) for child in entry.children])
+
+
+def accessibility_metadata(
+    has_images: bool, images_described: bool, title: str
+) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it.
+
+    Text alone suffices, and ``alternativeText`` is claimed, only when every
+    image has a text alternative.
+    """
+    modes = ["textual", "visual"] if has_images else ["textual"]
+    described = has_images and images_described
+    features = [
+        "structuralNavigation",
+        "tableOfContents",
+        "readingOrder",
+        "displayTransformability",
+    ]
+    if described:
+        features.append("alternativeText")
+    summary = (
+        f"{title} is a reflowable EPUB with a navigable table of contents, headings in "
+        "document order, a linked glossary"
+        + (", and a text alternative for every image" if described else "")
+        + ". It contains no flashing content, motion simulation or sound."
+    )
+    return [
+        *(("schema:accessMode", mode) for mode in modes),
+        (
+            "schema:accessModeSufficient",
+            "textual" if described or not has_images else "textual,visual",
+        ),
+        *(("schema:accessibilityFeature", feature) for feature in features),
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", summary),
+    ]
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Entry point for ``sphinx-build -b ebook``: triptych registers its builders."""
+    app.setup_extension("triptych")
+    return {"version": "builtin", "parallel_read_safe": True, "parallel_write_safe": True}

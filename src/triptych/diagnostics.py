@@ -1,0 +1,107 @@
+"""The kinds of warning triptych emits, and the errors that stop a build.
+
+Every warning carries ``type="triptych"`` and one of the subtypes below, so that
+``-W`` turns it into a failure and ``suppress_warnings = ["triptych.<subtype>"]``
+silences one kind.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging as stdlib_logging
+from typing import TYPE_CHECKING, Any
+
+from sphinx.errors import SphinxError
+
+if TYPE_CHECKING:
+    from docutils.nodes import Node
+    from sphinx.util import logging
+
+
+class Subtype(enum.StrEnum):
+    PDF_RENDER = "pdf_render"
+    """WeasyPrint reported a problem while laying out the PDF."""
+    UNCLOSED_FENCE = "unclosed_fence"
+    """A code fence or directive left open at the end of a file."""
+    IMAGE_ALT = "image_alt"
+    """An image or figure without a text alternative."""
+    TERM_UNDEFINED = "term_undefined"
+    """A ``{term}`` names no glossary entry."""
+    TERM_DUPLICATE = "term_duplicate"
+    """The same term is defined by two glossary entries."""
+    TERM_UNUSED = "term_unused"
+    """A glossary entry that no article refers to."""
+    REFUSED = "refused"
+    """Content asked for a file outside the source folder or for a network resource (an error)."""
+    UNSAFE_HTML = "unsafe_html"
+    """Raw HTML lost elements or attributes to the sanitiser (scripts, event handlers...)."""
+    CIRCULAR_INCLUDE = "circular_include"
+    """A file includes itself, directly or through others (an error)."""
+    CONTROL_CHARACTER = "control_character"
+    """A control character in an article (removed: no edition can carry it)."""
+    EMPTY_ARTICLE = "empty_article"
+    """An article with no content."""
+    LIMIT = "limit"
+    """An article over the configured size, or nested too deeply to read (an error)."""
+
+
+def warn(
+    logger: logging.SphinxLoggerAdapter,
+    subtype: Subtype,
+    message: str,
+    *args: Any,
+    location: str | tuple[str, int | None] | Node | None = None,
+) -> None:
+    logger.warning(message, *args, location=location, type="triptych", subtype=subtype.value)
+
+
+def error(
+    logger: logging.SphinxLoggerAdapter,
+    subtype: Subtype,
+    message: str,
+    *args: Any,
+    location: str | tuple[str, int | None] | Node | None = None,
+) -> None:
+    """An error the build goes on past, to report them all; ``triptych build`` then fails."""
+    logger.error(message, *args, location=location, type="triptych", subtype=subtype.value)
+
+
+class TriptychError(SphinxError):
+    """An error that stops the build; *location* ("file:line") says where, when known."""
+
+    category = "triptych error"
+
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class PdfRenderError(TriptychError):
+    category = "PDF rendering failed"
+
+
+class EpubWriteError(TriptychError):
+    category = "EPUB writing failed"
+
+
+class OneLineDocutilsMessages(stdlib_logging.Filter):
+    """docutils messages repeat the offending block after a blank line: keep the message.
+
+    "Error with CSV data in "csv-table" directive:\nunexpected end of data\n\n```..."
+    becomes one line: the location already says where the block is.
+    """
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "\n" in record.msg:
+            message = record.msg.split("\n\n", 1)[0]
+            record.msg = " ".join(part.strip() for part in message.splitlines() if part.strip())
+        return True
+
+
+ONE_LINE_DOCUTILS_MESSAGES = OneLineDocutilsMessages()
+
+
+def setup() -> None:
+    # The logger of sphinx.util.docutils, which relays docutils' system messages.
+    for name in ("sphinx.sphinx.util.docutils", "sphinx.myst_parser.warnings_"):
+        stdlib_logging.getLogger(name).addFilter(ONE_LINE_DOCUTILS_MESSAGES)

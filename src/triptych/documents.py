@@ -1,0 +1,151 @@
+"""The shape of the publication: which documents it holds, in which order, and their sections.
+
+Every edition reads the order and the contents from here, so the HTML
+navigation, the PDF contents and bookmarks, and the EPUB spine and nav agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from sphinx import addnodes
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """One line of a table of contents: a document or a section within it."""
+
+    docname: str
+    anchor: str
+    """The id of the section inside the document; empty for the document itself."""
+    title: str
+    children: tuple[ContentsEntry, ...] = ()
+
+
+def publication_order(env: BuildEnvironment) -> list[str]:
+    """The root document followed by every document its toctrees reach, in reading order."""
+    relations = env.collect_relations()
+    order: list[str] = []
+    current: str | None = env.config.root_doc
+    while current is not None and current not in order:
+        order.append(current)
+        current = relations.get(current, [None, None, None])[2]
+    return order
+
+
+def _entries(bullets: nodes.bullet_list, docname: str, depth: int) -> tuple[ContentsEntry, ...]:
+    if depth <= 0:
+        return ()
+    entries = []
+    for item in bullets.children:
+        if not isinstance(item, nodes.list_item):
+            continue
+        reference = next(item.findall(nodes.reference), None)
+        if reference is None:
+            continue
+        sublists = [child for child in item.children if isinstance(child, nodes.bullet_list)]
+        children: tuple[ContentsEntry, ...] = ()
+        for sublist in sublists:
+            children += _entries(sublist, docname, depth - 1)
+        entries.append(
+            ContentsEntry(
+                docname=docname,
+                anchor=reference.get("anchorname", "").lstrip("#"),
+                title=reference.astext(),
+                children=children,
+            )
+        )
+    return tuple(entries)
+
+
+def document_contents(env: BuildEnvironment, docname: str, depth: int = 2) -> ContentsEntry:
+    """The document's title with its sections down to *depth* levels (the title is level 1)."""
+    title = env.titles[docname].astext() if docname in env.titles else docname
+    toc = env.tocs.get(docname)
+    top = _entries(toc, docname, depth) if isinstance(toc, nodes.bullet_list) else ()
+    # A document has one title section; anything past it is rare and kept as sections.
+    children: tuple[ContentsEntry, ...] = ()
+    for entry in top:
+        children += entry.children if not entry.anchor else (entry,)
+    return ContentsEntry(docname=docname, anchor="", title=title, children=children)
+
+
+def publication_contents(env: BuildEnvironment, order: list[str]) -> list[ContentsEntry]:
+    """The table of contents of the PDF and the EPUB: each document with its sections.
+
+    When the root document is front matter, its own sections stand in for it.
+    """
+    entries: list[ContentsEntry] = []
+    for docname in order:
+        if env.config.triptych_front_matter and docname == env.config.root_doc:
+            entries.extend(document_contents(env, docname, depth=3).children)
+        else:
+            entries.append(document_contents(env, docname))
+    return entries
+
+
+def _append_auto_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Give a folder without its own toctree one, listing every article in name order."""
+    config = app.config
+    if not config.triptych_auto_toctree or docname != config.root_doc or "{toctree}" in source[0]:
+        return
+    others = sorted(name for name in app.env.found_docs if name != docname)
+    if others:
+        listing = "\n".join(others)
+        source[0] += f"\n\n```{{toctree}}\n:hidden:\n\n{listing}\n```\n"
+
+
+def _reread_auto_root(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """The root's generated toctree lists every article: re-read it when articles come or go."""
+    if app.config.triptych_auto_toctree and (added or removed):
+        return [app.config.root_doc]
+    return []
+
+
+def remove_toctrees(doctree: nodes.Node) -> None:
+    """Drop toctrees (and MyST's wrapper around them) from a doctree about to be merged."""
+    for toctree in list(doctree.findall(addnodes.toctree)):
+        parent = toctree.parent
+        if isinstance(parent, nodes.compound) and "toctree-wrapper" in parent["classes"]:
+            parent.parent.remove(parent)
+        elif parent is not None:
+            parent.remove(toctree)
+
+
+BYLINE = "byline"
+
+
+def make_front_matter(doctree: nodes.Element) -> None:
+    """Turn the root document into front matter for the PDF and the EPUB.
+
+    Their title pages stand in for the root's title and for its paragraphs of
+    class ``byline`` (subtitle, authors, date); the editions have their own
+    contents, so its toctrees go too. What remains (an "About" section, say)
+    moves up a level.
+    """
+    remove_toctrees(doctree)
+    for wrapper in list(doctree.findall(nodes.compound)):
+        # Resolved toctrees (the EPUB's) are lists in a wrapper, no longer toctree nodes.
+        if "toctree-wrapper" in wrapper["classes"] and wrapper.parent is not None:
+            wrapper.parent.remove(wrapper)
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        if BYLINE in paragraph["classes"] and paragraph.parent is not None:
+            paragraph.parent.remove(paragraph)
+    for section in [child for child in doctree.children if isinstance(child, nodes.section)]:
+        # An empty anchor keeps references to the section's own ids working.
+        anchor = nodes.inline(ids=list(section["ids"]))
+        content = [child for child in section.children if not isinstance(child, nodes.title)]
+        section.replace_self([anchor, *content])
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("source-read", _append_auto_toctree)
+    app.connect("env-get-outdated", _reread_auto_root)

@@ -1,0 +1,191 @@
+"""Rendering the glossary in each edition: term links, expansions, back-references, previews.
+
+All of it happens on the doctree at writing time, from what the environment
+recorded, so the three editions show the same links and the same numbers.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from triptych.documents import publication_order
+from triptych.glossary.domain import glossary_domain
+from triptych.glossary.usages import Occurrence, plan, starts_sentence
+
+if TYPE_CHECKING:
+    from triptych.glossary.domain import GlossaryDomain
+    from triptych.glossary.usages import TermUsage
+
+PREVIEW_LENGTH = 240
+
+
+def _term_xref(text: str, target: str, anchor: str, docname: str) -> addnodes.pending_xref:
+    inline = nodes.inline(text, text, classes=["xref", "std", "std-term"])
+    if anchor:
+        inline["ids"].append(anchor)
+    return addnodes.pending_xref(
+        "", inline, refdomain="std", reftype="term", reftarget=target,
+        refexplicit=True, refwarn=True, refdoc=docname,
+    )  # fmt: skip
+
+
+def _rendered_text(occurrence: Occurrence) -> list[nodes.Node]:
+    entry = occurrence.entry
+    if occurrence.expand:
+        expansion = entry.expansion_in_sentence(starts_sentence(occurrence))
+        text = f"{expansion} ({entry.abbreviation})"
+        return [nodes.Text(text)]
+    if occurrence.mark_abbreviation:
+        return [nodes.abbreviation(occurrence.text, occurrence.text, explanation=entry.expansion)]
+    return [nodes.Text(occurrence.text)]
+
+
+def _apply_to_xref(occurrence: Occurrence) -> None:
+    xref = occurrence.node
+    assert isinstance(xref, addnodes.pending_xref)
+    content = xref[0] if xref.children and isinstance(xref[0], nodes.Element) else None
+    if content is None:
+        return
+    if occurrence.expand or occurrence.mark_abbreviation:
+        content.children = []
+        content.extend(_rendered_text(occurrence))
+    if occurrence.anchor:
+        content["ids"].append(occurrence.anchor)
+
+
+def _apply_to_text(text_node: nodes.Text, occurrences: list[Occurrence], docname: str) -> None:
+    text = text_node.astext()
+    replacement: list[nodes.Node] = []
+    position = 0
+    for occurrence in occurrences:
+        if occurrence.start > position:
+            replacement.append(nodes.Text(text[position : occurrence.start]))
+        if occurrence.link:
+            target = " ".join(occurrence.text.split())  # the term may wrap across lines
+            xref = _term_xref("", target, occurrence.anchor, docname)
+            content = xref[0]
+            assert isinstance(content, nodes.Element)
+            content.children = []
+            content.extend(_rendered_text(occurrence))
+            replacement.append(xref)
+        else:
+            replacement.extend(_rendered_text(occurrence))
+        position = occurrence.end
+    if position < len(text):
+        replacement.append(nodes.Text(text[position:]))
+    text_node.parent.replace(text_node, replacement)
+
+
+class TermOccurrences(SphinxPostTransform):
+    """Link, expand and mark the terms of an article; list the back-references in the glossary.
+
+    Runs before references are resolved, so the links it adds resolve like
+    the author's own ``{term}`` roles.
+    """
+
+    default_priority = 5
+
+    def run(self, **kwargs: Any) -> None:
+        domain = glossary_domain(self.env)
+        docname = self.env.current_document.docname
+        if docname in domain.glossary_docs():
+            self.add_back_references(domain)
+            return
+        if not domain.index:
+            return
+        occurrences = plan(self.document, domain.index, self.config.triptych_autolink_terms)
+        plain: dict[int, tuple[nodes.Text, list[Occurrence]]] = {}
+        for occurrence in occurrences:
+            if occurrence.explicit:
+                _apply_to_xref(occurrence)
+            elif occurrence.link or occurrence.expand or occurrence.mark_abbreviation:
+                assert isinstance(occurrence.node, nodes.Text)
+                plain.setdefault(id(occurrence.node), (occurrence.node, []))[1].append(occurrence)
+        for text_node, found in plain.values():
+            _apply_to_text(text_node, found, docname)
+
+    def add_back_references(self, domain: GlossaryDomain) -> None:
+        order = {doc: position for position, doc in enumerate(publication_order(self.env))}
+        for item in self.document.findall(nodes.definition_list_item):
+            terms = [child for child in item.children if isinstance(child, nodes.term)]
+            definitions = [child for child in item.children if isinstance(child, nodes.definition)]
+            if not terms or not definitions or not terms[0]["ids"]:
+                continue
+            entry = domain.entry_for_id(terms[0]["ids"][0], self.env.current_document.docname)
+            if entry is None:
+                continue
+            uses = sorted(domain.usages_of(entry.key), key=lambda u: order.get(u.docname, 1 << 30))
+            if uses:
+                definitions[0] += self.back_references(uses)
+
+    def back_references(self, uses: list[TermUsage]) -> list[nodes.Node]:
+        """Section links for the site and the EPUB; linked page numbers for the PDF."""
+        on_screen = nodes.paragraph("", "Used in ", classes=["triptych-backrefs"])
+        for index, (docname, group) in enumerate(groupby(uses, key=lambda u: u.docname)):
+            if index:
+                on_screen += nodes.Text("; ")
+            article = self.env.titles[docname].astext() if docname in self.env.titles else docname
+            for position, use in enumerate(group):
+                if position:
+                    on_screen += nodes.Text(", ")
+                label = (
+                    article if use.section_title == article else f"{article}: {use.section_title}"
+                )
+                on_screen += self.use_link(use, label)
+        on_screen += nodes.Text(".")
+
+        # Each item carries its separator, so the PDF builder can drop an item whose page
+        # number repeats the one before it.
+        lead = "Used on page " if len(uses) == 1 else "Used on pages "
+        in_print = nodes.paragraph("", lead, classes=["triptych-backrefs"])
+        for index, use in enumerate(uses):
+            item = nodes.inline(classes=["triptych-backref"])
+            if index:
+                item += nodes.Text(", ")
+            item += self.use_link(use, "", classes=["triptych-page-number"])
+            in_print += item
+        in_print += nodes.Text(".")
+        return [
+            addnodes.only("", in_print, expr="builder_pdf"),
+            addnodes.only("", on_screen, expr="not builder_pdf"),
+        ]
+
+    def use_link(self, use: TermUsage, text: str, classes: list[str] | None = None) -> nodes.Node:
+        xref = addnodes.pending_xref(
+            "", nodes.inline(text, text, classes=classes or []),
+            refdomain="triptych", reftype="use", reftarget=use.anchor, refexplicit=True,
+            refwarn=True, refdoc=self.env.current_document.docname,
+        )  # fmt: skip
+        xref["triptych-docname"] = use.docname
+        return xref
+
+
+class TermPreviews(SphinxPostTransform):
+    """On the site, a term link shows its definition on hover and on keyboard focus."""
+
+    default_priority = 20
+    builders: ClassVar[tuple[str, ...]] = ("html", "dirhtml")  # type: ignore[misc]
+
+    def run(self, **kwargs: Any) -> None:
+        domain = glossary_domain(self.env)
+        for reference in self.document.findall(nodes.reference):
+            if not any(
+                "std-term" in child.get("classes", [])
+                for child in reference.children
+                if isinstance(child, nodes.Element)
+            ):
+                continue
+            target = reference.get("refid") or str(reference.get("refuri", "")).partition("#")[2]
+            entry = domain.entry_for_id(target)
+            if entry is None or not entry.definition:
+                continue
+            definition = entry.definition
+            if len(definition) > PREVIEW_LENGTH:
+                definition = definition[:PREVIEW_LENGTH].rsplit(" ", 1)[0] + "…"
+            reference["classes"].append("triptych-term")
+            reference.append(nodes.inline(definition, definition, classes=["triptych-term-preview"]))

@@ -1,0 +1,176 @@
+"""MyST's parser with the two places where an article could reach beyond itself closed.
+
+* ``{include}``: MyST runs its own include, not the directive registered for
+  the name, so the file is checked here before MyST reads it, and an include
+  that leads back to a file being included is an error instead of a
+  ``RecursionError``.
+* Substitutions: MyST renders ``{{ ... }}`` with a plain Jinja environment and
+  hands it the Sphinx environment, so an article's front matter could run
+  code. triptych renders them in Jinja's immutable sandbox, with the
+  substitutions only, and caps the size of what an expression may build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from docutils.parsers.rst import directives
+from docutils.parsers.rst.directives.misc import Include
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from myst_parser.mdit_to_docutils.base import REGEX_DIRECTIVE_START, token_line
+from myst_parser.mdit_to_docutils.sphinx_ import SphinxRenderer
+from myst_parser.parsers.mdit import create_md_parser
+from myst_parser.parsers.sphinx_ import MystParser
+from myst_parser.warnings_ import MystWarnings
+from sphinx.util import logging
+
+from triptych.confinement import include_refusal
+from triptych.diagnostics import Subtype, error
+
+if TYPE_CHECKING:
+    from docutils import nodes
+    from markdown_it.tree import SyntaxTreeNode
+
+logger = logging.getLogger(__name__)
+
+#: Largest string or sequence a substitution expression may build with ``*`` or ``**``.
+MAX_SUBSTITUTION_SIZE = 100_000
+
+
+class SubstitutionSandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Substitutions need their values only, not Jinja's helpers (lipsum, cycler...).
+        self.globals.clear()
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if (
+            operator == "**"
+            and isinstance(right, int)
+            and (
+                abs(right) > 64
+                or (
+                    isinstance(left, int)
+                    and left.bit_length() * abs(right) > 8 * MAX_SUBSTITUTION_SIZE
+                )
+            )
+        ):
+            raise SecurityError("a substitution may not build a number that large")
+        if operator == "*":
+            sizes = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
+            counts = [x for x in (left, right) if isinstance(x, int)]
+            if sizes and counts and sizes[0] * max(counts[0], 0) > MAX_SUBSTITUTION_SIZE:
+                raise SecurityError("a substitution may not build a value that large")
+        return super().call_binop(context, operator, left, right)
+
+
+class TriptychRenderer(SphinxRenderer):
+    def run_directive(
+        self,
+        name: str,
+        first_line: str,
+        content: str,
+        position: int,
+        additional_options: dict[str, str] | None = None,
+        *,
+        block_text: str | None = None,
+    ) -> list[nodes.Element]:
+        directive_class, _ = directives.directive(name, self.language_module_rst, self.document)
+        env = self.sphinx_env
+        if env is None or directive_class is None or not issubclass(directive_class, Include):
+            return super().run_directive(
+                name, first_line, content, position, additional_options, block_text=block_text
+            )
+        location = f"{self.document['source']}:{position}"
+        if reason := include_refusal(env, first_line):
+            error(logger, Subtype.REFUSED, reason, location=location)
+            return []
+        argument = "".join(line.strip() for line in first_line.splitlines())  # as MyST reads it
+        path = Path(env.relfn2path(argument)[1]).resolve()
+        including: list[Path] = self.__dict__.setdefault(
+            "_triptych_including", [Path(self.document["source"]).resolve()]
+        )
+        if path in including:
+            chain = " → ".join(p.name for p in [*including[including.index(path) :], path])
+            error(
+                logger, Subtype.CIRCULAR_INCLUDE, "circular include: %s", chain, location=location
+            )
+            return []
+        including.append(path)
+        try:
+            return super().run_directive(
+                name, first_line, content, position, additional_options, block_text=block_text
+            )
+        finally:
+            including.pop()
+
+    def render_substitution(self, token: SyntaxTreeNode, inline: bool) -> None:
+        position = token_line(token)
+        context: dict[str, Any] = dict(self.md_config.substitutions)
+        content = token.content.strip()
+        sandbox = SubstitutionSandbox(undefined=jinja2.StrictUndefined)
+        if content in context:
+            rendered, references = str(context[content]), {content}
+        else:
+            try:
+                rendered = sandbox.from_string(f"{{{{{token.content}}}}}").render(context)
+                parsed = sandbox.parse(f"{{{{{token.content}}}}}")
+            except Exception as problem:  # noqa: BLE001 - any template error is the author's
+                self.create_warning(
+                    f"Substitution error:{type(problem).__name__}: {problem}",
+                    MystWarnings.SUBSTITUTION,
+                    line=position,
+                    append_to=self.current_node,
+                )
+                return
+            references = {name.name for name in parsed.find_all(jinja2.nodes.Name)}
+        active: set[str] = getattr(self.document, "sub_references", set())
+        self.document.sub_references = active  # type: ignore[attr-defined]
+        if cyclic := references & active:
+            self.create_warning(
+                f"circular substitution reference: {cyclic}",
+                MystWarnings.SUBSTITUTION,
+                line=position,
+                append_to=self.current_node,
+            )
+            return
+        active.update(references)
+        try:
+            nested_inline = inline and not REGEX_DIRECTIVE_START.match(rendered)
+            self.nested_render_text(rendered, position, inline=nested_inline)
+        finally:
+            active.difference_update(references)
+
+
+class TriptychMystParser(MystParser):
+    """MyST's Sphinx parser, rendering with :class:`TriptychRenderer`."""
+
+    def parse(self, inputstring: str, document: nodes.document) -> None:
+        # MystParser.parse names its renderer; this repeats it with triptych's.
+        from myst_parser.config.main import (
+            TopmatterReadError,
+            merge_file_level,
+            read_topmatter,
+        )
+        from myst_parser.warnings_ import create_warning
+
+        config = document.settings.env.myst_config
+        try:
+            topmatter = read_topmatter(inputstring)
+        except TopmatterReadError:
+            pass  # reported during the render
+        else:
+            if topmatter:
+
+                def warning(wtype: MystWarnings, msg: str) -> None:
+                    create_warning(document, msg, wtype, line=1, append_to=document)
+
+                config = merge_file_level(config, topmatter, warning)
+        parser = create_md_parser(config, TriptychRenderer)
+        parser.options["document"] = document
+        parser.render(inputstring)

@@ -1,0 +1,134 @@
+"""Raw HTML from articles, sanitised once while reading, so every edition gets the same safe markup.
+
+nh3 (the Rust ``ammonia`` sanitiser) keeps ordinary markup and drops
+scripts, styles, event handlers, ``javascript:`` URLs, ``<base>``, ``<link>``
+and anything WeasyPrint could fetch or attach. MyST splits inline HTML into
+one raw node per tag (``<b>``, text, ``</b>``), so a lone opening or closing
+tag is sanitised as a tag, not as a fragment nh3 would close or discard.
+Whatever the sanitiser removed is reported with the article's line; an
+``<img>`` naming a file outside the source folder or a host the configuration
+does not allow is an error, as for a Markdown image.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import nh3
+from docutils import nodes
+from lxml import html as lxml_html
+from sphinx.util import logging
+
+from triptych.confinement import image_refusal
+from triptych.diagnostics import Subtype, error, warn
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
+
+#: Attributes any element may keep: styling hooks, language and accessibility.
+GENERIC_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir", "role", "aria-label"})
+VOID_TAGS = frozenset({"area", "br", "col", "hr", "img", "wbr"})
+OPENING_TAG = re.compile(r"^<(?P<tag>[A-Za-z][\w-]*)(?:\s[^<>]*)?>$", re.DOTALL)
+CLOSING_TAG = re.compile(r"^</(?P<tag>[A-Za-z][\w-]*)\s*>$")
+
+
+class Sanitiser:
+    """Sanitises the raw HTML of one document, collecting what it had to remove."""
+
+    def __init__(self, env: BuildEnvironment, docname: str) -> None:
+        self.env = env
+        self.docname = docname
+        self.refusals: list[str] = []
+
+    def _keep_attribute(self, tag: str, attribute: str, value: str) -> str | None:
+        if (
+            tag == "img"
+            and attribute == "src"
+            and (reason := image_refusal(self.env, value, self.docname))
+        ):
+            self.refusals.append(reason)
+            return None
+        return None if value.lower().startswith("file:") else value
+
+    def clean(self, markup: str) -> str:
+        return nh3.clean(
+            markup,
+            attributes={**nh3.ALLOWED_ATTRIBUTES, "*": set(GENERIC_ATTRIBUTES)},
+            attribute_filter=self._keep_attribute,
+            # file: is let through to the filter, which refuses it with a reason.
+            url_schemes=nh3.ALLOWED_URL_SCHEMES | {"file"},
+            link_rel=None,
+            strip_comments=True,
+        )
+
+    def sanitise(self, markup: str) -> str:
+        stripped = markup.strip()
+        if match := CLOSING_TAG.match(stripped):
+            return stripped if match["tag"].lower() in nh3.ALLOWED_TAGS else ""
+        if (match := OPENING_TAG.match(stripped)) and not stripped.endswith("/>"):
+            tag = match["tag"].lower()
+            if tag in VOID_TAGS:
+                return self.clean(stripped)
+            closing = f"</{tag}>"
+            cleaned = self.clean(stripped + closing)
+            return cleaned.removesuffix(closing) if cleaned.endswith(closing) else cleaned
+        return self.clean(markup)
+
+
+def _markup_of(fragment: str) -> set[str]:
+    """Tags and tag@attribute pairs in *fragment*, for reporting what was removed."""
+    found: set[str] = set()
+    if closing := CLOSING_TAG.match(fragment.strip()):
+        return {closing["tag"].lower()}
+    try:
+        elements = lxml_html.fragments_fromstring(f"<div>{fragment}</div>")
+    except Exception:  # noqa: BLE001 - unparseable fragments are reported by tag only
+        return found
+    for element in elements:
+        if not isinstance(element, lxml_html.HtmlElement):
+            continue
+        for node in element.iter():
+            if not isinstance(node.tag, str):
+                continue  # comments and processing instructions
+            found.add(node.tag)
+            found.update(f"{node.tag}@{name}" for name in node.attrib)
+    return found
+
+
+def _describe(removed: set[str]) -> str:
+    parts = []
+    for item in sorted(removed):
+        tag, _, attribute = item.partition("@")
+        parts.append(f"the {attribute} attribute of <{tag}>" if attribute else f"<{tag}>")
+    return ", ".join(parts)
+
+
+def sanitise_raw_html(app: Sphinx, doctree: nodes.document) -> None:
+    if not app.config.triptych_sanitise_html:
+        return
+    sanitiser = Sanitiser(app.env, app.env.current_document.docname)
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" not in raw.get("format", "").split():
+            continue
+        markup = raw.astext()
+        cleaned = sanitiser.sanitise(markup)
+        removed = _markup_of(markup) - _markup_of(cleaned) - {"div"}
+        for reason in sanitiser.refusals:
+            error(logger, Subtype.REFUSED, reason, location=raw)
+            removed.discard("img@src")  # reported as refused, above
+        sanitiser.refusals.clear()
+        if removed:
+            warn(
+                logger, Subtype.UNSAFE_HTML, "raw HTML sanitised: removed %s",
+                _describe(removed), location=raw,
+            )  # fmt: skip
+        if cleaned != markup:
+            raw[:] = [nodes.Text(cleaned)]
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("doctree-read", sanitise_raw_html, priority=400)

