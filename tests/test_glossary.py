@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from outputs import NS, pdf_destination_page, pdf_links, triptych_build
 from triptych import cli
-from triptych.audit import audit_editions, report
+from triptych.checks.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from conftest import BuildRoot
@@ -104,7 +104,9 @@ def test_back_references_in_every_edition(out: Path) -> None:
         for href in glossary.xpath("//dd[1]//p[@class='triptych-backrefs']//a/@href")
     }
     assert site == expected
-    assert glossary.xpath("string(//dd[1]//p[@class='triptych-backrefs'])") == "Used in Alpha; Beta."
+    assert (
+        glossary.xpath("string(//dd[1]//p[@class='triptych-backrefs'])") == "Used in Alpha; Beta."
+    )
     chapter = epub_chapter(out, "glossary")
     hrefs = chapter.xpath(
         "//xhtml:dd[1]//xhtml:p[@class='triptych-backrefs']//xhtml:a/@href", namespaces=NS

@@ -8,7 +8,7 @@ import pytest
 from lxml import html
 
 from outputs import check_html_links, triptych_build
-from triptych.audit import audit_editions, report
+from triptych.checks.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path

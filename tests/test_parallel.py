@@ -9,7 +9,7 @@ from lxml import html
 from pypdf import PdfReader
 
 from outputs import Epub, triptych_build
-from triptych.audit import audit_editions, report
+from triptych.checks.audit import audit_editions, report
 
 if TYPE_CHECKING:
     from pathlib import Path

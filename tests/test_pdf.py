@@ -192,7 +192,9 @@ def test_every_font_is_embedded_and_bundled(built: SphinxTestApp) -> None:
     assert fonts
     for name, descriptor in fonts.items():
         # A subset tag, then one of the families triptych ships.
-        assert name.split("+", 1)[1].startswith(("Triptych-Serif", "Triptych-Sans", "Triptych-Mono")), name
+        assert name.split("+", 1)[1].startswith(
+            ("Triptych-Serif", "Triptych-Sans", "Triptych-Mono")
+        ), name
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name
 
 

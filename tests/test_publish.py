@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from outputs import fingerprint, triptych_build
 from triptych import cli
+from triptych.run import publish
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,7 +36,11 @@ def test_a_failed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_
 def test_an_interrupted_swap_is_put_back(rootdir: Path, tmp_path: Path) -> None:
     out = triptych_build(rootdir / "test-basic", tmp_path)
     before = fingerprint(out)
-    # A build killed between publish()'s two renames leaves only the edition set aside.
+    # A build killed between the two renames of the PDF's swap: the journal says so, the
+    # PDF is set aside, and the others are not reached yet.
+    (out / publish.JOURNAL).write_text(
+        json.dumps({"editions": ["pdf", "epub", "html"], "first": [], "complete": False})
+    )
     (out / "pdf").rename(out / ".pdf.previous")
     article = tmp_path / "src" / "second.md"
     article.write_text(article.read_text() + "\nA {term}`term nobody defined`.\n")

@@ -7,7 +7,7 @@ from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
-from triptych.references import chapter_anchor, merged_target, qualify_ids
+from triptych.builders.pdf.ids import chapter_anchor, merged_target, qualify_ids
 
 
 def test_merged_target() -> None:

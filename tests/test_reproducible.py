@@ -14,7 +14,17 @@ if TYPE_CHECKING:
 
 def build(source: Path, out: Path, tz: str, seed: str) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "TZ": tz, "PYTHONHASHSEED": seed}
-    command = [sys.executable, "-m", "triptych.cli", "build", str(source), "-o", str(out), "-W", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "triptych.cli",
+        "build",
+        str(source),
+        "-o",
+        str(out),
+        "-W",
+        "-q",
+    ]
     subprocess.run(command, check=True, env=env, capture_output=True, timeout=600)
 
 

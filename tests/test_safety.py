@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from triptych.fetcher import ConfinedURLFetcher
-from triptych.safety import RefusedFetchError
+from triptych.safety.fetcher import ConfinedURLFetcher
+from triptych.safety.paths import RefusedFetchError
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from triptych.sources import unclosed_fence
+from triptych.safety.sources import unclosed_fence
 
 
 def test_closed_and_nested_fences() -> None:

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from triptych import __version__
+from triptych.run import BUILDERS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from sphinx.application import Sphinx
-
-    from triptych.builders import EditionSummary
-
-#: Edition name on the command line → Sphinx builder. Built in this order, so the
-#: site can offer the PDF and the EPUB for download.
-EDITIONS = {"pdf": "pdf", "epub": "ebook", "html": "html"}
+#: The editions, in the order they are built (the site offers the other two for download).
+EDITIONS = tuple(BUILDERS)
 
 
 def _formats(value: str) -> list[str]:
@@ -40,6 +34,16 @@ def _definition(value: str) -> tuple[str, str]:
         msg = f"expected NAME=VALUE, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return name.strip(), setting
+
+
+def _jobs(value: str) -> int:
+    from triptych.run import jobs
+
+    try:
+        return jobs(value)
+    except ValueError:
+        msg = f"expected a number of processes (1 or more) or 'auto', not {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -90,7 +94,8 @@ def make_parser() -> argparse.ArgumentParser:
         "-j",
         "--jobs",
         metavar="N",
-        default="1",
+        type=_jobs,
+        default=1,
         help="read and write in N processes ('auto' for one per core; default: 1)",
     )
     build.add_argument(
@@ -144,12 +149,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def check(args: argparse.Namespace) -> int:
-    from triptych import validators
-    from triptych.audit import audit_editions, report
+    from triptych.checks import validators
+    from triptych.checks.audit import audit_editions, report
 
     audits = audit_editions(args.outdir)
     if not audits:
-        print(f"{args.outdir}: error: no editions found (run triptych build first)", file=sys.stderr)
+        print(
+            f"{args.outdir}: error: no editions found (run triptych build first)", file=sys.stderr
+        )
         return 2
     table, passed = report(audits)
     print(table)
@@ -172,17 +179,6 @@ def check(args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
-def _jobs(value: str) -> int:
-    import os
-
-    if value == "auto":
-        return os.cpu_count() or 1
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise SystemExit(f"triptych: error: -j takes a number or 'auto', not {value!r}") from None
-
-
 def _configure_colour() -> None:
     """Colour as sphinx-build does: only on a terminal, never with NO_COLOR."""
     try:
@@ -193,174 +189,36 @@ def _configure_colour() -> None:
         disable_colour()
 
 
-def describe(error: BaseException) -> str:
-    """One line for an error that stopped the build."""
-    from sphinx.errors import SphinxError
+def build(args: argparse.Namespace, may_end_process: bool) -> int:
+    from triptych.run import BuildOptions, build_publication
 
-    message = " ".join(str(error).split())
-    if isinstance(error, SphinxError):
-        return f"{error.category}: {message}"
-    if isinstance(error, OSError | UnicodeError):
-        return f"{type(error).__name__}: {message}"
-    return f"unexpected {type(error).__name__}: {message} (run with --traceback for details)"
-
-
-def build(args: argparse.Namespace) -> int:
-    from triptych.config import default_overrides
-    from triptych.publish import STAGING, discard_staging, recover
-
-    source: Path = args.source.resolve()
-    if not source.is_dir():
-        print(f"{args.source}: error: no such source folder", file=sys.stderr)
-        return 2
-    confdir = source if (source / "conf.py").is_file() else None
-    overrides: dict[str, Any] = default_overrides(source) if confdir is None else {}
-    overrides.update(dict(args.define))
-    output: Path = args.output.resolve()
     _configure_colour()
-
-    # Every edition is staged and published together at the end, so the site links
-    # the editions staged beside it (or, for those not rebuilt, the published ones).
-    overrides.setdefault("triptych_editions_dir", str(output / STAGING))
-    recover(output, list(EDITIONS))
-    discard_staging(output)  # what a killed build left
-    if args.fresh_env:
-        # A fresh build that is killed may leave doctrees half-written; the saved
-        # environment would then vouch for them, so it goes first.
-        (output / "doctrees" / "environment.pickle").unlink(missing_ok=True)
-    try:
-        return _build_editions(args, source, confdir, overrides, output)
-    finally:
-        discard_staging(output)
-
-
-def _build_editions(
-    args: argparse.Namespace,
-    source: Path,
-    confdir: Path | None,
-    overrides: dict[str, Any],
-    output: Path,
-) -> int:
-    """Build, audit and publish each edition in turn; stop at the first that fails."""
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-    from triptych.builders import html
-    from triptych.limits import BuildLimitReached, bounded, limit_reached
-    from triptych.problems import start_run
-    from triptych.publish import publish, staging_folder
-
-    started = time.monotonic()
-    jobs = _jobs(args.jobs)
-    start_run()
-    link_published_editions(output, args.formats)
-    staged_editions: list[tuple[str, Path, EditionSummary]] = []
-    for edition in args.formats:
-        staged = staging_folder(output, edition)
-        app: Sphinx | None = None
-        try:
-            with patch_docutils(confdir), docutils_namespace():
-                app = Sphinx(
-                    srcdir=source,
-                    confdir=confdir,
-                    outdir=staged,
-                    doctreedir=output / "doctrees",
-                    buildername=EDITIONS[edition],
-                    confoverrides=overrides,
-                    status=None if args.quiet else sys.stdout,
-                    warning=sys.stderr,
-                    freshenv=args.fresh_env,
-                    warningiserror=args.fail_on_warning,
-                    parallel=jobs,
-                )
-                # Sphinx would name the staging folder; triptych's summary names the edition.
-                app.builder.epilog = ""  # type: ignore[misc]  # this build only
-                with bounded(
-                    app.config,
-                    started,
-                    where=partial(_current_file, app, source),
-                    fallback=str(source),
-                    hard_exit=args.standalone,
-                ) as watchdog:
-                    # Every page is written: its download line depends on editions built just before.
-                    app.build(force_all=True)
-                if watchdog.reason:  # the interruption was caught and the build went on
-                    raise BuildLimitReached(watchdog.reason, location=str(source))
-        except KeyboardInterrupt:
-            print(f"{source}: interrupted", file=sys.stderr)
-            return 130
-        except BuildLimitReached as reached:
-            print(f"{reached.location}: error: {reached}", file=sys.stderr)
-            return 2
-        except Exception as error:
-            config = app.config if app is not None else None
-            if args.traceback:
-                raise
-            if explanation := limit_reached(error, config):
-                where = _current_file(app, source) if app is not None else source
-                print(f"{where}: error: {explanation}", file=sys.stderr)
-                return 2
-            where = getattr(error, "location", "") or source
-            print(f"{where}: error: {describe(error)}", file=sys.stderr)
-            return 2
-        if app.statuscode:
-            return app.statuscode
-        if objection := _objection(app, edition, staged, source, output):
-            print(objection, file=sys.stderr)
-            return 1
-        summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
-        staged_editions.append((edition, staged, summary))
-        args.fresh_env = False  # the first edition read the sources; the others reuse them
-
-    # Only once every edition is built and audited: the editions stay in step.
-    for edition, staged, _summary in staged_editions:
-        publish(staged, output / edition)
-    print()
-    for edition, staged, summary in staged_editions:
-        print(replace(summary, path=output / edition / summary.path.relative_to(staged)).line())
-    return 0
-
-
-def _objection(app: Sphinx, edition: str, staged: Path, source: Path, output: Path) -> str:
-    """Why a built edition may not be published: errors logged, or broken links."""
-    from triptych.problems import recorder
-    from triptych.publish import broken_links
-
-    if (problems := recorder(app)) is not None and problems.errors:
-        errors = f"{problems.errors} error{'s' if problems.errors > 1 else ''}"
-        return f"{source}: error: {errors}; nothing is published"
-    try:
-        broken = broken_links(edition, staged)
-    except Exception as error:  # noqa: BLE001 - an edition the audit cannot read is broken
-        broken = [f"the audit could not read it: {describe(error)}"]
-    return f"{output / edition}: error: not published, {broken[0]}" if broken else ""
-
-
-def link_published_editions(output: Path, building: list[str]) -> None:
-    """Editions not rebuilt are offered by the site from where they are published."""
-    from triptych.publish import STAGING
-
-    staging = output / STAGING
-    for edition in ("pdf", "epub"):
-        if edition not in building and (output / edition).is_dir():
-            staging.mkdir(parents=True, exist_ok=True)
-            (staging / edition).symlink_to(output / edition, target_is_directory=True)
-
-
-def _current_file(app: Sphinx, source: Path) -> str:
-    """The article being read or written, for errors that interrupt the build."""
-    env = getattr(app, "env", None)
-    docname = env.current_document.docname if env is not None else ""
-    return str(env.doc2path(docname)) if env is not None and docname else str(source)
+    options = BuildOptions(
+        formats=tuple(args.formats),
+        fail_on_warning=args.fail_on_warning,
+        jobs=args.jobs,
+        fresh_env=args.fresh_env,
+        overrides=dict(args.define),
+        quiet=args.quiet,
+        traceback=args.traceback,
+        may_end_process=may_end_process,
+    )
+    result = build_publication(args.source, args.output, options)
+    if result.problem is not None:
+        print(result.problem.line(), file=sys.stderr)
+    if result.published:
+        print()
+        for summary in result.published:
+            print(summary.line())
+    return result.status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    # Run as a command (not called with arguments from Python): a build stuck past its
-    # limits may end the process.
-    args.standalone = argv is None
     if args.command == "build":
-        return build(args)
+        # Run as a command (not called with arguments from Python): a build stuck past
+        # its limits may end the process.
+        return build(args, may_end_process=argv is None)
     if args.command == "check":
         return check(args)
     raise AssertionError(args.command)

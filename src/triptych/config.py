@@ -93,6 +93,9 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("triptych_max_article_mb", 8, "env", frozenset({int, float})),
     ("triptych_max_build_seconds", 1800, "", frozenset({int, float})),
     ("triptych_max_memory_mb", 6144, "", frozenset({int, float})),
+    # Read again the documents that had problems in the last build (triptych build reads
+    # them once per run, with its first edition).
+    ("triptych_reread_troubled", True, "", frozenset({bool})),
 )
 
 
@@ -187,7 +190,9 @@ class _ConfigWarningLocator(stdlib_logging.Filter):
 
     NAME = re.compile(r"config value `(?P<name>\w+)'")
 
-    confdir: str | Path | None = None
+    def __init__(self, confdir: str | Path | None) -> None:
+        super().__init__()
+        self.confdir = confdir
 
     def filter(self, record: stdlib_logging.LogRecord) -> bool:
         match = self.NAME.search(str(record.msg))
@@ -196,16 +201,27 @@ class _ConfigWarningLocator(stdlib_logging.Filter):
         return True
 
 
-_CONFIG_WARNING_LOCATOR = _ConfigWarningLocator()
+#: The logger Sphinx checks configuration types with ("sphinx." + the module's name).
+SPHINX_CONFIG_LOGGER = "sphinx.sphinx.config"
 
 
 def setup(app: Sphinx) -> None:
     for name, default, rebuild, types in OPTIONS:
         app.add_config_value(name, default, rebuild, types=types)
-    app.connect("config-inited", _check_values)
-    # Sphinx checks types in the "sphinx.config" module's logger ("sphinx." + module name).
-    _CONFIG_WARNING_LOCATOR.confdir = app.confdir
-    stdlib_logging.getLogger("sphinx.sphinx.config").addFilter(_CONFIG_WARNING_LOCATOR)
+    locator = _ConfigWarningLocator(app.confdir)
+    config_logger = stdlib_logging.getLogger(SPHINX_CONFIG_LOGGER)
+    config_logger.addFilter(locator)
+
+    def check_values(app: Sphinx, config: Config) -> None:
+        try:
+            _check_values(app, config)
+        except BaseException:
+            config_logger.removeFilter(locator)
+            raise
+
+    app.connect("config-inited", check_values)
+    # Sphinx checks the types at priority 800; this application's locator is done after.
+    app.connect("config-inited", lambda _app, _config: config_logger.removeFilter(locator), 900)
 
 
 def default_overrides(source: Path) -> dict[str, Any]:

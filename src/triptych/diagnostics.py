@@ -41,8 +41,6 @@ class Subtype(enum.StrEnum):
     """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
-    LIMIT = "limit"
-    """An article over the configured size, or nested too deeply to read (an error)."""
 
 
 def warn(

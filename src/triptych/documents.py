@@ -12,9 +12,42 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
+from triptych.config import display_date
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
+
+
+#: The builders that make the website (the editions read on screen, with previews).
+SITE_BUILDERS = ("html", "dirhtml")
+
+
+def title_of(env: BuildEnvironment, docname: str) -> str:
+    """A document's title as every edition prints it; its name when it has none."""
+    return env.titles[docname].astext() if docname in env.titles else docname
+
+
+@dataclass(frozen=True)
+class TitlePage:
+    """What the title page of the PDF and of the EPUB says."""
+
+    title: str
+    subtitle: str
+    authors: tuple[str, ...]
+    date: str
+    edition: str
+
+    @classmethod
+    def of(cls, config: Config) -> TitlePage:
+        return cls(
+            title=config.project,
+            subtitle=config.triptych_subtitle,
+            authors=tuple(config.triptych_authors),
+            date=display_date(config),
+            edition=config.triptych_edition,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,7 +99,7 @@ def _entries(bullets: nodes.bullet_list, docname: str, depth: int) -> tuple[Cont
 
 def document_contents(env: BuildEnvironment, docname: str, depth: int = 2) -> ContentsEntry:
     """The document's title with its sections down to *depth* levels (the title is level 1)."""
-    title = env.titles[docname].astext() if docname in env.titles else docname
+    title = title_of(env, docname)
     toc = env.tocs.get(docname)
     top = _entries(toc, docname, depth) if isinstance(toc, nodes.bullet_list) else ()
     # A document has one title section; anything past it is rare and kept as sections.
@@ -83,7 +116,7 @@ def publication_contents(env: BuildEnvironment, order: list[str]) -> list[Conten
     """
     entries: list[ContentsEntry] = []
     for docname in order:
-        if env.config.triptych_front_matter and docname == env.config.root_doc:
+        if is_front_matter(env.config, docname):
             entries.extend(document_contents(env, docname, depth=3).children)
         else:
             entries.append(document_contents(env, docname))
@@ -111,31 +144,43 @@ def _reread_auto_root(
 
 
 def remove_toctrees(doctree: nodes.Node) -> None:
-    """Drop toctrees (and MyST's wrapper around them) from a doctree about to be merged."""
+    """Drop toctrees, resolved or not, with MyST's wrapper around them."""
     for toctree in list(doctree.findall(addnodes.toctree)):
         parent = toctree.parent
         if isinstance(parent, nodes.compound) and "toctree-wrapper" in parent["classes"]:
             parent.parent.remove(parent)
         elif parent is not None:
             parent.remove(toctree)
+    for wrapper in list(doctree.findall(nodes.compound)):
+        # A resolved toctree is a list in a wrapper, no longer a toctree node.
+        if "toctree-wrapper" in wrapper["classes"] and wrapper.parent is not None:
+            wrapper.parent.remove(wrapper)
 
 
 BYLINE = "byline"
 
 
-def make_front_matter(doctree: nodes.Element) -> None:
-    """Turn the root document into front matter for the PDF and the EPUB.
+def is_front_matter(config: Config, docname: str) -> bool:
+    """Whether *docname* is the root document printed as front matter by the PDF and the EPUB."""
+    return bool(config.triptych_front_matter) and docname == config.root_doc
 
-    Their title pages stand in for the root's title and for its paragraphs of
-    class ``byline`` (subtitle, authors, date); the editions have their own
-    contents, so its toctrees go too. What remains (an "About" section, say)
-    moves up a level.
+
+def prepare_for_book(
+    doctree: nodes.document, docname: str, config: Config, *, keep_toctrees: bool
+) -> None:
+    """What the PDF and the EPUB do to a resolved doctree, in one order for both.
+
+    The root document becomes front matter: their title pages stand in for its
+    title and for its paragraphs of class ``byline`` (subtitle, authors, date),
+    and they have their own contents, so its toctrees go too. What remains (an
+    "About" section, say) moves up a level. Other documents lose their
+    toctrees unless the edition keeps them.
     """
+    if not is_front_matter(config, docname):
+        if not keep_toctrees:
+            remove_toctrees(doctree)
+        return
     remove_toctrees(doctree)
-    for wrapper in list(doctree.findall(nodes.compound)):
-        # Resolved toctrees (the EPUB's) are lists in a wrapper, no longer toctree nodes.
-        if "toctree-wrapper" in wrapper["classes"] and wrapper.parent is not None:
-            wrapper.parent.remove(wrapper)
     for paragraph in list(doctree.findall(nodes.paragraph)):
         if BYLINE in paragraph["classes"] and paragraph.parent is not None:
             paragraph.parent.remove(paragraph)

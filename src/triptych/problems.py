@@ -1,12 +1,10 @@
-"""Warnings and errors of a build, counted, and remembered per document.
+"""Documents with problems are read again on the next build, so their problems are reported until mended.
 
 Sphinx reports a problem found while reading a document only when it reads
 that document. An incremental build after a failed one would reuse the saved
 environment and pass in silence, publishing editions with the refused content
 left out. triptych remembers which documents had problems and reads them again
-on the next build, so their problems are reported again until they are
-mended. ``triptych build`` uses the counts to fail on errors (and, with ``-W``,
-on warnings) before anything is written.
+on the next build.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from __future__ import annotations
 import logging as stdlib_logging
 from pathlib import Path
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from docutils import nodes
 from sphinx.util import logging
@@ -27,8 +24,8 @@ if TYPE_CHECKING:
 TROUBLED = "triptych_troubled_docs"
 
 
-class ProblemRecorder(logging.WarningStreamHandler):
-    """Counts the warnings and errors that are shown; notes the documents they are in.
+class ShownProblems(logging.WarningStreamHandler):
+    """Sees every warning and error once, when it is shown, unless it is suppressed.
 
     A ``WarningStreamHandler``, so Sphinx holds it back while it buffers
     warnings during reading and it sees each record once, when they are shown.
@@ -38,8 +35,6 @@ class ProblemRecorder(logging.WarningStreamHandler):
         super().__init__(stream=None)  # type: ignore[arg-type]  # emit() writes nothing
         self.setLevel(stdlib_logging.WARNING)
         self.app = app
-        self.errors = 0
-        self.warnings = 0
 
     def emit(self, record: stdlib_logging.LogRecord) -> None:
         kind, subtype = getattr(record, "type", None), getattr(record, "subtype", None)
@@ -47,10 +42,22 @@ class ProblemRecorder(logging.WarningStreamHandler):
             kind, subtype or "", self.app.config.suppress_warnings
         ):
             return
-        if record.levelno >= stdlib_logging.ERROR:
-            self.errors += 1
-        else:
-            self.warnings += 1
+        self.shown(record)
+
+    def shown(self, record: stdlib_logging.LogRecord) -> None:
+        raise NotImplementedError
+
+    def attach(self) -> None:
+        stdlib_logging.getLogger(logging.NAMESPACE).addHandler(self)
+
+    def detach(self) -> None:
+        stdlib_logging.getLogger(logging.NAMESPACE).removeHandler(self)
+
+
+class TroubleMarker(ShownProblems):
+    """Notes the document each shown problem belongs to, to be read again next build."""
+
+    def shown(self, record: stdlib_logging.LogRecord) -> None:
         if docname := self._docname(getattr(record, "location", None)):
             troubled(self.app.env).add(docname)
 
@@ -77,43 +84,17 @@ class ProblemRecorder(logging.WarningStreamHandler):
         return None
 
 
-RECORDERS: WeakKeyDictionary[Sphinx, ProblemRecorder] = WeakKeyDictionary()
-
-
-def recorder(app: Sphinx) -> ProblemRecorder | None:
-    return RECORDERS.get(app)
-
-
 def troubled(env: BuildEnvironment) -> set[str]:
     documents: set[str] = env.__dict__.setdefault(TROUBLED, set())
     return documents
 
 
-def _attach(app: Sphinx) -> None:
-    RECORDERS[app] = ProblemRecorder(app)
-    stdlib_logging.getLogger(logging.NAMESPACE).addHandler(RECORDERS[app])
-
-
-def _detach(app: Sphinx, _exception: BaseException | None) -> None:
-    if handler := RECORDERS.get(app):
-        stdlib_logging.getLogger(logging.NAMESPACE).removeHandler(handler)
-
-
-#: Documents read again in this run. ``triptych build`` makes one application per edition on
-#: one saved environment; the first reads them (and reports their problems) for all.
-_READ_THIS_RUN: set[str] = set()
-
-
-def start_run() -> None:
-    _READ_THIS_RUN.clear()
-
-
 def _read_again(
-    _app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
-    again = (troubled(env) & env.found_docs) - added - changed - removed - _READ_THIS_RUN
-    _READ_THIS_RUN.update(again)
-    return sorted(again)
+    if not app.config.triptych_reread_troubled:
+        return []
+    return sorted((troubled(env) & env.found_docs) - added - changed - removed)
 
 
 def _forget(_app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -121,7 +102,8 @@ def _forget(_app: Sphinx, env: BuildEnvironment, docname: str) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    app.connect("builder-inited", _attach)
-    app.connect("build-finished", _detach)
+    marker = TroubleMarker(app)
+    app.connect("builder-inited", lambda _app: marker.attach())
+    app.connect("build-finished", lambda _app, _exception: marker.detach())
     app.connect("env-get-outdated", _read_again)
     app.connect("env-purge-doc", _forget)

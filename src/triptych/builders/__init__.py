@@ -7,6 +7,10 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sphinx.builders.html import StandaloneHTMLBuilder
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,24 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def copy_images(builder: StandaloneHTMLBuilder, folder: Path) -> None:
+    """Copy the images the documents use into *folder*, as Sphinx copies them for the site."""
+    from sphinx.util import logging
+    from sphinx.util.display import status_iterator
+    from sphinx.util.osutil import copyfile
+
+    if not builder.images:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in status_iterator(
+        builder.images, "copying images... ", "brown", len(builder.images),
+        builder.config.verbosity,
+    ):  # fmt: skip
+        try:
+            copyfile(Path(builder.srcdir, source), folder / builder.images[source], force=True)
+        except OSError as error:
+            logging.getLogger(__name__).warning(
+                "cannot copy image file %s: %s", Path(builder.srcdir, source), error
+            )

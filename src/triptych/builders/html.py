@@ -17,6 +17,7 @@ from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
 
 from triptych.builders import EditionSummary, asset_path, human_size
+from triptych.documents import SITE_BUILDERS
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-HTML_BUILDERS = frozenset({"html", "dirhtml"})
 DOWNLOADS_DIR = "_downloads"
 HTML_CSS = "triptych.css"
 ARTICLES_DIR = "articles"
@@ -61,7 +61,7 @@ def article_pdf(builder: Builder, docname: str) -> Path | None:
 
 def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Put a "download this publication" line at the top of every page of the site."""
-    if app.builder.name not in HTML_BUILDERS or not app.config.triptych_download_links:
+    if app.builder.name not in SITE_BUILDERS or not app.config.triptych_download_links:
         return
     editions = built_editions(app.builder)
     if not editions:
@@ -85,7 +85,7 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
 
 
 def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
-    if exception is not None or app.builder.name not in HTML_BUILDERS:
+    if exception is not None or app.builder.name not in SITE_BUILDERS:
         return
     target = Path(app.builder.outdir) / DOWNLOADS_DIR
     editions = built_editions(app.builder) if app.config.triptych_download_links else []
@@ -103,7 +103,7 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
 
 def _place_stylesheet(app: Sphinx) -> None:
     """Put triptych.css in place before any page is written, so every page links the same file."""
-    if app.builder.name in HTML_BUILDERS:
+    if app.builder.name in SITE_BUILDERS:
         target = Path(app.builder.outdir) / "_static" / HTML_CSS
         target.parent.mkdir(parents=True, exist_ok=True)
         copy_asset_file(asset_path("html.css"), target, force=True)

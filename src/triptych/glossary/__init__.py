@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from triptych.glossary import directive, lints
 from triptych.glossary.domain import GlossaryDomain, record_usages
-from triptych.glossary.transforms import TermOccurrences, TermPreviews
+from triptych.glossary.transforms import MarkTermEntries, TermOccurrences, TermPreviews
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -16,6 +16,7 @@ def setup(app: Sphinx) -> None:
     directive.setup(app)
     app.add_domain(GlossaryDomain)
     app.add_post_transform(TermOccurrences)
+    app.add_post_transform(MarkTermEntries)
     app.add_post_transform(TermPreviews)
     app.connect("env-updated", record_usages)
     lints.setup(app)

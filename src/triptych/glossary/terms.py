@@ -66,12 +66,12 @@ class GlossaryEntry:
 
 
 def spelling_key(spelling: str) -> str:
-    spelling = " ".join(spelling.split())  # a term may be wrapped across source lines
     """Match key of a spelling: capitals as written, otherwise with a first letter of either case.
 
     "Interoperability" then matches "interoperability" in running text, while
     "CSTO" matches only "CSTO".
     """
+    spelling = " ".join(spelling.split())  # a term may be wrapped across source lines
     if ABBREVIATION.fullmatch(spelling):
         return spelling
     return spelling[:1].lower() + spelling[1:]

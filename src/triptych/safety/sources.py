@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
-from triptych.confinement import max_article_bytes
-from triptych.diagnostics import TriptychError, Subtype, error, warn
-from triptych.safety import file_refusal
+from triptych.diagnostics import Subtype, TriptychError, error, warn
+from triptych.safety.directives import max_article_bytes
+from triptych.safety.paths import file_refusal
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -1,9 +1,9 @@
 """What content may reach while an edition is made: files inside the source folder, named hosts.
 
 Articles may come from outside contributors. These checks are pure functions
-of a path or URL and the build's limits; :mod:`triptych.confinement` applies them
+of a path or URL and the build's limits; :mod:`triptych.safety.directives` applies them
 to directives and images before anything is read, and the PDF renderer's URL
-fetcher (:mod:`triptych.fetcher`) applies them to whatever WeasyPrint asks for.
+fetcher (:mod:`triptych.safety.fetcher`) applies them to whatever WeasyPrint asks for.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from lxml import etree
 if TYPE_CHECKING:
     import datetime as dt
 
-OPF_NAMESPACE = "http://www.idpf.org/2007/opf"
+    from triptych.documents import TitlePage
+
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -62,15 +63,17 @@ def cover_page(image: str, description: str) -> str:
     )
 
 
-def title_page(title: str, subtitle: str, authors: list[str], date: str, edition: str) -> str:
-    parts = [f'<section epub:type="titlepage" class="triptych-title-page"><h1>{escape(title)}</h1>']
-    if subtitle:
-        parts.append(f'<p class="triptych-subtitle">{escape(subtitle)}</p>')
-    if authors:
-        parts.append(f'<p class="triptych-authors">{escape(", ".join(authors))}</p>')
-    parts.append(f'<p class="triptych-date">{escape(date)}</p>')
-    if edition:
-        parts.append(f'<p class="triptych-edition">Edition {escape(edition)}</p>')
+def title_page(page: TitlePage) -> str:
+    parts = [
+        f'<section epub:type="titlepage" class="triptych-title-page"><h1>{escape(page.title)}</h1>'
+    ]
+    if page.subtitle:
+        parts.append(f'<p class="triptych-subtitle">{escape(page.subtitle)}</p>')
+    if page.authors:
+        parts.append(f'<p class="triptych-authors">{escape(", ".join(page.authors))}</p>')
+    parts.append(f'<p class="triptych-date">{escape(page.date)}</p>')
+    if page.edition:
+        parts.append(f'<p class="triptych-edition">Edition {escape(page.edition)}</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -101,3 +104,39 @@ def finish_archive(archive: bytes, language: str, date: dt.datetime) -> bytes:
             info.external_attr = 0o644 << 16
             target.writestr(info, data)
     return output.getvalue()
+
+
+def accessibility_metadata(
+    has_images: bool, images_described: bool, title: str
+) -> list[tuple[str, str]]:
+    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it.
+
+    Text alone suffices, and ``alternativeText`` is claimed, only when every
+    image has a text alternative.
+    """
+    modes = ["textual", "visual"] if has_images else ["textual"]
+    described = has_images and images_described
+    features = [
+        "structuralNavigation",
+        "tableOfContents",
+        "readingOrder",
+        "displayTransformability",
+    ]
+    if described:
+        features.append("alternativeText")
+    summary = (
+        f"{title} is a reflowable EPUB with a navigable table of contents, headings in "
+        "document order, a linked glossary"
+        + (", and a text alternative for every image" if described else "")
+        + ". It contains no flashing content, motion simulation or sound."
+    )
+    return [
+        *(("schema:accessMode", mode) for mode in modes),
+        (
+            "schema:accessModeSufficient",
+            "textual" if described or not has_images else "textual,visual",
+        ),
+        *(("schema:accessibilityFeature", feature) for feature in features),
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", summary),
+    ]

@@ -27,7 +27,7 @@ from sphinx.directives.patches import CSVTable, Figure
 from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, error
-from triptych.safety import file_refusal, is_remote, remote_refusal
+from triptych.safety.paths import file_refusal, is_remote, remote_refusal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -136,7 +136,7 @@ class ConfinedLiteralInclude(_Confined, LiteralInclude):
 
 
 class ConfinedInclude(_Confined, Include):
-    """``include`` in reStructuredText; MyST's own include is checked in :mod:`triptych.markdown`.
+    """``include`` in reStructuredText; MyST's own include is checked in :mod:`triptych.safety.markdown`.
 
     Without ``:parser:``: docutils imports the module it names while reading the
     options, and another parser would skip triptych's checks for what it includes.

@@ -12,35 +12,45 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
+import shutil
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docutils import nodes
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.errors import ConfigError
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
-from sphinx.writers.html5 import HTML5Translator
 
 from triptych import config as triptych_config
-from triptych.builders import EditionSummary, asset_text, write_atomically
-from triptych.builders.epub_package import cover_page, cover_svg, finish_archive, title_page
+from triptych.builders import EditionSummary, asset_text, copy_images, write_atomically
+from triptych.builders.ebook.package import (
+    accessibility_metadata,
+    cover_page,
+    cover_svg,
+    finish_archive,
+    title_page,
+)
+from triptych.builders.ebook.translator import EbookTranslator
 from triptych.diagnostics import EpubWriteError
 from triptych.documents import (
     ContentsEntry,
-    make_front_matter,
+    TitlePage,
+    prepare_for_book,
     publication_contents,
     publication_order,
+    title_of,
 )
 from triptych.glossary.domain import glossary_domain
-from triptych.safety import is_within
+from triptych.safety.paths import is_within
 
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterator
+    from collections.abc import Set as AbstractSet
 
+    from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
@@ -55,38 +65,6 @@ IMAGE_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
 }
-
-
-def _in_glossary(node: nodes.Element) -> bool:
-    items = node.parent
-    glossary = items.parent if items is not None else None
-    return isinstance(glossary, nodes.definition_list) and "glossary" in glossary["classes"]
-
-
-class EbookTranslator(HTML5Translator):
-    """HTML with the EPUB structural semantics reading systems use for a glossary."""
-
-    def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
-        attributes: dict[str, Any] = {"epub:type": epub_type}
-        self.body.append(self.starttag(node, tag, suffix, **attributes))
-
-    def visit_glossary(self, node: nodes.Element) -> None:
-        self.body.append('<div epub:type="glossary" role="doc-glossary">\n')
-
-    def depart_glossary(self, node: nodes.Element) -> None:
-        self.body.append("</div>\n")
-
-    def visit_term(self, node: nodes.Element) -> None:
-        if _in_glossary(node):
-            self._semantic_tag(node, "dt", "glossterm", "")
-        else:
-            super().visit_term(node)
-
-    def visit_definition(self, node: nodes.Element) -> None:
-        if _in_glossary(node):
-            self._semantic_tag(node, "dd", "glossdef", "")
-        else:
-            super().visit_definition(node)
 
 
 class EbookBuilder(StandaloneHTMLBuilder):
@@ -114,7 +92,6 @@ class EbookBuilder(StandaloneHTMLBuilder):
         super().__init__(app, env)
         # Chapters are staged beside the doctrees; the output folder gets the .epub only.
         self.staging_dir = Path(self.doctreedir) / "triptych-ebook"
-        self._images_dir = self.staging_dir / "_images"
         self.summary: EditionSummary | None = None
 
     def init(self) -> None:
@@ -125,9 +102,17 @@ class EbookBuilder(StandaloneHTMLBuilder):
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
 
+    def prepare_writing(self, docnames: AbstractSet[str]) -> None:
+        # Chapters of articles since removed must not reach the package or its metadata.
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        super().prepare_writing(docnames)
+
     def copy_assets(self) -> None:
         # The theme's scripts and stylesheets are for the site; this edition carries its own.
         pass
+
+    def copy_image_files(self) -> None:
+        copy_images(self, self.staging_dir / self.imagedir)
 
     def get_outdated_docs(self) -> str:  # type: ignore[override]
         # Every chapter is written every time, so the package never mixes two builds.
@@ -138,8 +123,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
         return Path(self.outdir) / f"{self.config.triptych_slug}.epub"
 
     def write_doc(self, docname: str, doctree: nodes.document) -> None:
-        if self.config.triptych_front_matter and docname == self.config.root_doc:
-            make_front_matter(doctree)
+        prepare_for_book(doctree, docname, self.config, keep_toctrees=True)
         super().write_doc(docname, doctree)
 
     def handle_page(
@@ -153,7 +137,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
         # Only documents become chapters: no index, search or theme pages in an e-book.
         if pagename not in self.env.all_docs:
             return
-        title = self.env.titles[pagename].astext() if pagename in self.env.titles else pagename
+        title = title_of(self.env, pagename)
         page = (
             f"<html><head><title>{escape(title)}</title></head><body>{addctx['body']}</body></html>"
         )
@@ -174,8 +158,9 @@ class EbookBuilder(StandaloneHTMLBuilder):
         for docname in status_iterator(
             order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
         ):
-            fallback = self.env.titles[docname].astext() if docname in self.env.titles else docname
-            title = next((e.title for e in contents if e.docname == docname), fallback)
+            title = next(
+                (e.title for e in contents if e.docname == docname), title_of(self.env, docname)
+            )
             chapters[docname] = self.chapter(docname, len(chapters), title)
             book.add_item(chapters[docname])
             self.check_chapter(docname, chapters[docname])
@@ -294,13 +279,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
                 "titlepage",
                 "titlepage.xhtml",
                 conf.project,
-                title_page(
-                    conf.project,
-                    conf.triptych_subtitle,
-                    list(conf.triptych_authors),
-                    triptych_config.display_date(conf),
-                    conf.triptych_edition,
-                ),
+                title_page(TitlePage.of(conf)),
             ),
         ):
             page = epub.EpubHtml(uid=uid, file_name=name, title=title, lang=self.language)
@@ -368,7 +347,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
         items = []
         for index, name in enumerate(sorted(self.images.values())):
-            path = self._images_dir / name
+            path = self.staging_dir / self.imagedir / name
             items.append(
                 epub.EpubItem(
                     uid=f"image-{index}",
@@ -387,42 +366,6 @@ class EbookBuilder(StandaloneHTMLBuilder):
             return epub.Link(href, entry.title, f"nav-{next(ids)}")
         section = epub.Section(entry.title, href)
         return (section, [self.nav_entry(child, ids) for child in entry.children])
-
-
-def accessibility_metadata(
-    has_images: bool, images_described: bool, title: str
-) -> list[tuple[str, str]]:
-    """schema.org accessibility metadata, as EPUB Accessibility 1.1 asks for it.
-
-    Text alone suffices, and ``alternativeText`` is claimed, only when every
-    image has a text alternative.
-    """
-    modes = ["textual", "visual"] if has_images else ["textual"]
-    described = has_images and images_described
-    features = [
-        "structuralNavigation",
-        "tableOfContents",
-        "readingOrder",
-        "displayTransformability",
-    ]
-    if described:
-        features.append("alternativeText")
-    summary = (
-        f"{title} is a reflowable EPUB with a navigable table of contents, headings in "
-        "document order, a linked glossary"
-        + (", and a text alternative for every image" if described else "")
-        + ". It contains no flashing content, motion simulation or sound."
-    )
-    return [
-        *(("schema:accessMode", mode) for mode in modes),
-        (
-            "schema:accessModeSufficient",
-            "textual" if described or not has_images else "textual,visual",
-        ),
-        *(("schema:accessibilityFeature", feature) for feature in features),
-        ("schema:accessibilityHazard", "none"),
-        ("schema:accessibilitySummary", summary),
-    ]
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

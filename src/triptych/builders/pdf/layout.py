@@ -78,7 +78,7 @@ class PrintLayout:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
-        from triptych.fetcher import ConfinedURLFetcher
+        from triptych.safety.fetcher import ConfinedURLFetcher
 
         assets = asset_path("fonts").parent
         self.font_config = FontConfiguration()

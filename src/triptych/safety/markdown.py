@@ -27,12 +27,13 @@ from myst_parser.parsers.sphinx_ import MystParser
 from myst_parser.warnings_ import MystWarnings
 from sphinx.util import logging
 
-from triptych.confinement import include_refusal
 from triptych.diagnostics import Subtype, error
+from triptych.safety.directives import include_refusal
 
 if TYPE_CHECKING:
     from docutils import nodes
     from markdown_it.tree import SyntaxTreeNode
+    from sphinx.application import Sphinx
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +175,7 @@ class TriptychMystParser(MystParser):
         parser = create_md_parser(config, TriptychRenderer)
         parser.options["document"] = document
         parser.render(inputstring)
+
+
+def setup(app: Sphinx) -> None:
+    app.add_source_parser(TriptychMystParser, override=True)

@@ -20,8 +20,8 @@ from docutils import nodes
 from lxml import html as lxml_html
 from sphinx.util import logging
 
-from triptych.confinement import image_refusal
 from triptych.diagnostics import Subtype, error, warn
+from triptych.safety.directives import image_refusal
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

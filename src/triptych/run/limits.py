@@ -45,13 +45,30 @@ class BuildLimitReached(BaseException):
         self.location = location
 
 
-def resident_bytes(pid: int | str = "self") -> int:
-    """Resident memory of a process and of its children (the parallel workers)."""
+def _proportional_bytes(pid: int | str) -> int:
+    """A process's proportional set size: its pages, with those it shares divided among sharers.
+
+    The parallel workers and the watchdog are forks of the build, sharing most
+    of its pages; counting each one's resident size in full would count those
+    pages once per process.
+    """
     try:
-        total = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:  # a kernel without smaps_rollup: resident size, an overestimate
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
     except (OSError, ValueError, IndexError):
         return 0
-    return total + sum(resident_bytes(child) for child in _children(pid))
+
+
+def resident_bytes(pid: int | str = "self", *, besides: frozenset[int] = frozenset()) -> int:
+    """Memory of a process and of its children (the parallel workers), except *besides*."""
+    return _proportional_bytes(pid) + sum(
+        resident_bytes(child, besides=besides) for child in _children(pid) if child not in besides
+    )
 
 
 REASONS = {
@@ -101,11 +118,12 @@ class Watchdog:
             self.pid = 0
 
     def _watch(self, build: int) -> None:
+        myself = frozenset({os.getpid()})  # the watchdog is a child of the build too
         while os.getppid() == build:
             time.sleep(0.05)
             if time.monotonic() > self.deadline:
                 signum = signal.SIGUSR1
-            elif resident_bytes(build) > self.megabytes * MIB:
+            elif resident_bytes(build, besides=myself) > self.megabytes * MIB:
                 signum = signal.SIGUSR2
             else:
                 continue
@@ -115,7 +133,8 @@ class Watchdog:
                 sys.stderr.write(f"{self.fallback}: error: {self.message(signum)}\n")
                 sys.stderr.flush()
                 for worker in _children(build):
-                    os.kill(worker, signal.SIGKILL)
+                    if worker not in myself:
+                        os.kill(worker, signal.SIGKILL)
                 os.kill(build, signal.SIGKILL)
             return
 

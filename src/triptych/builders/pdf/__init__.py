@@ -1,0 +1,258 @@
+"""The PDF edition: every document merged into one HTML file, laid out by WeasyPrint in-process.
+
+Built on Sphinx's single-file HTML builder, which already writes every
+document into one page and resolves references to ``#document-<doc>#<id>``.
+The builder merges the doctrees itself (:mod:`.assembly`), renders the print
+HTML from a sandboxed template, lays it out (:mod:`.layout`), writes one PDF
+per article (:mod:`.articles`) and fails on any problem WeasyPrint logs,
+naming the article it comes from (:mod:`.locate`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from docutils.utils import new_document
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+from sphinx.builders.singlehtml import SingleFileHTMLBuilder
+from sphinx.locale import __
+from sphinx.util import logging
+from sphinx.util.display import progress_message, status_iterator
+from sphinx.util.parallel import ParallelTasks
+
+from triptych import config as triptych_config
+from triptych.builders import EditionSummary, asset_text, copy_images, write_atomically
+from triptych.builders.pdf.articles import standalone_chapter
+from triptych.builders.pdf.assembly import (
+    chapter_numbers,
+    chapter_of,
+    id_owners,
+    mark_page_references,
+    print_contents,
+)
+from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
+from triptych.builders.pdf.locate import ProblemLocator
+from triptych.diagnostics import PdfRenderError
+from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
+
+if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
+    from docutils import nodes
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import ExtensionMetadata
+
+logger = logging.getLogger(__name__)
+
+
+class PdfBuilder(SingleFileHTMLBuilder):
+    """Renders the whole publication as one PDF with WeasyPrint."""
+
+    name = "pdf"
+    format = "html"  # keeps third-party node visitors registered for HTML working
+    epilog = __("The PDF edition is in %(outdir)s.")
+
+    copysource = False
+    search = False
+    embedded = True
+    add_permalinks = False
+    html_scaled_image_link = False
+    supported_image_types = ["image/svg+xml", "image/png", "image/gif", "image/jpeg"]  # noqa: RUF012
+    supported_remote_images = False
+
+    def __init__(self, app: Sphinx, env: BuildEnvironment) -> None:
+        super().__init__(app, env)
+        # Intermediate files live beside the doctrees; the output folder gets the PDF only.
+        self.staging_dir = Path(self.doctreedir) / "triptych-pdf"
+        self.print_html = ""
+        self.chapters: list[nodes.container] = []
+        self.order: list[str] = []
+        self.summary: EditionSummary | None = None
+        #: Processes for the article PDFs: the application's ``-j``, noted at builder-inited.
+        self.jobs = 1
+
+    def get_theme_config(self) -> tuple[str, dict[str, Any]]:
+        return "basic", {}
+
+    def copy_assets(self) -> None:
+        # The theme's scripts and stylesheets are for the site; this edition carries its own.
+        pass
+
+    def copy_image_files(self) -> None:
+        copy_images(self, self.staging_dir / self.imagedir)
+
+    @property
+    def pdf_path(self) -> Path:
+        return Path(self.outdir) / f"{self.config.triptych_slug}.pdf"
+
+    def write_documents(self, _docnames: AbstractSet[str]) -> None:
+        self.prepare_writing(self.env.all_docs.keys())
+        order = publication_order(self.env)
+        self.imgpath = self.imagedir
+        self.secnumbers, self.fignumbers = {}, {}
+        chapters = [
+            self.assemble_chapter(docname)
+            for docname in status_iterator(
+                order, __("assembling "), "darkgreen", len(order), self.config.verbosity
+            )
+        ]
+        mark_page_references(chapters, order)
+        with progress_message(__("writing the print HTML")):
+            self.print_html = self.render_print_html(chapters, order)
+        self.chapters, self.order = chapters, order
+
+    def assemble_chapter(self, docname: str) -> nodes.container:
+        doctree = self.env.get_doctree(docname)
+        self.env.resolve_references(doctree, docname, self)
+        prepare_for_book(doctree, docname, self.config, keep_toctrees=False)
+        self.post_process_images(doctree)
+        chapter = chapter_of(
+            doctree, docname, self.env, front_matter=is_front_matter(self.config, docname)
+        )
+        fignumbers, secnumbers = chapter_numbers(self.env, docname, doctree)
+        for figtype, numbers in fignumbers.items():
+            self.fignumbers.setdefault(figtype, {}).update(numbers)
+        self.secnumbers.update(secnumbers)
+        return chapter
+
+    def render_print_html(
+        self, chapters: list[nodes.container], order: list[str], standalone: bool = False
+    ) -> str:
+        document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
+        document.extend(chapters)
+        self.current_docname = self.config.root_doc
+        visitor = self.create_translator(document, self)
+        document.walkabout(visitor)
+        body = "".join(visitor.fragment)  # type: ignore[attr-defined]
+
+        template = SandboxedEnvironment(autoescape=True).from_string(asset_text("print.html"))
+        conf = self.config
+        created = triptych_config.build_date().isoformat().replace("+00:00", "Z")
+        title_page = TitlePage.of(conf)
+        return template.render(
+            language=conf.language or "en",
+            title=title_page.title,
+            subtitle=title_page.subtitle,
+            authors=list(title_page.authors),
+            date=title_page.date,
+            edition=title_page.edition,
+            created=created,
+            description=conf.triptych_description,
+            keywords=", ".join(conf.triptych_subjects),
+            standalone=standalone,
+            article_title=self.env.titles[order[0]].astext() if standalone else "",
+            contents=[] if standalone else print_contents(self.env, order),
+            body=Markup(body),
+        )
+
+    def finish(self) -> None:
+        self.copy_image_files()
+        self.write_print_html()
+        self.write_pdf()
+        self.write_article_pdfs()
+
+    @progress_message(__("writing the print HTML"))
+    def write_print_html(self) -> None:
+        path = self.staging_dir / f"{self.config.triptych_slug}.html"
+        write_atomically(path, self.print_html.encode())
+
+    @property
+    def articles_dir(self) -> Path:
+        return Path(self.outdir) / "articles"
+
+    def layout(self) -> PrintLayout:
+        conf = self.config
+        return PrintLayout(
+            roots=(self.staging_dir, Path(self.srcdir)),
+            base_dir=self.staging_dir,
+            extra_css=self.highlighter.get_stylesheet(),
+            paper_size=conf.triptych_paper_size,
+            chapter_start=conf.triptych_chapter_start,
+            page_reference=conf.triptych_page_reference,
+            pdf_variant=conf.triptych_pdf_variant,
+            allowed_hosts=tuple(conf.triptych_allowed_hosts),
+        )
+
+    def locator(self) -> ProblemLocator:
+        return ProblemLocator(self.env, self.order, self.chapters, self.images)
+
+    def write_pdf(self) -> None:
+        layout = self.layout()
+        with progress_message(__("laying out the PDF")):
+            document = layout.render(self.print_html)
+            if drop_repeated_pages(self.chapters, anchor_pages(document)):
+                # Only the glossary's lists change, so the pages they point at stay put.
+                self.print_html = self.render_print_html(self.chapters, self.order)
+                self.write_print_html()
+                document = layout.render(self.print_html)
+            pdf = layout.write(document)
+        self.locator().report(layout.problems)
+        write_atomically(self.pdf_path, pdf)
+        self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
+        logger.info(self.summary.line())
+
+    def write_article_pdfs(self) -> None:
+        """One PDF per article; links to other articles point at the site, or become text."""
+        # Articles removed or renamed since the last build must not linger.
+        shutil.rmtree(self.articles_dir, ignore_errors=True)
+        if not self.config.triptych_article_pdfs:
+            return
+        owners = id_owners(self.chapters, self.order)
+        pages = [
+            (docname, self.render_print_html(
+                [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
+            ))
+            for docname, chapter in zip(self.order, self.chapters, strict=True)
+            if not is_front_matter(self.config, docname)
+        ]  # fmt: skip
+        # WeasyPrint uses one core; with -j the articles are laid out side by side.
+        if self.parallel_ok and self.jobs > 1 and len(pages) > 1:
+            tasks = ParallelTasks(self.jobs)
+            for chunk in (pages[i :: self.jobs] for i in range(self.jobs)):
+                tasks.add_task(self.lay_out_articles, chunk, self.save_articles)
+            tasks.join()
+        else:
+            self.save_articles(pages, self.lay_out_articles(pages))
+        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages))
+
+    def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[tuple[str, bytes, str]]:
+        """(docname, PDF, error or "") for each article's print HTML."""
+        layout = self.layout()
+        locator = self.locator()
+        results = []
+        for docname, html in status_iterator(
+            pages, __("writing article PDFs "), "darkgreen", len(pages),
+            self.config.verbosity, stringify_func=lambda page: page[0],
+        ):  # fmt: skip
+            pdf = layout.write(layout.render(html))
+            try:
+                locator.report(layout.problems)
+            except PdfRenderError as error:
+                results.append((docname, b"", f"{error.location}: {error}".lstrip(": ")))
+                continue
+            results.append((docname, pdf, ""))
+        return results
+
+    def save_articles(
+        self, pages: list[tuple[str, str]], results: list[tuple[str, bytes, str]]
+    ) -> None:
+        for docname, pdf, error in results:
+            if error:
+                raise PdfRenderError(error)
+            write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
+
+
+def note_parallel_jobs(app: Sphinx) -> None:
+    """The PDF builder lays out article PDFs in the application's ``-j`` processes."""
+    if isinstance(app.builder, PdfBuilder):
+        app.builder.jobs = app.parallel
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Entry point for ``sphinx-build -b pdf``: triptych registers its builders."""
+    app.setup_extension("triptych")
+    return {"version": "builtin", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,93 @@
+"""Where in the sources a problem WeasyPrint logs comes from.
+
+WeasyPrint names URLs, anchors and characters, never source lines; these
+functions find the article (and line) that holds what a message names, so
+the author is sent to their own file.
+"""
+
+from __future__ import annotations
+
+import logging as stdlib_logging
+import re
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from sphinx.util import logging
+
+from triptych.builders.pdf.ids import chapter_anchor
+from triptych.diagnostics import PdfRenderError, Subtype, warn
+
+if TYPE_CHECKING:
+    from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
+
+
+class ProblemLocator:
+    """Finds the source of a WeasyPrint message among the chapters of one layout."""
+
+    def __init__(
+        self,
+        env: BuildEnvironment,
+        order: list[str],
+        chapters: list[nodes.container],
+        images: dict[str, str],
+    ) -> None:
+        self.env = env
+        self.order = order
+        self.chapters = chapters
+        self.images = images
+
+    def report(self, problems: list[stdlib_logging.LogRecord]) -> None:
+        """Fail on any error WeasyPrint logged, naming the article it concerns where it can."""
+        errors: list[tuple[str, str]] = []
+        for record in problems:
+            message = record.getMessage().rstrip()
+            if message.endswith(":"):  # WeasyPrint gives no reason for some failures
+                message += " it could not be loaded"
+            where = self.locate(message)
+            if record.levelno >= stdlib_logging.ERROR:
+                errors.append((where, message))
+            else:
+                warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
+        problems.clear()
+        if errors:
+            first = errors[0][0]
+            detail = "; ".join(m if w == first else f"{w}: {m}" for w, m in errors)
+            raise PdfRenderError(detail, location=first)
+
+    def locate(self, message: str) -> str:
+        """The source file (and line) a WeasyPrint message is about, from what it names."""
+        for url in re.findall(r"'([^']+)'", message):
+            for docname, chapter in zip(self.order, self.chapters, strict=True):
+                for node in chapter.findall(nodes.Element):
+                    if isinstance(node, nodes.raw):
+                        named = node.astext()
+                    elif isinstance(node, nodes.image):
+                        named = str(node["uri"])
+                    else:
+                        continue
+                    if url in named:
+                        line = f":{node.line}" if node.line else ""
+                        return f"{self.env.doc2path(docname)}{line}"
+        for docname in self.order:
+            if f"#{docname}--" in message or f"{chapter_anchor(docname)}" in message:
+                return str(self.env.doc2path(docname))
+        for source, name in self.images.items():
+            if f"/_images/{name}" in message:
+                users = sorted(self.env.images[source][0]) if source in self.env.images else []
+                return str(self.env.doc2path(users[0])) if users else source
+        if glyphs := re.search(r'unsupported by fonts: "(.+)" \(U\+', message):
+            return self.first_use(glyphs[1])
+        return ""
+
+    def first_use(self, text: str) -> str:
+        """``file:line`` of the first article line holding *text* (a character no font has)."""
+        for docname in self.order:
+            path = self.env.doc2path(docname)
+            # Split at line feeds only: the character may itself be a line separator.
+            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+            for number, line in enumerate(lines, start=1):
+                if text in line:
+                    return f"{path}:{number}"
+        return ""

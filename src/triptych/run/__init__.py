@@ -1,0 +1,269 @@
+"""Running a build: every edition staged, audited and published together, within the limits.
+
+:func:`build_publication` is the one entry point. It makes one Sphinx
+application per edition on one saved environment (the first reads the
+articles, the others reuse what it read), stages each edition, audits it,
+and publishes all of them together only when every one passed. A build that
+fails, is interrupted or is killed leaves the published editions as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
+
+from triptych.run.limits import BuildLimitReached, bounded, limit_reached
+from triptych.run.problems import ProblemCount
+from triptych.run.publish import (
+    STAGING,
+    broken_links,
+    discard_staging,
+    publish_together,
+    recover,
+    staging_folder,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sphinx.application import Sphinx
+
+    from triptych.builders import EditionSummary
+
+#: Edition → Sphinx builder. Built in this order, so the site can offer the PDF and
+#: the EPUB for download.
+BUILDERS = {"pdf": "pdf", "epub": "ebook", "html": "html"}
+
+#: Exit statuses: published; errors (or warnings with -W); stopped at once; interrupted.
+PUBLISHED, FAILED, STOPPED, INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: what ``triptych build`` takes on its command line."""
+
+    formats: tuple[str, ...] = tuple(BUILDERS)
+    fail_on_warning: bool = False
+    jobs: int = 1
+    fresh_env: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+    quiet: bool = False
+    #: Let unexpected errors propagate with their traceback.
+    traceback: bool = False
+    #: The build runs as its own process, which the watchdog may end when it is stuck.
+    may_end_process: bool = False
+
+
+@dataclass(frozen=True)
+class BuildProblem:
+    """Why a build stopped: where (``file:line`` or a folder) and what."""
+
+    location: str
+    message: str
+
+    def line(self) -> str:
+        return f"{self.location}: error: {self.message}"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """How a build ended: its exit status, what it published, or why it did not."""
+
+    status: int
+    published: tuple[EditionSummary, ...] = ()
+    problem: BuildProblem | None = None
+
+
+def describe(error: BaseException) -> str:
+    """One line for an error that stopped the build."""
+    from sphinx.errors import SphinxError
+
+    message = " ".join(str(error).split())
+    if isinstance(error, SphinxError):
+        return f"{error.category}: {message}"
+    if isinstance(error, OSError | UnicodeError):
+        return f"{type(error).__name__}: {message}"
+    return f"unexpected {type(error).__name__}: {message} (run with --traceback for details)"
+
+
+def build_publication(
+    source: Path,
+    output: Path,
+    options: BuildOptions,
+    *,
+    status: TextIO | None = None,
+    warning: TextIO | None = None,
+) -> BuildResult:
+    """Build the editions of the publication in *source* into *output*, all or none published."""
+    from triptych.config import default_overrides
+
+    if not source.is_dir():
+        return BuildResult(STOPPED, problem=BuildProblem(str(source), "no such source folder"))
+    source = source.resolve()
+    output = output.resolve()
+    confdir = source if (source / "conf.py").is_file() else None
+    overrides: dict[str, Any] = default_overrides(source) if confdir is None else {}
+    overrides.update(options.overrides)
+    # Every edition is staged and published together at the end, so the site links
+    # the editions staged beside it (or, for those not rebuilt, the published ones).
+    overrides.setdefault("triptych_editions_dir", str(output / STAGING))
+
+    recover(output)
+    discard_staging(output)  # what a killed build left
+    if options.fresh_env:
+        # A fresh build that is killed may leave doctrees half-written; the saved
+        # environment would then vouch for them, so it goes first.
+        (output / "doctrees" / "environment.pickle").unlink(missing_ok=True)
+    run = _Run(source, confdir, output, overrides, options, status, warning)
+    try:
+        return run.build_all()
+    finally:
+        discard_staging(output)
+
+
+@dataclass
+class _Run:
+    source: Path
+    confdir: Path | None
+    output: Path
+    overrides: dict[str, Any]
+    options: BuildOptions
+    status: TextIO | None
+    warning: TextIO | None
+    started: float = field(default_factory=time.monotonic)
+
+    def build_all(self) -> BuildResult:
+        """Build, audit and stage each edition in turn; stop at the first that fails."""
+        from triptych.builders import html
+
+        link_published_editions(self.output, self.options.formats)
+        staged: list[tuple[str, Path, EditionSummary]] = []
+        for position, edition in enumerate(self.options.formats):
+            folder = staging_folder(self.output, edition)
+            # The first edition reads the sources (and again those that had problems);
+            # the others reuse what it read, so each problem is reported once.
+            overrides = dict(self.overrides)
+            if position:
+                overrides["triptych_reread_troubled"] = False
+            outcome = self.build_edition(edition, folder, overrides, fresh=not position)
+            if isinstance(outcome, BuildResult):
+                return outcome
+            app = outcome
+            summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
+            staged.append((edition, folder, summary))
+
+        # Only once every edition is built and audited: the editions stay in step.
+        publish_together(self.output, [(folder, edition) for edition, folder, _ in staged])
+        return BuildResult(
+            PUBLISHED,
+            published=tuple(
+                replace(summary, path=self.output / edition / summary.path.relative_to(folder))
+                for edition, folder, summary in staged
+            ),
+        )
+
+    def build_edition(
+        self, edition: str, folder: Path, overrides: dict[str, Any], *, fresh: bool
+    ) -> Sphinx | BuildResult:
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        options = self.options
+        app: Sphinx | None = None
+        count: ProblemCount | None = None
+        try:
+            with patch_docutils(self.confdir), docutils_namespace():
+                app = Sphinx(
+                    srcdir=self.source,
+                    confdir=self.confdir,
+                    outdir=folder,
+                    doctreedir=self.output / "doctrees",
+                    buildername=BUILDERS[edition],
+                    confoverrides=overrides,
+                    status=None if options.quiet else (self.status or sys.stdout),
+                    warning=self.warning or sys.stderr,
+                    freshenv=options.fresh_env and fresh,
+                    warningiserror=options.fail_on_warning,
+                    parallel=options.jobs,
+                )
+                # Sphinx would name the staging folder; the closing summary names the edition.
+                app.builder.epilog = ""  # type: ignore[misc]  # this build only
+                count = ProblemCount(app)
+                count.attach()
+                try:
+                    with bounded(
+                        app.config,
+                        self.started,
+                        where=partial(_current_file, app, self.source),
+                        fallback=str(self.source),
+                        hard_exit=options.may_end_process,
+                    ) as watchdog:
+                        # Every page is written: its download line depends on editions built just before.
+                        app.build(force_all=True)
+                finally:
+                    count.detach()
+                if watchdog.reason:  # the interruption was caught and the build went on
+                    raise BuildLimitReached(watchdog.reason, location=str(self.source))
+        except KeyboardInterrupt:
+            return BuildResult(INTERRUPTED, problem=BuildProblem(str(self.source), "interrupted"))
+        except BuildLimitReached as reached:
+            return BuildResult(STOPPED, problem=BuildProblem(reached.location, str(reached)))
+        except Exception as error:
+            if options.traceback:
+                raise
+            config = app.config if app is not None else None
+            if explanation := limit_reached(error, config):
+                where = _current_file(app, self.source) if app is not None else str(self.source)
+                return BuildResult(STOPPED, problem=BuildProblem(where, explanation))
+            where = getattr(error, "location", "") or str(self.source)
+            return BuildResult(STOPPED, problem=BuildProblem(where, describe(error)))
+        if app.statuscode:
+            return BuildResult(app.statuscode)
+        if objection := self.objection(count, edition, folder):
+            return BuildResult(FAILED, problem=objection)
+        return app
+
+    def objection(
+        self, count: ProblemCount | None, edition: str, folder: Path
+    ) -> BuildProblem | None:
+        """Why a built edition may not be published: errors logged, or broken links."""
+        if count is not None and count.errors:
+            errors = f"{count.errors} error{'s' if count.errors > 1 else ''}"
+            return BuildProblem(str(self.source), f"{errors}; nothing is published")
+        try:
+            broken = broken_links(edition, folder)
+        except Exception as error:  # noqa: BLE001 - an edition the audit cannot read is broken
+            broken = [f"the audit could not read it: {describe(error)}"]
+        if broken:
+            return BuildProblem(str(self.output / edition), f"not published, {broken[0]}")
+        return None
+
+
+def link_published_editions(output: Path, building: tuple[str, ...]) -> None:
+    """Editions not rebuilt are offered by the site from where they are published."""
+    staging = output / STAGING
+    for edition in ("pdf", "epub"):
+        if edition not in building and (output / edition).is_dir():
+            staging.mkdir(parents=True, exist_ok=True)
+            (staging / edition).symlink_to(output / edition, target_is_directory=True)
+
+
+def _current_file(app: Sphinx, source: Path) -> str:
+    """The article being read or written, for errors that interrupt the build."""
+    env = getattr(app, "env", None)
+    docname = env.current_document.docname if env is not None else ""
+    return str(env.doc2path(docname)) if env is not None and docname else str(source)
+
+
+def jobs(value: str) -> int:
+    """``-j``: a number of processes, or 'auto' for one per core."""
+    if value == "auto":
+        return os.cpu_count() or 1
+    number = int(value)  # a ValueError is argparse's cue to say what it expected
+    if number < 1:
+        raise ValueError(value)
+    return number
