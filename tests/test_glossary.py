@@ -222,3 +222,38 @@ def test_auto_linking_can_be_switched_off(build_root: BuildRoot) -> None:
     beta = html.parse(str(Path(app.outdir) / "beta.html"))
     links = beta.xpath("//a[contains(@href, 'glossary.html#term')]/@href")
     assert links == ["glossary.html#term-CSTO"]  # the one {term} role
+
+
+def test_every_explicit_use_of_an_abbreviation_keeps_its_text(tmp_path: Path) -> None:
+    """The second and later ``{term}`` uses of an abbreviation read as the abbreviation."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text('project = "Abbr"\nextensions = ["triptych"]\n')
+    (source / "index.md").write_text(
+        "# Abbr\n\nThe {term}`NATO` plans.\n\nAn adversary from the {term}`NATO` side.\n\n"
+        "Unified {term}`C2` would help, and {term}`C2` again.\n\n"
+        "```{toctree}\nglossary\n```\n"
+    )
+    (source / "glossary.md").write_text(
+        "# Glossary\n\n```{glossary}\nNATO\nNorth Atlantic Treaty Organization\n"
+        "  An alliance.\n\nC2\nCommand and control\n  Directing forces.\n```\n"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-W", "-q"]) == 0
+    expected = ("An adversary from the NATO side.", "and C2 again.")
+    page = visible_text(site_page(out, "index").getroot())
+    chapter = " ".join("".join(epub_chapter_of(out, "abbr", "index").itertext()).split())
+    printed = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(out / "pdf" / "abbr.pdf").pages
+    )
+    for edition, text in (("site", page), ("EPUB", chapter), ("PDF", printed)):
+        for sentence in expected:
+            assert sentence in text, (edition, sentence)
+    abbreviations = site_page(out, "index").xpath("//abbr")
+    assert abbreviations
+    assert all(abbr.text_content().strip() for abbr in abbreviations)
+
+
+def epub_chapter_of(out: Path, slug: str, name: str) -> etree._Element:
+    with zipfile.ZipFile(out / "epub" / f"{slug}.epub") as archive:
+        return etree.fromstring(archive.read(f"EPUB/{name}.xhtml"))

@@ -69,8 +69,10 @@ def _apply_to_xref(occurrence: Occurrence) -> None:
     if content is None:
         return
     if occurrence.expand or occurrence.mark_abbreviation:
+        # The rendering reads the occurrence's text from the node: take it before emptying it.
+        rendered = _rendered_text(occurrence)
         content.children = []
-        content.extend(_rendered_text(occurrence))
+        content.extend(rendered)
     if occurrence.anchor:
         content["ids"].append(occurrence.anchor)
 
