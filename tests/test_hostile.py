@@ -1,4 +1,4 @@
-"""Hostile articles: nothing outside the source folder is read, nothing is fetched, no code runs.
+"""Hostile articles: nothing outside the project is read, nothing is fetched, no code runs.
 
 The articles in tests/hostile/ try every way content could pull in a file or a
 URL, or smuggle in script. A canary HTTP server on 127.0.0.1 counts requests
@@ -83,6 +83,8 @@ def hostile_publication(work: Path, canary: Canary, token: str, articles: list[s
     )
     source = work / "src"
     source.mkdir()
+    # The source is a repository of its own: the secret lies beside the project.
+    (source / ".git").mkdir()
     (source / "conf.py").write_text(
         'project = "Hostile"\nextensions = ["triptych"]\nlanguage = "en"\n'
         'myst_enable_extensions = ["colon_fence", "substitution", "html_image"]\n'

@@ -150,7 +150,7 @@ def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Pat
         )
 
     app.builder.render_print_html = with_foreign_image
-    with pytest.raises(PdfRenderError, match="outside the source folder"):
+    with pytest.raises(PdfRenderError, match="outside the project"):
         app.build()
     assert not (Path(app.outdir) / "basic-test-book.pdf").exists()
 

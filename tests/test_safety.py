@@ -53,7 +53,7 @@ def test_files_outside_and_symlinks_out_are_refused(folders: tuple[Path, Path]) 
     fetcher = ConfinedURLFetcher(roots=(inside,))
     for url in ((outside / "secret.txt").as_uri(), (inside / "link.txt").as_uri(),
                 (inside / ".." / "elsewhere" / "secret.txt").as_uri()):  # fmt: skip
-        with pytest.raises(RefusedFetchError, match="outside the source folder"):
+        with pytest.raises(RefusedFetchError, match="outside the project"):
             fetcher.fetch(url)
 
 

@@ -89,6 +89,8 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("triptych_page_reference", " (p. {page})", "", frozenset({str})),
     # What content may do; see triptych.safety. Hosts content may fetch from (none by default).
     ("triptych_allowed_hosts", [], "env", frozenset({list, tuple})),
+    # The folder content may read from; "" for the repository the source lives in.
+    ("triptych_project_root", "", "env", frozenset({str})),
     ("triptych_sanitise_html", True, "env", frozenset({bool})),
     ("triptych_max_article_mb", 8, "env", frozenset({int, float})),
     ("triptych_max_build_seconds", 1800, "", frozenset({int, float})),
@@ -185,17 +187,19 @@ def _check_values(app: Sphinx, config: Config) -> None:
             fail(name, f"{name} must be a list of strings")
 
 
+#: How Sphinx names a configuration value in its messages.
+CONFIG_VALUE_NAMED = re.compile(r"config value `(?P<name>\w+)'")
+
+
 class _ConfigWarningLocator(stdlib_logging.Filter):
     """Gives Sphinx's type warnings about ``conf.py`` values the line they come from."""
-
-    NAME = re.compile(r"config value `(?P<name>\w+)'")
 
     def __init__(self, confdir: str | Path | None) -> None:
         super().__init__()
         self.confdir = confdir
 
     def filter(self, record: stdlib_logging.LogRecord) -> bool:
-        match = self.NAME.search(str(record.msg))
+        match = CONFIG_VALUE_NAMED.search(str(record.msg))
         if match and not getattr(record, "location", None):
             record.location = config_location(self.confdir, match["name"]) or None
         return True

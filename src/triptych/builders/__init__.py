@@ -24,7 +24,8 @@ class EditionSummary:
     unit: str
 
     def line(self) -> str:
-        return f"{self.edition:<5} {self.path}  {human_size(self.size)}, {self.count} {self.unit}"
+        unit = self.unit.removesuffix("s") if self.count == 1 else self.unit
+        return f"{self.edition:<5} {self.path}  {human_size(self.size)}, {self.count} {unit}"
 
 
 def human_size(size: int) -> str:

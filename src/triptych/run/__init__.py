@@ -112,6 +112,12 @@ def build_publication(
     # the editions staged beside it (or, for those not rebuilt, the published ones).
     overrides.setdefault("triptych_editions_dir", str(output / STAGING))
 
+    if confdir is not None:
+        checked = _project_settings(confdir, overrides)
+        if isinstance(checked, BuildProblem):
+            return BuildResult(STOPPED, problem=checked)
+        overrides.update(checked)
+
     recover(output)
     discard_staging(output)  # what a killed build left
     if options.fresh_env:
@@ -123,6 +129,46 @@ def build_publication(
         return run.build_all()
     finally:
         discard_staging(output)
+
+
+def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any] | BuildProblem:
+    """What a project's own ``conf.py`` needs to build with triptych, or why it cannot.
+
+    The project's extensions are kept and triptych joins them, so a Sphinx
+    project builds unchanged. Sphinx's own values are checked for their types
+    first: Sphinx would only warn, then fail later with a bare ``TypeError``.
+    """
+    import logging as stdlib_logging
+
+    from sphinx.config import Config, check_confval_types
+    from sphinx.errors import ConfigError
+    from sphinx.util.tags import Tags
+
+    from triptych.config import CONFIG_VALUE_NAMED, SPHINX_CONFIG_LOGGER, config_location
+
+    try:
+        config = Config.read(confdir, overrides=dict(overrides), tags=Tags())
+    except ConfigError as error:
+        return BuildProblem(str(confdir / "conf.py"), describe(error))
+    mismatches: list[str] = []
+
+    class Collect(stdlib_logging.Handler):
+        def emit(self, record: stdlib_logging.LogRecord) -> None:
+            mismatches.append(record.getMessage())
+
+    collect = Collect(stdlib_logging.WARNING)
+    config_logger = stdlib_logging.getLogger(SPHINX_CONFIG_LOGGER)
+    config_logger.addHandler(collect)
+    try:
+        check_confval_types(None, config)
+    finally:
+        config_logger.removeHandler(collect)
+    for message in mismatches:
+        named = CONFIG_VALUE_NAMED.search(message)
+        location = config_location(confdir, named["name"] if named else "")
+        return BuildProblem(location or str(confdir / "conf.py"), message)
+    extensions = list(config.extensions)
+    return {} if "triptych" in extensions else {"extensions": [*extensions, "triptych"]}
 
 
 @dataclass

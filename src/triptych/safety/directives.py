@@ -4,7 +4,7 @@ docutils and Sphinx read whatever an article names: ``include``,
 ``literalinclude``, ``raw`` and ``csv-table`` with ``:file:`` or ``:url:``,
 images, figures and downloads. Each is resolved here as its directive would
 resolve it, then refused with an error at the article's line when it lies
-outside the source folder (symlinks followed), is not a regular file, is over
+outside the project (symlinks followed), is not a regular file, is over
 the size limit, or is on another machine whose host the configuration does
 not allow. A refused item is left out; ``triptych build`` fails on the error.
 """
@@ -26,8 +26,8 @@ from sphinx.directives.other import Include
 from sphinx.directives.patches import CSVTable, Figure
 from sphinx.util import logging
 
-from triptych.diagnostics import Subtype, error
-from triptych.safety.paths import file_refusal, is_remote, remote_refusal
+from triptych.diagnostics import Subtype, error, warn
+from triptych.safety.paths import file_refusal, is_remote, project_root, remote_refusal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,9 +48,14 @@ def max_article_bytes(config: Config) -> int:
     return int(config.triptych_max_article_mb * 1024 * 1024)
 
 
+def readable_root(env: BuildEnvironment) -> Path:
+    """The project folder this build's content may read from."""
+    return project_root(Path(env.srcdir), env.config.triptych_project_root)
+
+
 def path_refusal(env: BuildEnvironment, path: Path) -> str | None:
     """Why *path* may not be read into an edition, or None."""
-    return file_refusal(path, (Path(env.srcdir),), max_article_bytes(env.config))
+    return file_refusal(path, (readable_root(env),), max_article_bytes(env.config))
 
 
 def url_refusal(env: BuildEnvironment, url: str) -> str | None:
@@ -172,8 +177,19 @@ def image_refusal(env: BuildEnvironment, uri: str, docname: str) -> str | None:
     return path_refusal(env, Path(env.relfn2path(uri, docname)[1]))
 
 
+def image_as_link(image: nodes.image) -> nodes.Node:
+    """A remote image as its text alternative, linked to the image."""
+    text = str(image.get("alt") or "") or image["uri"]
+    link: nodes.Node = nodes.reference(text, text, refuri=image["uri"])
+    if isinstance(image.parent, nodes.reference):
+        link = nodes.Text(text)  # the image's own target stays the link
+    if isinstance(image.parent, nodes.TextElement):
+        return link
+    return nodes.paragraph("", "", link)
+
+
 def refuse_foreign_files(app: Sphinx, doctree: nodes.document) -> None:
-    """Leave out images and downloads that are outside the source folder or remote."""
+    """Leave out images and downloads that are outside the project or remote."""
     env = app.env
     docname = env.current_document.docname
     for image in list(doctree.findall(nodes.image)):
@@ -181,7 +197,12 @@ def refuse_foreign_files(app: Sphinx, doctree: nodes.document) -> None:
         if not reason and image.get("loading") == "embed":
             # docutils would read the file (URL-unquoted, from the working folder) into the page.
             reason = f"refused to embed {image['uri']}: images are linked, not embedded"
-        if reason:
+        if reason and is_remote(image["uri"]):
+            # The reader can still follow the link; the editions carry no remote file.
+            warn(logger, Subtype.REMOTE_IMAGE, "%s; the image is shown as a link", reason,
+                 location=image)  # fmt: skip
+            image.replace_self(image_as_link(image))
+        elif reason:
             error(logger, Subtype.REFUSED, reason, location=image)
             image.parent.remove(image)
     for download in list(doctree.findall(addnodes.download_reference)):

@@ -1,4 +1,4 @@
-"""What content may reach while an edition is made: files inside the source folder, named hosts.
+"""What content may reach while an edition is made: files inside the project, named hosts.
 
 Articles may come from outside contributors. These checks are pure functions
 of a path or URL and the build's limits; :mod:`triptych.safety.directives` applies them
@@ -9,12 +9,12 @@ fetcher (:mod:`triptych.safety.fetcher`) applies them to whatever WeasyPrint ask
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
 
 #: Largest file the PDF renderer may read (images, fonts, stylesheets).
 MAX_FETCH_BYTES = 32 * 1024 * 1024
@@ -23,8 +23,38 @@ MAX_FETCH_BYTES = 32 * 1024 * 1024
 REMOTE_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})
 
 
+#: Files that mark the top of a project: its repository, or its Python package.
+PROJECT_MARKERS = (".git", "pyproject.toml")
+
+
 class RefusedFetchError(ValueError):
     """A resource outside what the build may read."""
+
+
+def repository_root(source: Path) -> Path | None:
+    """The nearest folder, from *source* upwards, that holds a project marker."""
+    source = source.resolve()
+    for folder in (source, *source.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def project_root(source: Path, configured: str = "", confdir: Path | None = None) -> Path:
+    """The folder content may read from: the repository the source lives in, or the source.
+
+    ``conf.py`` and ``myst.yml`` mark the source, not the project, so docs can
+    include the ``README.md`` or ``CHANGELOG.md`` beside them. A configured
+    root (relative to the configuration's folder) may narrow that, never widen
+    it past the repository.
+    """
+    repository = repository_root(source)
+    if not configured:
+        return repository or source.resolve()
+    root = Path(confdir or source, configured).resolve()
+    if repository is not None and not (root == repository or root.is_relative_to(repository)):
+        return repository
+    return root
 
 
 def is_within(path: Path, roots: tuple[Path, ...]) -> bool:
@@ -55,11 +85,14 @@ def file_refusal(path: Path, roots: tuple[Path, ...], max_bytes: int) -> str | N
     """Why the file at *path* may not be read, or None.
 
     The real path counts (symlinks resolved), and only regular files are read:
-    a named pipe or a device would never end.
+    a named pipe or a device would never end. *roots* come first the project's.
     """
     real = path.resolve()
     if not is_within(real, tuple(root.resolve() for root in roots)):
-        return f"refused to read {real}: it lies outside the source folder"
+        return (
+            f"refused to read {real}: it lies outside the project {roots[0]} "
+            "(triptych_project_root sets the project's folder)"
+        )
     try:
         status = real.stat()
     except OSError:

@@ -6,7 +6,7 @@ and anything WeasyPrint could fetch or attach. MyST splits inline HTML into
 one raw node per tag (``<b>``, text, ``</b>``), so a lone opening or closing
 tag is sanitised as a tag, not as a fragment nh3 would close or discard.
 Whatever the sanitiser removed is reported with the article's line; an
-``<img>`` naming a file outside the source folder or a host the configuration
+``<img>`` naming a file outside the project or a host the configuration
 does not allow is an error, as for a Markdown image.
 """
 

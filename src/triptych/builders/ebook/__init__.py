@@ -43,6 +43,7 @@ from triptych.documents import (
     title_of,
 )
 from triptych.glossary.domain import glossary_domain
+from triptych.safety.directives import readable_root
 from triptych.safety.paths import is_within
 
 if TYPE_CHECKING:
@@ -260,8 +261,8 @@ class EbookBuilder(StandaloneHTMLBuilder):
         conf = self.config
         if conf.triptych_epub_cover:
             cover_path = Path(self.srcdir, conf.triptych_epub_cover).resolve()
-            if not is_within(cover_path, (Path(self.srcdir).resolve(),)):
-                msg = f"triptych_epub_cover = {conf.triptych_epub_cover!r} lies outside the source folder"
+            if not is_within(cover_path, (readable_root(self.env),)):
+                msg = f"triptych_epub_cover = {conf.triptych_epub_cover!r} lies outside the project"
                 raise ConfigError(msg)
             image_name = "_images/cover" + cover_path.suffix.lower()
             image = cover_path.read_bytes()

@@ -37,6 +37,7 @@ from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeate
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.diagnostics import PdfRenderError
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
+from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
@@ -167,7 +168,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def layout(self) -> PrintLayout:
         conf = self.config
         return PrintLayout(
-            roots=(self.staging_dir, Path(self.srcdir)),
+            # The project first: a refusal names it.
+            roots=(readable_root(self.env), self.staging_dir),
             base_dir=self.staging_dir,
             extra_css=self.highlighter.get_stylesheet(),
             paper_size=conf.triptych_paper_size,
