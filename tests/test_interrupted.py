@@ -142,7 +142,9 @@ def environment() -> dict[str, str]:
 
 
 def triptych(src: Path, out: Path, *options: str) -> list[str]:
-    return [sys.executable, "-m", "triptych.cli", "build", str(src), "-o", str(out), "-W", *options]
+    # --verbose: the kill points are found in Sphinx's own progress lines.
+    command = [sys.executable, "-m", "triptych.cli", "build", str(src), "-o", str(out), "-W"]
+    return [*command, "--verbose", *options]
 
 
 def build(src: Path, out: Path) -> None:

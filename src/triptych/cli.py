@@ -6,7 +6,7 @@ import argparse
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, cast
 
 from triptych import __version__
 from triptych.run import BUILDERS
@@ -115,6 +115,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
     build.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print Sphinx's whole log and every problem, however many of one kind",
+    )
+    build.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an unexpected error"
     )
     check = commands.add_parser(
@@ -189,7 +195,15 @@ def _configure_colour() -> None:
         disable_colour()
 
 
+def _terminal() -> bool:
+    """Whether progress may update one line in place: a terminal, and colour not refused."""
+    import os
+
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
 def build(args: argparse.Namespace, may_end_process: bool) -> int:
+    from triptych.console import PhaseLog, ProblemLog
     from triptych.run import BuildOptions, build_publication
 
     _configure_colour()
@@ -203,7 +217,20 @@ def build(args: argparse.Namespace, may_end_process: bool) -> int:
         traceback=args.traceback,
         may_end_process=may_end_process,
     )
-    result = build_publication(args.source, args.output, options)
+    phases = None if args.quiet or args.verbose else PhaseLog(sys.stdout, terminal=_terminal())
+    problems = ProblemLog(sys.stderr, verbose=args.verbose, phases=phases)
+    try:
+        result = build_publication(
+            args.source, args.output, options,
+            status=sys.stdout if args.verbose else cast("TextIO | None", phases),
+            warning=cast("TextIO", problems),
+        )  # fmt: skip
+    finally:
+        problems.flush_pending()
+        if phases is not None:
+            phases.close_line()
+    for line in problems.summary():
+        print(line, file=sys.stderr)
     if result.problem is not None:
         print(result.problem.line(), file=sys.stderr)
     if result.published:

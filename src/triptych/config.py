@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
 PAPER_SIZES = frozenset({"A4", "Letter"})
+#: What Sphinx calls an author nobody named.
+UNNAMED_AUTHOR = "Author name not set"
 #: Largest value of a ``triptych_max_*`` limit (seconds or MB): far above any real build.
 LIMIT_CEILING = 1e7
 #: WeasyPrint's PDF variants (weasyprint.pdf.VARIANTS), and "" for none.
@@ -43,7 +45,9 @@ def slugify(text: str) -> str:
 
 
 def _default_authors(config: Config) -> list[str]:
-    return [name.strip() for name in re.split(r",| and ", config.author or "") if name.strip()]
+    if not config.author or config.author == UNNAMED_AUTHOR:
+        return []
+    return [name.strip() for name in re.split(r",| and ", config.author) if name.strip()]
 
 
 def build_date() -> dt.datetime:
@@ -228,19 +232,48 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", lambda _app, _config: config_logger.removeFilter(locator), 900)
 
 
+#: MyST extensions on for a folder without ``conf.py``: math and the syntax documentation uses.
+ZERO_CONFIG_MYST_EXTENSIONS = [
+    "amsmath", "attrs_block", "attrs_inline", "colon_fence", "deflist", "dollarmath",
+    "fieldlist", "tasklist",
+]  # fmt: skip
+FRONT_MATTER_TITLE = re.compile(r"^title:\s*(?P<title>.+?)\s*$", re.MULTILINE)
+HEADING = re.compile(r"^#\s+(?P<title>.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def first_heading(article: Path) -> str:
+    """The title an article gives itself: its front matter's ``title``, or its first heading."""
+    try:
+        text = article.read_text(encoding="utf-8")
+    except (OSError, UnicodeError):
+        return ""
+    if text.startswith("---\n") and (end := text.find("\n---", 4)) > 0:
+        if found := FRONT_MATTER_TITLE.search(text[4:end]):
+            return found["title"].strip("'\"")
+        text = text[end + 4 :]
+    found = HEADING.search(text)
+    return found["title"] if found else ""
+
+
 def default_overrides(source: Path) -> dict[str, Any]:
     """Settings for a folder of articles that has no ``conf.py`` of its own."""
     articles = sorted(path.stem for path in source.glob("*.md"))
     has_index = "index" in articles
     root = "index" if has_index or not articles else articles[0]
+    folder_name = source.name.replace("-", " ").replace("_", " ").strip().capitalize()
+    title = (first_heading(source / "index.md") if has_index else "") or folder_name
     return {
         "extensions": ["triptych"],
-        "project": source.name.replace("-", " ").replace("_", " ").strip().capitalize()
-        or "Publication",
+        "project": title or "Publication",
+        "author": "",
         "root_doc": root,
         "numfig": True,
+        "html_theme": "furo",
+        "html_title": title or "Publication",
+        # Nobody is known to hold a copyright: no "Copyright ©" line.
+        "html_show_copyright": False,
         "triptych_auto_toctree": True,
         "triptych_front_matter": has_index,
-        "myst_enable_extensions": ["colon_fence", "deflist", "attrs_block", "attrs_inline"],
+        "myst_enable_extensions": ZERO_CONFIG_MYST_EXTENSIONS,
         "exclude_patterns": ["README.md", "_build", "build", ".*"],
     }

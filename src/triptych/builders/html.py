@@ -8,8 +8,9 @@ to them. A site built on its own links whatever editions already exist next to i
 from __future__ import annotations
 
 import shutil
+from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx.util import logging
@@ -17,9 +18,11 @@ from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
 
 from triptych.builders import EditionSummary, asset_path, human_size
-from triptych.documents import SITE_BUILDERS
+from triptych.documents import SITE_BUILDERS, publication_contents, publication_order
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
 
@@ -109,6 +112,26 @@ def _place_stylesheet(app: Sphinx) -> None:
         copy_asset_file(asset_path("html.css"), target, force=True)
 
 
+#: The page a hosted site opens with: Sphinx writes the root document under its own name.
+LANDING_PAGE = "index"
+
+
+def _landing_page(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """An ``index.html`` with the contents when no document is called ``index``."""
+    if app.builder.name not in SITE_BUILDERS or LANDING_PAGE in app.env.all_docs:
+        return
+    env = app.env
+    order = publication_order(env)
+    links = "".join(
+        f'<li><a href="{escape(app.builder.get_relative_uri(LANDING_PAGE, entry.docname))}'
+        f'{"#" + escape(entry.anchor) if entry.anchor else ""}">{escape(entry.title)}</a></li>'
+        for entry in publication_contents(env, order)
+    )
+    title = str(app.config.project)
+    body = f"<section><h1>{escape(title)}</h1><nav><ul>{links}</ul></nav></section>"
+    yield LANDING_PAGE, {"title": title, "body": body}, "page.html"
+
+
 def summarise(builder: Builder) -> EditionSummary:
     outdir = Path(builder.outdir)
     size = sum(path.stat().st_size for path in outdir.rglob("*") if path.is_file())
@@ -120,3 +143,4 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-resolved", _add_download_links)
     app.connect("builder-inited", _place_stylesheet)
     app.connect("build-finished", _finish_site)
+    app.connect("html-collect-pages", _landing_page)

@@ -1,0 +1,68 @@
+"""What ``triptych build`` prints: each problem once, phases in a few lines, final paths only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+from triptych.console import SHOWN_OF_A_KIND
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+REPOSITORY_DOCS = __import__("pathlib").Path(__file__).parents[1] / "docs"
+
+
+def triptych(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "triptych.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=300,
+        check=False,
+    )
+
+
+def publication(tmp_path: Path, body: str) -> Path:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text('project = "Console"\nextensions = ["triptych"]\n')
+    (source / "index.md").write_text(f"# Console\n\n{body}\n")
+    return source
+
+
+def test_each_problem_is_printed_once_for_three_editions(tmp_path: Path) -> None:
+    source = publication(tmp_path, "See {ref}`nowhere`.")
+    result = triptych("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 0
+    lines = [line for line in result.stderr.splitlines() if line]
+    assert lines == [f"{source / 'index.md'}:3: WARNING: undefined label: 'nowhere' [ref.ref]"]
+
+
+def test_a_long_list_of_one_kind_is_grouped(tmp_path: Path) -> None:
+    labels = [f"missing-{number}" for number in range(SHOWN_OF_A_KIND + 5)]
+    source = publication(tmp_path, "\n\n".join(f"See {{ref}}`{label}`." for label in labels))
+    result = triptych("build", source, "-o", tmp_path / "out")
+    lines = result.stderr.splitlines()
+    assert sum(line.startswith(str(source)) for line in lines) == SHOWN_OF_A_KIND
+    assert "... and 5 more like this: WARNING: undefined label: … [ref.ref]" in lines[-1]
+    assert "--verbose" in lines[-1]
+    everything = triptych("build", source, "-o", tmp_path / "out", "--verbose")
+    assert sum(line.startswith(str(source)) for line in everything.stderr.splitlines()) == 15
+
+
+def test_the_console_of_the_publication_fits_on_a_screen(tmp_path: Path) -> None:
+    result = triptych("build", REPOSITORY_DOCS, "-o", tmp_path / "out", "-W")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 24, result.stdout
+    assert ".staging" not in result.stdout + result.stderr
+    assert "MdParserConfig" not in result.stdout
+    assert lines[-3].startswith(f"pdf   {tmp_path / 'out' / 'pdf' / 'bound-by-arms.pdf'}")
+    assert lines[-1].startswith(f"html  {tmp_path / 'out' / 'html'}")
+    assert result.stderr == ""
+    quiet = triptych("build", REPOSITORY_DOCS, "-o", tmp_path / "out", "-W", "-q")
+    assert next(line for line in quiet.stdout.splitlines() if line).startswith("pdf   ")
