@@ -697,6 +697,8 @@ LOCATED = re.compile(r"(?P<path>/[^:\n]*)(?::\d+)?: (?:WARNING|ERROR|CRITICAL|SE
 
 #: The CLI's line for an exception it did not expect (cli.describe).
 UNEXPECTED = re.compile(r": error: unexpected \w+: ")
+#: The console's count of problems of one kind past the first few, each of them located.
+GROUPED = re.compile(r"^\.\.\. and \d+ more like this: ")
 
 
 def problems(publication: Publication, outcome: Outcome) -> list[str]:
@@ -705,7 +707,7 @@ def problems(publication: Publication, outcome: Outcome) -> list[str]:
     for line in outcome.stderr.split("\n"):  # not splitlines(): messages quote \f, \x1c, ...
         if "Traceback" in line or UNEXPECTED.search(line):
             found.append(f"unhandled: {line}")
-        elif line.strip():
+        elif line.strip() and not GROUPED.match(line):
             located = LOCATED.match(line)
             if located is None:
                 found.append(f"not a located message: {line}")

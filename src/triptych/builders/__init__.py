@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from docutils import nodes
     from sphinx.builders.html import StandaloneHTMLBuilder
 
 
@@ -79,3 +80,19 @@ def copy_images(builder: StandaloneHTMLBuilder, folder: Path) -> None:
             logging.getLogger(__name__).warning(
                 "cannot copy image file %s: %s", Path(builder.srcdir, source), error
             )
+
+
+def replace_missing_images(builder: StandaloneHTMLBuilder, doctree: nodes.Node) -> None:
+    """Images Sphinx found no file for become their text alternative in a book edition.
+
+    Sphinx has warned, at the article's line, when it read them; the PDF and the
+    EPUB would otherwise fail, or carry a broken image, naming a staging path.
+    """
+    from docutils import nodes
+
+    for image in list(doctree.findall(nodes.image)):
+        uri = str(image.get("uri", ""))
+        if uri in builder.images or uri.startswith("data:"):
+            continue
+        text = str(image.get("alt") or "")
+        image.replace_self(nodes.inline(text, text, classes=["triptych-missing-image"]))

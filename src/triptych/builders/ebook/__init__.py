@@ -24,7 +24,13 @@ from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
 
 from triptych import config as triptych_config
-from triptych.builders import EditionSummary, asset_text, copy_images, write_atomically
+from triptych.builders import (
+    EditionSummary,
+    asset_text,
+    copy_images,
+    replace_missing_images,
+    write_atomically,
+)
 from triptych.builders.ebook.package import (
     accessibility_metadata,
     cover_page,
@@ -114,6 +120,10 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
     def copy_image_files(self) -> None:
         copy_images(self, self.staging_dir / self.imagedir)
+
+    def post_process_images(self, doctree: nodes.Node) -> None:
+        super().post_process_images(doctree)
+        replace_missing_images(self, doctree)
 
     def get_outdated_docs(self) -> str:  # type: ignore[override]
         # Every chapter is written every time, so the package never mixes two builds.

@@ -24,7 +24,13 @@ from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
 
 from triptych import config as triptych_config
-from triptych.builders import EditionSummary, asset_text, copy_images, write_atomically
+from triptych.builders import (
+    EditionSummary,
+    asset_text,
+    copy_images,
+    replace_missing_images,
+    write_atomically,
+)
 from triptych.builders.pdf.articles import standalone_chapter
 from triptych.builders.pdf.assembly import (
     chapter_numbers,
@@ -85,6 +91,10 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
     def copy_image_files(self) -> None:
         copy_images(self, self.staging_dir / self.imagedir)
+
+    def post_process_images(self, doctree: nodes.Node) -> None:
+        super().post_process_images(doctree)
+        replace_missing_images(self, doctree)
 
     @property
     def pdf_path(self) -> Path:

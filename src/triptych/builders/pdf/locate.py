@@ -15,7 +15,7 @@ from docutils import nodes
 from sphinx.util import logging
 
 from triptych.builders.pdf.ids import chapter_anchor
-from triptych.diagnostics import PdfRenderError, Subtype, warn
+from triptych.diagnostics import PdfRenderError, Subtype, error, warn
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -51,10 +51,18 @@ class ProblemLocator:
             else:
                 warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
         problems.clear()
-        if errors:
-            first = errors[0][0]
-            detail = "; ".join(m if w == first else f"{w}: {m}" for w, m in errors)
-            raise PdfRenderError(detail, location=first)
+        if not errors:
+            return
+        first_location, first_message = errors[0]
+        if len(errors) == 1:
+            raise PdfRenderError(first_message, location=first_location)
+        # Each is logged at its own place, where the console groups them by kind.
+        for where, message in errors:
+            error(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
+        raise PdfRenderError(
+            f"{len(errors)} problems in the layout, the first: {first_message}",
+            location=first_location,
+        )
 
     def locate(self, message: str) -> str:
         """The source file (and line) a WeasyPrint message is about, from what it names."""
