@@ -30,7 +30,7 @@ ACE_VERSION := 1.4.6
 help:
 	@echo "make all        build the HTML site, the PDF and the EPUB of $(SOURCEDIR)/ into $(BUILDDIR)/"
 	@echo "make html|pdf|epub   build one edition"
-	@echo "make check      audit the built editions: links, glossary terms, back-references"
+	@echo "make check      audit the built editions: links, glossary terms, back-references, text"
 	@echo "make test       run the test suite"
 	@echo "make reproducible  build twice (other clock, TZ, hash seed, folder) and compare bytes"
 	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf"
@@ -71,7 +71,7 @@ all: $(STAMP)
 	$(TRIPTYCH) check $(BUILDDIR)
 
 # Audit the editions already built: links in all three, the same glossary everywhere,
-# and the EPUB through epubcheck and DAISY Ace.
+# every word of the sources in each, and the EPUB through epubcheck and DAISY Ace.
 check: $(STAMP) $(ACE)
 	$(TRIPTYCH) check $(BUILDDIR) --epubcheck --ace $(ACE)
 

@@ -95,6 +95,18 @@ def test_glossary_terms_and_references(out: Path) -> None:
     assert all(section_links[name] >= 1 for name in ARTICLES)
 
 
+def test_every_word_in_every_edition(out: Path) -> None:
+    from triptych.checks.text import audit_text
+
+    audits = {audit.edition: audit for audit in audit_text(out)}
+    assert set(audits) == {"site", "pdf", "epub", "articles"}
+    for audit in audits.values():
+        assert [passage.line() for passage in audit.missing] == []
+        assert audit.words > 3000
+    # The PDF and the EPUB print the root's title and byline on their title page instead.
+    assert audits["site"].words - audits["pdf"].words == audits["pdf"].replaced["the title page"]
+
+
 def test_site_links_resolve_and_offer_downloads(out: Path) -> None:
     report = check_html_links(out / "html")
     assert report.broken == []

@@ -128,8 +128,10 @@ def make_parser() -> argparse.ArgumentParser:
         help="audit the editions already built",
         description=(
             "Audit the editions in OUTDIR: every internal link of the site, the EPUB and the "
-            "PDF resolves, and the three editions carry the same glossary terms and "
-            "back-references. Prints one row per edition; exits with status 1 on any problem."
+            "PDF resolves, the three editions carry the same glossary terms and "
+            "back-references, and every word of the sources (as the build read them, from "
+            "OUTDIR/doctrees) is in every edition, in order. Prints one row per edition and a "
+            "line for each problem; exits with status 1 on any problem."
         ),
     )
     check.add_argument(
@@ -139,6 +141,11 @@ def make_parser() -> argparse.ArgumentParser:
         nargs="?",
         default=Path("build"),
         help="folder holding html/, pdf/ and epub/ (default: build)",
+    )
+    check.add_argument(
+        "--no-text",
+        action="store_true",
+        help="skip the text audit (which needs the build's OUTDIR/doctrees)",
     )
     check.add_argument(
         "--epubcheck",
@@ -164,7 +171,16 @@ def check(args: argparse.Namespace) -> int:
             f"{args.outdir}: error: no editions found (run triptych build first)", file=sys.stderr
         )
         return 2
-    table, passed = report(audits)
+    texts = []
+    if not args.no_text:
+        from triptych.checks.text import TextAuditError, audit_text
+
+        try:
+            texts = audit_text(args.outdir)
+        except TextAuditError as error:
+            print(f"text: error: {error}", file=sys.stderr)
+            return 2
+    table, passed = report(audits, texts)
     print(table)
     for epub in sorted((args.outdir / "epub").glob("*.epub")):
         runs: list[tuple[str, Callable[[Path], list[str]]]] = []

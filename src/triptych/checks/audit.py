@@ -18,10 +18,12 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree, html
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from pypdf import PdfReader
+
+    from triptych.checks.text import TextAudit
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -235,8 +237,12 @@ def disagreements(audits: list[EditionAudit]) -> list[str]:
     return problems
 
 
-def report(audits: list[EditionAudit]) -> tuple[str, bool]:
-    """The table printed by ``triptych check``, and whether everything passed."""
+def report(audits: list[EditionAudit], texts: Sequence[TextAudit] = ()) -> tuple[str, bool]:
+    """The table printed by ``triptych check``, and whether everything passed.
+
+    *texts* are the text audits of the same editions: a summary line each, and
+    a line for every passage of the source an edition lacks.
+    """
     rows = [("edition", "links", "broken", "terms", "back-refs", "path")]
     rows += [
         (
@@ -254,10 +260,16 @@ def report(audits: list[EditionAudit]) -> tuple[str, bool]:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
+    lines += [text.summary() for text in texts]
     problems = [f"{a.edition}: {broken}" for a in audits for broken in a.broken]
     problems += disagreements(audits)
+    problems += [passage.line() for text in texts for passage in text.missing]
     lines += problems
-    lines.append(
-        "all editions agree; no broken links" if not problems else f"{len(problems)} problems"
-    )
+    if problems:
+        lines.append(f"{len(problems)} problems")
+    else:
+        lines.append(
+            "all editions agree; no broken links"
+            + ("; every word of the sources in every edition" if texts else "")
+        )
     return "\n".join(lines), not problems

@@ -1,8 +1,10 @@
-"""Sphinx's ``{glossary}`` directive, with term line numbers that point into the file.
+"""Sphinx's ``{glossary}`` directive, with line numbers that point into the file.
 
 Under MyST, Sphinx numbers each term by its line within the directive's
 content, so a warning about a term named line 6 of a file where the term
-stands on line 10. The lines are shifted to the file's own numbering.
+stands on line 10; and the definitions are numbered as if the content began
+right after the directive's first line, before its options. The lines are
+shifted to the file's own numbering.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class TriptychGlossary(Glossary):
             for term in node.findall(nodes.term):
                 if term.line is not None:
                     term.line += self.lineno + self.content_offset + 1
+            for definition in node.findall(nodes.definition):
+                for element in definition.findall(nodes.Element):
+                    if element.line is not None:
+                        element.line += self.content_offset
         return result
 
 

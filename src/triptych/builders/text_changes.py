@@ -1,0 +1,67 @@
+"""What each edition does to the author's words besides printing them where they stand.
+
+``triptych check`` expects every word of every document in every edition, in
+the order it was written (:mod:`triptych.checks.text`). Whatever an edition
+prints in its own words instead, or adds beside the text without putting it in
+the reading flow, is declared here and nowhere else: the audit reads these
+declarations, it does not guess. Additions in the flow (an abbreviation's
+expansion, "Used in …", "(p. 7)", running heads) need no declaration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triptych.documents import BYLINE
+
+#: The editions, by the names the audit reports them under; ``articles`` are the PDFs of
+#: single articles that the site links to.
+SITE, PDF, EPUB, ARTICLES = "site", "pdf", "epub", "articles"
+#: The builder that makes each edition: its ``builder_<name>`` tag decides ``{only}`` blocks.
+BUILDER = {SITE: "html", PDF: "pdf", EPUB: "ebook", ARTICLES: "pdf"}
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """Author's text that an edition leaves out because it prints its own version elsewhere.
+
+    Applies only to the root document, and only when it is printed as front
+    matter (``triptych_front_matter``); nodes are matched on the doctrees as
+    read, before any edition touched them.
+    """
+
+    what: str
+    where: str
+    node: str
+    """The docutils node's class name: ``title``, ``paragraph``."""
+    classes: frozenset[str] = frozenset()
+    """Classes the node must carry, all of them."""
+    top_level: bool = False
+    """Only the title of a section that is the document's own (a child of the document)."""
+
+
+#: The PDF and the EPUB open with a title page made from the configuration (title,
+#: subtitle, authors, date), which stands in for the root's title and byline
+#: (:func:`triptych.documents.prepare_for_book`).
+TITLE_PAGE = (
+    Replaced("the title", "the title page", "title", top_level=True),
+    Replaced("the byline", "the title page", "paragraph", classes=frozenset({BYLINE})),
+)
+
+#: The root document has no article PDF, so the article PDFs replace nothing.
+REPLACED: dict[str, tuple[Replaced, ...]] = {
+    SITE: (),
+    PDF: TITLE_PAGE,
+    EPUB: TITLE_PAGE,
+    ARTICLES: (),
+}
+
+#: Classes of elements an edition adds inside a paragraph but shows apart from it, so a
+#: reader never reads their text in line: the site's term previews, shown on hover and
+#: focus (:class:`triptych.glossary.transforms.TermPreviews`).
+ASIDES: dict[str, frozenset[str]] = {
+    SITE: frozenset({"triptych-term-preview"}),
+    PDF: frozenset(),
+    EPUB: frozenset(),
+    ARTICLES: frozenset(),
+}

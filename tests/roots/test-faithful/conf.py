@@ -1,0 +1,10 @@
+project = "Faithful Test Book"
+author = "Ada Writer"
+language = "en"
+extensions = ["triptych"]
+triptych_subtitle = "Every construct that carries text"
+triptych_authors = ["Ada Writer"]
+triptych_date = "2 March 2026"
+numfig = True
+copyright = "2026, Ada Writer"
+myst_enable_extensions = ["attrs_block", "colon_fence", "deflist", "dollarmath"]

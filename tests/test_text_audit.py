@@ -1,0 +1,294 @@
+"""The text audit of ``triptych check``: every word of the sources in every edition, in order.
+
+A publication with every construct that carries text is built once; the audit
+must pass on it, and must catch a word dropped from each edition and a
+sentence moved in one, naming the author's file and line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from triptych import cli
+from triptych.builders.ebook import EbookBuilder
+from triptych.builders.pdf import PdfBuilder
+from triptych.builders.text_changes import ASIDES, BUILDER
+from triptych.checks import text
+from triptych.checks.text import audit_text, normalised, pdf_tokens, unmatched
+
+ROOT = Path(__file__).parent / "roots" / "test-faithful"
+SLUG = "faithful-test-book"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("faithful")
+    shutil.copytree(ROOT, work / "source")
+    assert cli.main(["build", str(work / "source"), "-o", str(work / "out"), "-W", "-q"]) == 0
+    return work / "out"
+
+
+@pytest.fixture
+def damaged(built: Path, tmp_path: Path) -> Path:
+    """A copy of the built editions, to be damaged by a test."""
+    copy = tmp_path / "out"
+    shutil.copytree(built, copy)
+    return copy
+
+
+def source_line(name: str, phrase: str) -> int:
+    """The line of the test publication's file *name* on which *phrase* is written."""
+    lines = (ROOT / name).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if phrase in line)
+
+
+def check(outdir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    status = cli.main(["check", str(outdir)])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def missing_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if " of the source " in line]
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    content = path.read_text(encoding="utf-8")
+    assert content.count(old) == 1, old
+    path.write_text(content.replace(old, new), encoding="utf-8")
+
+
+# --- the audit passes on a faithful build -------------------------------------------------
+
+
+def test_every_word_reaches_every_edition(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = check(built, capsys)
+    assert status == 0, "\n".join(lines)
+    summaries = {line.split()[1]: line for line in lines if line.startswith("text ")}
+    assert set(summaries) == {"site", "pdf", "epub", "articles"}
+    for summary in summaries.values():
+        assert summary.endswith(" 0 missing") or " 0 missing (" in summary
+    assert "4 documents" in summaries["site"]
+    assert "(17 replaced by the title page)" in summaries["pdf"]
+    assert missing_lines(lines) == []
+
+
+def test_the_source_words_cover_every_construct(built: Path) -> None:
+    audits = {audit.edition: audit for audit in audit_text(built)}
+    assert all(audit.words > 300 for audit in audits.values())
+    assert all(not audit.missing for audit in audits.values())
+    reader = text.SourceReader("site", front_matter="index")
+    publication = text.Publication.load(built / "doctrees")
+    words = {
+        docname: [word.written for word in reader.words(docname, doctree).expected]
+        for docname, doctree in publication.doctrees.items()
+    }
+    structures = " ".join(words["structures"])
+    for phrase in (
+        "a numbered item at the third level",  # a list in a list in a list
+        "Members and their votes",  # a table's title
+        "Member Votes Remark",  # its header
+        "Herm whose long name in this cell wraps",
+        "pipe table cell",
+        "A square caption",  # a figure's caption and legend
+        "A legend paragraph",
+        "Ballot A written vote",  # a definition list
+        "A block quotation",
+        "H2O and E mc2",  # subscript and superscript
+        "with inline code",
+        "Counting the votes def tally ballots",  # a code block with its caption
+        "a 2 b 2 c 2",  # inline math, as written
+        "sum_ i 1 n votes_i geq quorum",  # display math
+    ):
+        assert phrase in structures, phrase
+    notes = " ".join(words["notes"])
+    for phrase in (
+        "A note reminding",
+        "A warning that",
+        "A titled admonition The body",
+        "A tip written",
+        "A footnote naming the teller",
+        "A sentence for the site alone",
+    ):
+        assert phrase in notes, phrase
+    # Each edition reads its own {only} blocks.
+    assert "A sentence for the PDF alone" not in notes
+    pdf_notes = text.SourceReader("pdf", front_matter="index").words(
+        "notes", publication.doctrees["notes"]
+    )
+    assert "alone" in [word.written for word in pdf_notes.expected]
+    assert "WHO World Health Organization The United Nations" in " ".join(words["glossary"])
+    # The byline is the site's to print; the PDF and the EPUB declare their title page prints
+    # it instead.
+    assert "Written by Ada Writer" in " ".join(words["index"])
+    book_index = text.SourceReader("epub", front_matter="index").words(
+        "index", publication.doctrees["index"]
+    )
+    replaced = " ".join(word.written for word in book_index.replaced["the title page"])
+    assert replaced == (
+        "Faithful Test Book Every construct that carries text "
+        "Written by Ada Writer on the second of March"
+    )
+
+
+def test_the_declarations_name_the_builders_and_what_they_make(built: Path) -> None:
+    builders = {"site": "html", "pdf": PdfBuilder.name, "epub": EbookBuilder.name}
+    assert builders | {"articles": PdfBuilder.name} == BUILDER
+    # The term previews the site declares outside the reading flow are in its pages.
+    page = (built / "html" / "structures.html").read_text(encoding="utf-8")
+    for aside in ASIDES["site"]:
+        assert f'class="{aside}"' in page
+
+
+# --- the audit catches what an edition lost -----------------------------------------------
+
+
+def where(outdir: Path, name: str, phrase: str) -> str:
+    """``file:line`` of *phrase* in the sources the build of *outdir* read."""
+    return f"{outdir.parent / 'source' / name}:{source_line(name, phrase)}"
+
+
+def rewrite_epub_chapter(epub: Path, chapter: str, old: str, new: str) -> None:
+    """Rewrite one chapter inside the EPUB, every other entry kept as it was."""
+    entries: list[tuple[zipfile.ZipInfo, bytes]] = []
+    with zipfile.ZipFile(epub) as archive:
+        for info in archive.infolist():
+            data = archive.read(info)
+            if info.filename == chapter:
+                assert data.count(old.encode()) == 1
+                data = data.replace(old.encode(), new.encode())
+            entries.append((info, data))
+    with zipfile.ZipFile(epub, "w") as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+
+
+def test_a_word_dropped_from_the_site(
+    built: Path, damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replace_once(
+        damaged / "html" / "notes.html", "written with a colon fence", "written with a fence"
+    )
+    status, lines = check(damaged, capsys)
+    assert status == 1
+    assert missing_lines(lines) == [
+        (
+            f"{where(built, 'notes.md', 'A tip written')}: "
+            '1 word of the source is missing from the site: "colon"'
+        )
+    ]
+
+
+def test_words_dropped_from_the_epub(
+    built: Path, damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    epub = damaged / "epub" / f"{SLUG}.epub"
+    rewrite_epub_chapter(epub, "EPUB/notes.xhtml", "\u2019s secretariat.", "\u2019s.")
+    # A glossary's definitions are numbered past its options (:sorted:).
+    rewrite_epub_chapter(epub, "EPUB/glossary.xhtml", "counts the ballots.", "counts the.")
+    status, lines = check(damaged, capsys)
+    assert status == 1
+    assert missing_lines(lines) == [
+        (
+            f"{where(built, 'notes.md', '[^who]:')}: "
+            '1 word of the source is missing from the EPUB: "secretariat"'
+        ),
+        (
+            f"{where(built, 'glossary.md', 'counts the ballots')}: "
+            '1 word of the source is missing from the EPUB: "ballots"'
+        ),
+    ]
+
+
+def test_a_word_dropped_from_the_pdf(
+    built: Path, damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from weasyprint import CSS, HTML
+
+    from triptych.builders import asset_path
+
+    staging = built / "doctrees" / "triptych-pdf"
+    print_html = (staging / f"{SLUG}.html").read_text(encoding="utf-8")
+    assert print_html.count("Brecqhou") == 1
+    HTML(string=print_html.replace("Brecqhou", ""), base_url=staging.as_uri() + "/").write_pdf(
+        damaged / "pdf" / f"{SLUG}.pdf", stylesheets=[CSS(filename=str(asset_path("print.css")))]
+    )
+    status, lines = check(damaged, capsys)
+    assert status == 1
+    assert missing_lines(lines) == [
+        (
+            f"{where(built, 'structures.md', 'Brecqhou')}: "
+            '1 word of the source is missing from the PDF: "Brecqhou"'
+        )
+    ]
+
+
+def test_a_sentence_moved_on_the_site(
+    built: Path, damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = "The first sentence of this paragraph stands alone on its line."
+    second = "A second, longer sentence follows it on the next line of the source file."
+    replace_once(damaged / "html" / "structures.html", f"{first}\n{second}", f"{second}\n{first}")
+    status, lines = check(damaged, capsys)
+    assert status == 1
+    # Read in order, the shorter sentence is the one out of place.
+    assert missing_lines(lines) == [
+        (
+            f"{where(built, 'structures.md', 'The first sentence')}: "
+            f'11 words of the source are missing from the site: "{first.removesuffix(".")}"'
+        )
+    ]
+
+
+def test_a_missing_page_is_every_word_of_its_document(
+    built: Path, damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (damaged / "html" / "notes.html").unlink()
+    status, lines = check(damaged, capsys)
+    assert status == 1
+    (line,) = missing_lines(lines)
+    assert line.startswith(f"{where(built, 'notes.md', '# Notes and asides')}: ")
+    assert " words of the source are missing from the site: " in line
+
+
+def test_without_doctrees_the_audit_says_so(
+    damaged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(damaged / "doctrees")
+    assert cli.main(["check", str(damaged)]) == 2
+    error = capsys.readouterr().err
+    assert "environment.pickle: not found" in error
+    assert "--no-text" in error
+    assert cli.main(["check", str(damaged), "--no-text"]) == 0
+
+
+# --- the pieces ---------------------------------------------------------------------------
+
+
+def test_hyphenated_words_are_made_whole() -> None:
+    vocabulary = {"integration", "dependence", "respond", "pre", "positioning"}
+    pages = [
+        (
+            "the integra\u2010\ntion of forces and pre-\npositioning, then re\u2010\n"
+            "gional effects, more depend\u2010\nRunning Head\n7"
+        ),
+        "ence, and absorb and re\u2010\nspond",
+    ]
+    tokens = pdf_tokens(pages, vocabulary)
+    assert tokens == [
+        "the", "integration", "of", "forces", "and", "pre", "positioning", "then",
+        # An addition's hyphen joins nothing of the source, and takes no later line's word.
+        "re", "gional", "effects", "more", "dependence", "running", "head", "7",
+        "and", "absorb", "and", "respond",
+    ]  # fmt: skip
+
+
+def test_words_are_matched_in_order() -> None:
+    source = normalised("the war in Ukraine reshaped the calculus")
+    assert unmatched(source, normalised("the war in Ukraine (p. 7) reshaped the calculus")) == []
+    assert unmatched(source, normalised("the war in Ukraine reshaped calculus")) == [5]
+    assert unmatched(source, normalised("reshaped the calculus, the war in Ukraine")) != []
+    assert normalised("Russia\u2019s \ufb01rst H\u00adO") == ["russia", "s", "first", "ho"]
