@@ -258,3 +258,19 @@ def test_figure_without_alt_text_is_a_warning(build_root: BuildRoot) -> None:
         r"\[triptych\.image_alt\]",
         app.warning.getvalue(),
     ), app.warning.getvalue()
+
+
+def test_rendering_the_print_html_again_changes_nothing(build_root: BuildRoot) -> None:
+    """The writer adds admonition titles to what it walks: a second rendering must not repeat them."""
+    app = build_root("pdf", "test-faithful")
+    builder = app.builder
+    first = builder.render_print_html(builder.chapters, builder.order)
+    assert builder.render_print_html(builder.chapters, builder.order) == first
+    from lxml import html
+
+    boxes = html.fromstring(first).xpath(
+        "//div[contains(concat(' ', @class, ' '), ' admonition ')]"
+    )
+    assert boxes
+    for box in boxes:
+        assert len(box.xpath("./p[contains(@class, 'admonition-title')]")) == 1

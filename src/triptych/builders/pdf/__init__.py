@@ -134,7 +134,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self, chapters: list[nodes.container], order: list[str], standalone: bool = False
     ) -> str:
         document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
-        document.extend(chapters)
+        # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
+        # rendering of the same chapters prints them once.
+        document.extend([chapter.deepcopy() for chapter in chapters])
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)
