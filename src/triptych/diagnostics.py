@@ -33,6 +33,8 @@ class Subtype(enum.StrEnum):
     """A glossary entry that no article refers to."""
     REFUSED = "refused"
     """Content asked for a file outside the project or for a network resource (an error)."""
+    MISSING_IMAGE = "missing_image"
+    """An image in raw HTML whose file does not exist."""
     REMOTE_IMAGE = "remote_image"
     """An image on another machine, shown as a link: builds make no network requests."""
     UNSAFE_HTML = "unsafe_html"

@@ -13,7 +13,9 @@ does not allow is an error, as for a Markdown image.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import nh3
 from docutils import nodes
@@ -22,6 +24,7 @@ from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, error, warn
 from triptych.safety.directives import image_refusal
+from triptych.safety.paths import is_remote
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -42,16 +45,23 @@ class Sanitiser:
     def __init__(self, env: BuildEnvironment, docname: str) -> None:
         self.env = env
         self.docname = docname
-        self.refusals: list[str] = []
+        #: (kind, reason) for each image source left out: refused, remote or missing.
+        self.refusals: list[tuple[Subtype, str]] = []
 
     def _keep_attribute(self, tag: str, attribute: str, value: str) -> str | None:
-        if (
-            tag == "img"
-            and attribute == "src"
-            and (reason := image_refusal(self.env, value, self.docname))
-        ):
-            self.refusals.append(reason)
-            return None
+        if tag == "img" and attribute == "src":
+            if reason := image_refusal(self.env, value, self.docname):
+                kind = Subtype.REMOTE_IMAGE if is_remote(value) else Subtype.REFUSED
+                self.refusals.append((kind, reason))
+                return None
+            if not value.startswith("data:") and not urlsplit(value).scheme:
+                path = Path(self.env.relfn2path(value, self.docname)[1])
+                if not path.is_file():
+                    # Sphinx reads no image of raw HTML, so none would say it is missing.
+                    self.refusals.append(
+                        (Subtype.MISSING_IMAGE, f"image file not readable: {value}")
+                    )
+                    return None
         return None if value.lower().startswith("file:") else value
 
     def clean(self, markup: str) -> str:
@@ -117,9 +127,12 @@ def sanitise_raw_html(app: Sphinx, doctree: nodes.document) -> None:
         markup = raw.astext()
         cleaned = sanitiser.sanitise(markup)
         removed = _markup_of(markup) - _markup_of(cleaned) - {"div"}
-        for reason in sanitiser.refusals:
-            error(logger, Subtype.REFUSED, reason, location=raw)
-            removed.discard("img@src")  # reported as refused, above
+        for kind, reason in sanitiser.refusals:
+            if kind is Subtype.REFUSED:
+                error(logger, kind, reason, location=raw)
+            else:
+                warn(logger, kind, "%s; the image shows its text alternative", reason, location=raw)
+            removed.discard("img@src")  # reported above
         sanitiser.refusals.clear()
         if removed:
             warn(

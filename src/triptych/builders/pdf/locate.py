@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: The files raw HTML names: ``src="…"`` and ``href='…'``.
+SOURCE_ATTRIBUTE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
+
 
 class ProblemLocator:
     """Finds the source of a WeasyPrint message among the chapters of one layout."""
@@ -49,7 +52,8 @@ class ProblemLocator:
             if record.levelno >= stdlib_logging.ERROR:
                 errors.append((where, message))
             else:
-                warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
+                location = self.sphinx_location(where) or None
+                warn(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=location)
         problems.clear()
         if not errors:
             return
@@ -58,11 +62,18 @@ class ProblemLocator:
             raise PdfRenderError(first_message, location=first_location)
         # Each is logged at its own place, where the console groups them by kind.
         for where, message in errors:
-            error(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=where or None)
+            location = self.sphinx_location(where) or None
+            error(logger, Subtype.PDF_RENDER, "WeasyPrint: %s", message, location=location)
         raise PdfRenderError(
             f"{len(errors)} problems in the layout, the first: {first_message}",
             location=first_location,
         )
+
+    def sphinx_location(self, where: str) -> str:
+        """*where* as Sphinx's logging reads it: a path with no line is taken for a document name."""
+        if not where or re.search(r":\d+$", where):
+            return where
+        return self.env.path2doc(where) or where
 
     def locate(self, message: str) -> str:
         """The source file (and line) a WeasyPrint message is about, from what it names."""
@@ -70,13 +81,19 @@ class ProblemLocator:
             for docname, chapter in zip(self.order, self.chapters, strict=True):
                 for node in chapter.findall(nodes.Element):
                     if isinstance(node, nodes.raw):
-                        named = node.astext()
+                        named = [node.astext(), *SOURCE_ATTRIBUTE.findall(node.astext())]
                     elif isinstance(node, nodes.image):
-                        named = str(node["uri"])
+                        named = [str(node["uri"])]
                     else:
                         continue
-                    if url in named:
+                    if any(url in name or (name and url.endswith("/" + name)) for name in named):
                         line = f":{node.line}" if node.line else ""
+                        return f"{self.env.doc2path(docname)}{line}"
+        for anchor in re.findall(r"#([^\s'\"]+)", message):
+            for docname, chapter in zip(self.order, self.chapters, strict=True):
+                for raw in chapter.findall(nodes.raw):
+                    if f"#{anchor}" in SOURCE_ATTRIBUTE.findall(raw.astext()):
+                        line = f":{raw.line}" if raw.line else ""
                         return f"{self.env.doc2path(docname)}{line}"
         for docname in self.order:
             if f"#{docname}--" in message or f"{chapter_anchor(docname)}" in message:
