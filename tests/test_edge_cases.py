@@ -57,8 +57,8 @@ def write_publication(source: Path) -> None:
 
 def visible(page: Path) -> str:
     tree = html.parse(str(page))
-    for preview in tree.xpath("//span[@class='triptych-term-preview']"):
-        preview.drop_tree()
+    for previews in tree.xpath("//div[contains(@class, 'triptych-term-previews')]"):
+        previews.drop_tree()
     return " ".join(tree.xpath("string(//body)").split())
 
 

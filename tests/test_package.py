@@ -38,6 +38,7 @@ def test_the_wheel_holds_the_package_and_its_assets(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "triptych/py.typed" in names
     assert "triptych/assets/print.css" in names
+    assert "triptych/assets/html.js" in names
     assert "triptych/assets/fonts/NotoSerif-Regular.ttf" in names
     assert "triptych/builders/pdf/__init__.py" in names
     assert not any(name.startswith(("tests/", "docs/")) for name in names)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 #: The builders that make the website (the editions read on screen, with previews).
 SITE_BUILDERS = ("html", "dirhtml")
 
+#: Set on a node of a site page: HTML attributes (name to value) its start tag carries,
+#: such as ``aria-describedby``, which docutils' writers have no node attribute for.
+HTML_ATTRIBUTES = "triptych-html-attributes"
+
 
 def title_of(env: BuildEnvironment, docname: str) -> str:
     """A document's title as every edition prints it; its name when it has none."""

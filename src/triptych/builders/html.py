@@ -3,11 +3,18 @@
 The PDF and the EPUB are built first (``make all`` and ``triptych build`` order
 them so); the site then copies them into ``_downloads/`` and every page links
 to them. A site built on its own links whatever editions already exist next to it.
+
+Each page is valid HTML: the translator writes the attributes triptych sets on
+nodes (:data:`~triptych.documents.HTML_ATTRIBUTES`) and the level of a heading
+role, and an id that a wrapper copied from the element it wraps (Furo wraps
+tables and equations) is left to the element itself. ``triptych.js`` shows the
+term previews.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections import defaultdict
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +23,15 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
+from sphinx.writers.html5 import HTML5Translator
 
 from triptych.builders import EditionSummary, asset_path, human_size
-from triptych.documents import SITE_BUILDERS, publication_contents, publication_order
+from triptych.documents import (
+    HTML_ATTRIBUTES,
+    SITE_BUILDERS,
+    publication_contents,
+    publication_order,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 DOWNLOADS_DIR = "_downloads"
 HTML_CSS = "triptych.css"
+HTML_JS = "triptych.js"
 ARTICLES_DIR = "articles"
 
 #: Edition label, the folder it is built in beside ``html/``, its file suffix.
@@ -104,12 +118,70 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
     logger.info(summary.line())
 
 
-def _place_stylesheet(app: Sphinx) -> None:
-    """Put triptych.css in place before any page is written, so every page links the same file."""
-    if app.builder.name in SITE_BUILDERS:
-        target = Path(app.builder.outdir) / "_static" / HTML_CSS
-        target.parent.mkdir(parents=True, exist_ok=True)
-        copy_asset_file(asset_path("html.css"), target, force=True)
+def _prepare_site(app: Sphinx) -> None:
+    """Put triptych.css and triptych.js in place before any page is written; write attributes."""
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    static = Path(app.builder.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    copy_asset_file(asset_path("html.css"), static / HTML_CSS, force=True)
+    copy_asset_file(asset_path("html.js"), static / HTML_JS, force=True)
+    app.add_js_file(HTML_JS, loading_method="defer")
+    # Whatever translator the project or its theme chose, extended rather than replaced.
+    base = app.registry.get_translator_class(app.builder)
+    if not issubclass(base, AttributesTranslator):
+        translator = type(f"Triptych{base.__name__}", (AttributesTranslator, base), {})
+        app.set_translator(app.builder.name, translator, override=True)
+
+
+class AttributesTranslator(HTML5Translator):
+    """Put before the site's translator: start tags carry the node's HTML attributes.
+
+    An element given the role ``heading`` (Sphinx's toctree captions) also gets the
+    ``aria-level`` that role requires: one below the section it is in, and never 1,
+    which the page's title holds.
+    """
+
+    def starttag(
+        self, node: nodes.Element, tagname: str, suffix: str = "\n", empty: bool = False,
+        **attributes: Any,
+    ) -> str:  # fmt: skip
+        extra = node.get(HTML_ATTRIBUTES) if isinstance(node, nodes.Element) else None
+        if extra:
+            attributes = {**extra, **attributes}
+        names = {name.lower(): name for name in attributes}
+        if "role" in names and attributes[names["role"]] == "heading" and "aria-level" not in names:
+            attributes["aria-level"] = str(max(2, self.section_level + 1))
+        return super().starttag(node, tagname, suffix, empty, **attributes)
+
+
+def _unique_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """An id carried by an element and by one inside it stays with the inner one only.
+
+    Furo wraps every table and equation in a container that copies its ids, so
+    the HTML would hold each label twice; links to the label reach the same
+    place, and the table or equation keeps its own permalink. Runs after every
+    post-transform, whatever its priority.
+    """
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    carriers: defaultdict[str, list[nodes.Element]] = defaultdict(list)
+    for element in doctree.findall(nodes.Element):
+        for element_id in element["ids"]:
+            carriers[element_id].append(element)
+    for element_id, elements in carriers.items():
+        for outer in elements[:-1]:
+            if any(_is_inside(inner, outer) for inner in elements if inner is not outer):
+                outer["ids"].remove(element_id)
+
+
+def _is_inside(node: nodes.Node, ancestor: nodes.Element) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
 
 
 #: The page a hosted site opens with: Sphinx writes the root document under its own name.
@@ -141,6 +213,7 @@ def summarise(builder: Builder) -> EditionSummary:
 def setup(app: Sphinx) -> None:
     app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
-    app.connect("builder-inited", _place_stylesheet)
+    app.connect("doctree-resolved", _unique_ids, priority=900)
+    app.connect("builder-inited", _prepare_site)
     app.connect("build-finished", _finish_site)
     app.connect("html-collect-pages", _landing_page)

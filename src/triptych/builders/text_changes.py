@@ -56,9 +56,10 @@ REPLACED: dict[str, tuple[Replaced, ...]] = {
     ARTICLES: (),
 }
 
-#: Classes of elements an edition adds inside a paragraph but shows apart from it, so a
-#: reader never reads their text in line: the site's term previews, shown on hover and
-#: focus (:class:`triptych.glossary.transforms.TermPreviews`).
+#: Classes of elements an edition adds to a page but shows apart from the text, so a
+#: reader never reads their text in line: the site's term previews, written once after
+#: the article and shown beside a link on hover, focus and tap
+#: (:class:`triptych.glossary.transforms.TermPreviews`).
 ASIDES: dict[str, frozenset[str]] = {
     SITE: frozenset({"triptych-term-preview"}),
     PDF: frozenset(),

@@ -13,7 +13,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from triptych.documents import SITE_BUILDERS, publication_order, title_of
+from triptych.documents import HTML_ATTRIBUTES, SITE_BUILDERS, publication_order, title_of
 from triptych.glossary.domain import glossary_domain
 from triptych.glossary.usages import Occurrence, plan, starts_sentence
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from triptych.glossary.usages import TermUsage
 
 PREVIEW_LENGTH = 240
+#: On the site: the element after the article holding the definitions its term links preview.
+PREVIEWS_CLASS = "triptych-term-previews"
+#: One definition in it; a term link names it with ``aria-describedby``.
+PREVIEW_CLASS = "triptych-term-preview"
 #: The paragraph under a glossary definition that lists where the term is used.
 BACKREFS_CLASS = "triptych-backrefs"
 
@@ -208,13 +212,22 @@ class MarkTermEntries(SphinxPostTransform):
 
 
 class TermPreviews(SphinxPostTransform):
-    """On the site, a term link shows its definition on hover and on keyboard focus."""
+    """On the site, a term link is described by its definition, shown on hover, focus and tap.
+
+    The definitions are not the article's text: each is written once per page, after
+    the article, in an element kept hidden and out of the search index, which the
+    links name with ``aria-describedby``. A screen reader announces it as the link's
+    description, copying a paragraph leaves it out, and the site's script
+    (``triptych.js``) shows it as a tooltip beside the link.
+    """
 
     default_priority = 20
     builders: ClassVar[tuple[str, ...]] = SITE_BUILDERS  # type: ignore[misc]
 
     def run(self, **kwargs: Any) -> None:
         domain = glossary_domain(self.env)
+        previews = nodes.container(classes=[PREVIEWS_CLASS, "no-search"])
+        preview_ids: dict[str, str] = {}  # entry key to the id of its preview on this page
         for reference in self.document.findall(nodes.reference):
             if not any(
                 "std-term" in child.get("classes", [])
@@ -225,13 +238,30 @@ class TermPreviews(SphinxPostTransform):
             entry = self.entry_linked(domain, reference)
             if entry is None or not entry.definition:
                 continue
-            definition = entry.definition
-            if len(definition) > PREVIEW_LENGTH:
-                definition = definition[:PREVIEW_LENGTH].rsplit(" ", 1)[0] + "…"
+            if entry.key not in preview_ids:
+                preview = self.preview(entry, self.unused_id(len(preview_ids) + 1))
+                previews += preview
+                preview_ids[entry.key] = preview["ids"][0]
             reference["classes"].append("triptych-term")
-            reference.append(
-                nodes.inline(definition, definition, classes=["triptych-term-preview"])
-            )
+            reference[HTML_ATTRIBUTES] = {"aria-describedby": preview_ids[entry.key]}
+        if preview_ids:
+            self.document += previews
+
+    def unused_id(self, number: int) -> str:
+        while (candidate := f"triptych-preview-{number}") in self.document.ids:
+            number += 1
+        return candidate
+
+    def preview(self, entry: GlossaryEntry, preview_id: str) -> nodes.container:
+        definition = entry.definition
+        if len(definition) > PREVIEW_LENGTH:
+            definition = definition[:PREVIEW_LENGTH].rsplit(" ", 1)[0] + "…"
+        preview = nodes.container(
+            "", nodes.paragraph(definition, definition), ids=[preview_id], classes=[PREVIEW_CLASS]
+        )
+        preview[HTML_ATTRIBUTES] = {"role": "tooltip", "hidden": "hidden"}
+        self.document.ids[preview_id] = preview
+        return preview
 
     @staticmethod
     def entry_linked(domain: GlossaryDomain, reference: nodes.reference) -> GlossaryEntry | None:

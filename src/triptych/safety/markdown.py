@@ -110,6 +110,15 @@ class TriptychRenderer(SphinxRenderer):
         finally:
             including.pop()
 
+    def _random_label(self) -> str:
+        """The label of a numbered amsmath environment: the same in every build.
+
+        MyST draws a random one, which would make the editions differ from one
+        build to the next; the document's name and a count are unique as well.
+        """
+        count = self.__dict__["_triptych_amsmath"] = self.__dict__.get("_triptych_amsmath", 0) + 1
+        return f"{self.sphinx_env.docname}-amsmath-{count}"
+
     def render_substitution(self, token: SyntaxTreeNode, inline: bool) -> None:
         position = token_line(token)
         context: dict[str, Any] = dict(self.md_config.substitutions)
