@@ -101,7 +101,7 @@ def test_the_installed_wheel_builds_a_publication(wheel: Path, tmp_path: Path) -
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    pdf = PdfReader(tmp_path / "out" / "pdf" / "publication.pdf")
+    pdf = PdfReader(tmp_path / "out" / "pdf" / "a-small-book.pdf")
     assert "The chapter says what it says." in "".join(page.extract_text() for page in pdf.pages)
-    assert (tmp_path / "out" / "epub" / "publication.epub").is_file()
+    assert (tmp_path / "out" / "epub" / "a-small-book.epub").is_file()
     assert "It has one chapter." in (tmp_path / "out" / "html" / "index.html").read_text()

@@ -113,7 +113,7 @@ _SKIPPED = (
 )
 #: References whose text, unless the author gave one, is a label that the edition replaces
 #: with the target's title or number.
-_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst"})
+_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst", "eq"})
 _NUMREF_PLACEHOLDERS = re.compile(r"\{number\}|\{name\}|%s")
 #: Blocks whose line is the fence's or the directive's, not the first line of their text.
 _FENCED = (nodes.literal_block, nodes.math_block, nodes.doctest_block)
