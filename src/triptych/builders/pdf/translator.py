@@ -51,6 +51,35 @@ def _with_ids(node: nodes.Element, ids: list[str]) -> nodes.Element:
     return stand_in
 
 
+#: Elements whose writer puts their ids on their start tag: an anchor before one can join it.
+ANCHOR_HOLDERS = (
+    nodes.section,
+    nodes.bullet_list,
+    nodes.enumerated_list,
+    nodes.definition_list,
+    nodes.table,
+    nodes.figure,
+    nodes.container,
+    nodes.block_quote,
+)
+
+
+def holder_after(anchor: nodes.Element) -> nodes.Element | None:
+    """The element an empty anchor between blocks stands for: the next one, if it holds ids."""
+    if anchor.children or isinstance(anchor.parent, nodes.TextElement):
+        return None  # text, or an anchor inside a line of text: it is on the right page
+    parent = anchor.parent
+    if parent is None:
+        return None
+    for following in parent.children[parent.index(anchor) + 1 :]:
+        if isinstance(following, nodes.comment) or (
+            isinstance(following, nodes.target) and not following.get("ids")
+        ):
+            continue  # writes nothing: a label whose ids have moved on, a comment
+        return following if isinstance(following, ANCHOR_HOLDERS) else None
+    return None
+
+
 class PrintTranslator(HTML5Translator):
     """Sphinx's HTML writer with every id moved to where its content begins on the page."""
 
@@ -59,17 +88,17 @@ class PrintTranslator(HTML5Translator):
         #: Ids moved onto an element written later, keyed by that element.
         self.moved_ids: dict[int, list[str]] = {}
 
+    def move_ids(self, ids: list[str], to: nodes.Element) -> None:
+        self.moved_ids.setdefault(id(to), []).extend(ids)
+
     def ids_to_write(self, node: nodes.Element) -> list[str]:
-        ids: list[str] = list(node.get("ids", ()))
-        if isinstance(node, nodes.section) and heading_of(node) is not None:
-            return []  # its heading carries them
-        parent = node.parent
-        if isinstance(parent, nodes.section) and heading_of(parent) is node:
-            ids = [*parent["ids"], *ids]
-        ids.extend(self.moved_ids.pop(id(node), ()))
+        ids = [*self.moved_ids.pop(id(node), ()), *node.get("ids", ())]
+        if isinstance(node, nodes.section) and (heading := heading_of(node)) is not None:
+            self.move_ids(ids, heading)
+            return []
         if len(ids) > 1 and (line := first_line_of(node)) is not None:
             # docutils would write these as empty spans in front of the element.
-            self.moved_ids.setdefault(id(line), []).extend(ids[1:])
+            self.move_ids(ids[1:], line)
             ids = ids[:1]
         return ids
 
@@ -85,3 +114,21 @@ class PrintTranslator(HTML5Translator):
         if ids != node.get("ids", []):
             node = _with_ids(node, ids)
         return str(super().starttag(node, tagname, suffix, empty, **attributes))
+
+    def joined_to_next(self, anchor: nodes.Element) -> bool:
+        """Hand an empty anchor's ids to the element after it, rather than write it alone."""
+        holder = holder_after(anchor)
+        if holder is None or not anchor.get("ids"):
+            return False
+        self.move_ids([*self.moved_ids.pop(id(anchor), ()), *anchor["ids"]], holder)
+        return True
+
+    def visit_inline(self, node: nodes.inline) -> None:
+        if self.joined_to_next(node):
+            raise nodes.SkipNode
+        super().visit_inline(node)
+
+    def visit_target(self, node: nodes.target) -> None:
+        if not {"refuri", "refid", "refname"} & set(node.attributes) and self.joined_to_next(node):
+            raise nodes.SkipNode
+        super().visit_target(node)
