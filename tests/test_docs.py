@@ -23,6 +23,7 @@ from outputs import (
     search_index,
 )
 from triptych import cli
+from triptych.checks.pages import audit_page_numbers
 
 DOCS = Path(__file__).parents[1] / "docs"
 ARTICLES = ("alliance", "coordination", "motives", "ripple-effects")
@@ -162,6 +163,23 @@ def test_pdf(out: Path) -> None:
     for listed in lists:
         pages = [int(number) for number in listed.split(", ")]
         assert pages == sorted(set(pages)), listed
+
+
+def test_pdf_page_numbers_are_the_pages_of_their_text(out: Path) -> None:
+    # "Logistics and infrastructure", "Outlook" and "Keeping Minsk aligned" begin a page:
+    # their sections start at the foot of the page before, their headings do not.
+    audit = audit_page_numbers(out / "pdf" / f"{SLUG}.pdf")
+    assert audit.problems == []
+    assert audit.contents_entries == 25
+    assert audit.page_references == 22
+    assert audit.back_references >= 40
+    reader = PdfReader(out / "pdf" / f"{SLUG}.pdf")
+    contents = " ".join(reader.pages[1].extract_text().split())
+    for title, page in (("Logistics and infrastructure", 10), ("Keeping Minsk aligned", 13)):
+        assert re.search(rf"{title}[ .]+{page}\b", contents), title
+        # The heading is the page's first text (or its second, after the running header).
+        lines = [line.strip() for line in reader.pages[page - 1].extract_text().splitlines()]
+        assert title in lines[:2], lines[:3]
 
 
 def test_epub(out: Path) -> None:

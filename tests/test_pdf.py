@@ -12,6 +12,7 @@ from lxml import html
 from pypdf import PdfReader
 
 from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
+from triptych.checks.pages import audit_page_numbers
 
 if TYPE_CHECKING:
     from sphinx.testing.util import SphinxTestApp
@@ -163,6 +164,9 @@ def test_page_reference_format_is_configurable(build_root: BuildRoot) -> None:
     page = pdf_destination_page(reader, "alpha--alpha-interoperability")
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert f"See Interoperability in practice, page {page} and Fig. 1" in text
+    audit = audit_page_numbers(Path(app.outdir) / "glossary-test.pdf", ", page {page}")
+    assert audit.problems == []
+    assert audit.page_references >= 1
 
 
 def test_tagged_pdf_ua_with_language_and_title(built: SphinxTestApp) -> None:

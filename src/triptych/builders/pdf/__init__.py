@@ -41,6 +41,7 @@ from triptych.builders.pdf.assembly import (
 )
 from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
 from triptych.builders.pdf.locate import ProblemLocator
+from triptych.builders.pdf.translator import PrintTranslator
 from triptych.diagnostics import PdfRenderError
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
 from triptych.safety.directives import readable_root
@@ -70,6 +71,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
     html_scaled_image_link = False
     supported_image_types = ["image/svg+xml", "image/png", "image/gif", "image/jpeg"]  # noqa: RUF012
     supported_remote_images = False
+    #: Writes each id where its content begins, so page numbers and links find it.
+    default_translator_class = PrintTranslator
 
     def __init__(self, app: Sphinx, env: BuildEnvironment) -> None:
         super().__init__(app, env)

@@ -1,0 +1,134 @@
+"""The print edition's HTML writer: every id stands where the reader will find its content.
+
+WeasyPrint counts a page number (``target-counter()``) and places a link's
+destination at the top of the box that carries the target's id. docutils
+writes a section's ids on ``<section>``, but the print stylesheet keeps a
+heading with what follows it (``break-after: avoid``): when the heading is
+pushed to the next page, the section's box still begins at the foot of the
+page before, and so did its page number and its links. The same goes for the
+empty ``<span>`` that docutils writes in front of a list or a table for each
+id after the first. Here a section's ids are written on its heading, and a
+list's or a table's further ids on its first item, caption or cell, so each
+anchor is on the page where its text begins.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from docutils import nodes
+from sphinx.writers.html5 import HTML5Translator
+
+if TYPE_CHECKING:
+    from sphinx.builders import Builder
+
+
+def heading_of(section: nodes.section) -> nodes.title | None:
+    first = section.children[0] if section.children else None
+    return first if isinstance(first, nodes.title) else None
+
+
+def first_line_of(node: nodes.Element) -> nodes.Element | None:
+    """The element of a list or a table where its first line of text will be written."""
+    if isinstance(node, nodes.bullet_list | nodes.enumerated_list):
+        first = node.children[0] if node.children else None
+        return first if isinstance(first, nodes.list_item) else None
+    if isinstance(node, nodes.definition_list):
+        return next(iter(node.findall(nodes.term)), None)
+    if isinstance(node, nodes.table):
+        title = node.children[0] if node.children else None
+        if isinstance(title, nodes.title):
+            return title
+        return next(iter(node.findall(nodes.entry)), None)
+    return None
+
+
+def _with_ids(node: nodes.Element, ids: list[str]) -> nodes.Element:
+    """*node* as the writer should see it, with other ids; the doctree keeps its own."""
+    stand_in = copy.copy(node)
+    stand_in.attributes = {**node.attributes, "ids": ids}
+    return stand_in
+
+
+#: Elements whose writer puts their ids on their start tag: an anchor before one can join it.
+ANCHOR_HOLDERS = (
+    nodes.section,
+    nodes.bullet_list,
+    nodes.enumerated_list,
+    nodes.definition_list,
+    nodes.table,
+    nodes.figure,
+    nodes.container,
+    nodes.block_quote,
+)
+
+
+def holder_after(anchor: nodes.Element) -> nodes.Element | None:
+    """The element an empty anchor between blocks stands for: the next one, if it holds ids."""
+    if anchor.children or isinstance(anchor.parent, nodes.TextElement):
+        return None  # text, or an anchor inside a line of text: it is on the right page
+    parent = anchor.parent
+    if parent is None:
+        return None
+    for following in parent.children[parent.index(anchor) + 1 :]:
+        if isinstance(following, nodes.comment) or (
+            isinstance(following, nodes.target) and not following.get("ids")
+        ):
+            continue  # writes nothing: a label whose ids have moved on, a comment
+        return following if isinstance(following, ANCHOR_HOLDERS) else None
+    return None
+
+
+class PrintTranslator(HTML5Translator):
+    """Sphinx's HTML writer with every id moved to where its content begins on the page."""
+
+    def __init__(self, document: nodes.document, builder: Builder) -> None:
+        super().__init__(document, builder)
+        #: Ids moved onto an element written later, keyed by that element.
+        self.moved_ids: dict[int, list[str]] = {}
+
+    def move_ids(self, ids: list[str], to: nodes.Element) -> None:
+        self.moved_ids.setdefault(id(to), []).extend(ids)
+
+    def ids_to_write(self, node: nodes.Element) -> list[str]:
+        ids = [*self.moved_ids.pop(id(node), ()), *node.get("ids", ())]
+        if isinstance(node, nodes.section) and (heading := heading_of(node)) is not None:
+            self.move_ids(ids, heading)
+            return []
+        if len(ids) > 1 and (line := first_line_of(node)) is not None:
+            # docutils would write these as empty spans in front of the element.
+            self.move_ids(ids[1:], line)
+            ids = ids[:1]
+        return ids
+
+    def starttag(
+        self,
+        node: nodes.Element,
+        tagname: str,
+        suffix: str = "\n",
+        empty: bool = False,
+        **attributes: Any,
+    ) -> str:
+        ids = self.ids_to_write(node)
+        if ids != node.get("ids", []):
+            node = _with_ids(node, ids)
+        return str(super().starttag(node, tagname, suffix, empty, **attributes))
+
+    def joined_to_next(self, anchor: nodes.Element) -> bool:
+        """Hand an empty anchor's ids to the element after it, rather than write it alone."""
+        holder = holder_after(anchor)
+        if holder is None or not anchor.get("ids"):
+            return False
+        self.move_ids([*self.moved_ids.pop(id(anchor), ()), *anchor["ids"]], holder)
+        return True
+
+    def visit_inline(self, node: nodes.inline) -> None:
+        if self.joined_to_next(node):
+            raise nodes.SkipNode
+        super().visit_inline(node)
+
+    def visit_target(self, node: nodes.target) -> None:
+        if not {"refuri", "refid", "refname"} & set(node.attributes) and self.joined_to_next(node):
+            raise nodes.SkipNode
+        super().visit_target(node)

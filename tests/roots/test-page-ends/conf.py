@@ -1,0 +1,9 @@
+project = "Harbour Works"
+author = "Cora Keeper"
+copyright = "2026, Cora Keeper"
+language = "en"
+extensions = ["triptych"]
+triptych_subtitle = "Long articles whose headings fall at the foot of pages"
+triptych_date = "1 March 2026"
+numfig = True
+myst_enable_extensions = ["attrs_block"]

@@ -1,0 +1,201 @@
+"""Every page number the PDF prints is the page the reader finds its target on.
+
+``test-page-ends`` has four long articles whose sections are of uneven length,
+so that at A4, at Letter and with chapters on right-hand pages some headings
+fall at the foot of a page and are pushed to the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from lxml import html
+from pypdf import PdfReader
+from sphinx.writers.html5 import HTML5Translator
+
+from outputs import pdf_destination_page, pdf_outline
+from triptych.builders.pdf import PdfBuilder
+from triptych.checks.pages import audit_page_numbers
+
+if TYPE_CHECKING:
+    from sphinx.testing.util import SphinxTestApp
+
+    from conftest import BuildRoot
+
+ROOT = "test-page-ends"
+PDF = "harbour-works.pdf"
+SETTINGS = {
+    "a4": {},
+    "letter": {"triptych_paper_size": "Letter"},
+    "right-hand chapters": {"triptych_chapter_start": "right"},
+}
+#: About, four articles of eight sections each, the glossary.
+CONTENTS_ENTRIES = 1 + 4 * (1 + 8) + 1
+#: {ref}s from one article to a section of another.
+PAGE_REFERENCES = 32
+#: "says page 18 and links to page 18, its heading is on page 19"
+ONE_PAGE_EARLY = re.compile(r"says page (\d+) and links to page \1, its heading is on page (\d+)$")
+
+
+def build(build_root: BuildRoot, setting: str) -> SphinxTestApp:
+    overrides = {**SETTINGS[setting], "triptych_article_pdfs": False}
+    app = build_root("pdf", ROOT, confoverrides=overrides)
+    assert app.warning.getvalue() == ""
+    return app
+
+
+@pytest.fixture(scope="module", params=list(SETTINGS))
+def built(request: pytest.FixtureRequest, build_root: BuildRoot) -> SphinxTestApp:
+    return build(build_root, request.param)
+
+
+@pytest.fixture(scope="module")
+def built_a4(build_root: BuildRoot) -> SphinxTestApp:
+    return build(build_root, "a4")
+
+
+def test_every_printed_number_is_the_page_of_its_text(built: SphinxTestApp) -> None:
+    audit = audit_page_numbers(Path(built.outdir) / PDF)
+    assert audit.problems == []
+    assert audit.contents_entries == CONTENTS_ENTRIES
+    assert audit.page_references == PAGE_REFERENCES
+    assert audit.back_references >= 30
+    # The same-article reference to a section: it prints no page, but must land on it.
+    assert audit.links_to_headings >= 1
+    # Sections do begin at the head of a page, which is where numbers went wrong.
+    reader = PdfReader(Path(built.outdir) / PDF)
+    heading_first = [
+        title
+        for title, depth, page in pdf_outline(reader)
+        if depth == 2
+        and title
+        in [line.strip() for line in reader.pages[page - 1].extract_text().splitlines()[:2]]
+    ]
+    assert heading_first, "no section of the test root begins a page"
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_ids_on_sections_put_numbers_a_page_early(
+    build_root: BuildRoot, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    # With Sphinx's own writer, a section's ids stay on <section>: the root is built so
+    # that this goes wrong at every paper size, and the audit must say where.
+    monkeypatch.setattr(PdfBuilder, "default_translator_class", HTML5Translator)
+    app = build(build_root, setting)
+    problems = audit_page_numbers(Path(app.outdir) / PDF).problems
+    assert any("contents entry" in problem for problem in problems), problems
+    assert any(": reference " in problem for problem in problems), problems
+    for problem in problems:
+        match = ONE_PAGE_EARLY.search(problem)
+        assert match is not None, problem
+        assert int(match[2]) == int(match[1]) + 1, problem
+
+
+def test_print_html_writes_ids_where_their_text_begins(built_a4: SphinxTestApp) -> None:
+    tree = html.parse(str(Path(built_a4.doctreedir) / "triptych-pdf" / "harbour-works.html"))
+    assert tree.xpath("//section[@id]") == []
+    for section in tree.xpath("//main//section"):
+        heading = section[0]
+        assert re.fullmatch(r"h[1-6]", heading.tag) and heading.get("id"), html.tostring(section)
+    # Every label of a section resolves inside its heading.
+    heading = tree.xpath("//*[@id='cranes--cranes-heavy-lifts']")[0]
+    assert heading.tag == "h2"
+    assert heading.xpath("span/@id") == ["cranes--heavy-lifts"]
+    # Further ids of a list or a table join its first item or its caption.
+    (item,) = tree.xpath("//ul[@id='cranes--list-lifts']/li[1]")
+    assert item.get("id") == "cranes--list-heavy-lifts"
+    (caption,) = tree.xpath("//table[@id='warehouses--tbl-grain-table']/caption")
+    assert {caption.get("id"), *caption.xpath("span/@id")} >= {
+        "warehouses--tbl-grain-stores",
+        "warehouses--tbl-grain",
+    }
+    # No empty anchor is left standing between blocks, where a page can end.
+    blocks = {"section", "div", "main", "body", "ul", "ol", "dl", "table", "figure"}
+    for anchor in tree.xpath("//span[@id][not(node())]"):
+        assert anchor.getparent().tag not in blocks, anchor.get("id")
+    # Every link still finds its target.
+    ids = {str(value) for value in tree.xpath("//@id")}
+    assert {str(href)[1:] for href in tree.xpath("//a/@href")} <= ids
+
+
+def wrong_numbers_css(tree: html.HtmlElement) -> tuple[str, dict[str, str]]:
+    """CSS that prints a wrong number for one entry of each kind, and the destinations it hits."""
+    reference = tree.xpath("//a[contains(@class, 'triptych-pageref')]/@href")[0]
+    back_reference = tree.xpath("//a[contains(@class, 'triptych-page-number')]/@href")[0]
+    hits = {
+        "contents": "#cranes--cranes-hydraulic-power",
+        "reference": str(reference),
+        "back-reference": str(back_reference),
+    }
+    css = (
+        f'html nav a[href="{hits["contents"]}"]::after'
+        ' { content: leader(". ") "3" !important; }\n'
+        f'html main a.triptych-pageref[href="{hits["reference"]}"]::after'
+        ' { content: " (p. 4)" !important; }\n'
+        f'html main a.triptych-page-number[href="{hits["back-reference"]}"]::after'
+        ' { content: "2" !important; }\n'
+    )
+    return css, hits
+
+
+def test_audit_catches_numbers_that_are_wrong(built_a4: SphinxTestApp, tmp_path: Path) -> None:
+    staged = Path(built_a4.doctreedir) / "triptych-pdf" / "harbour-works.html"
+    source = staged.read_text()
+    css, hits = wrong_numbers_css(html.fromstring(source))
+    # And a contents entry pointed at another section: its number and its link are wrong.
+    retargeted = source.replace(
+        '<li><a href="#ferries--ferries-outlook">Outlook</a>',
+        '<li><a href="#quays--quays-what-remains">Outlook</a>',
+    )
+    assert retargeted != source
+    edited = retargeted.replace("</head>", f"<style>{css}</style>\n</head>")
+    layout = built_a4.builder.layout()  # type: ignore[attr-defined]
+    wrong = tmp_path / PDF
+    wrong.write_bytes(layout.write(layout.render(edited)))
+
+    reader = PdfReader(Path(built_a4.outdir) / PDF)
+
+    def page(destination: str) -> int:
+        return pdf_destination_page(reader, destination.removeprefix("#"))
+
+    problems = audit_page_numbers(wrong).problems
+    references = source.count(
+        f'class="triptych-pageref reference internal" href="{hits["reference"]}"'
+    )
+    assert references >= 1
+    assert len(problems) == 3 + references, "\n".join(problems)
+    contents, outlook, *reference_problems, back_reference = problems
+    hydraulic = page(hits["contents"])
+    assert contents == (
+        f'{PDF}: contents entry "Hydraulic power" says page 3, its heading is on page {hydraulic}'
+    )
+    remains, ferries_outlook = page("#quays--quays-what-remains"), page("#ferries--ferries-outlook")
+    assert outlook == (
+        f'{PDF}: contents entry "Outlook" says page {remains} and links to page {remains}, '
+        f"its heading is on page {ferries_outlook}"
+    )
+    for reference in reference_problems:
+        assert re.fullmatch(
+            rf'{PDF}: page \d+: reference ".+ \(p\. 4\)" says page 4, its heading is on page '
+            f"{page(hits['reference'])}",
+            reference,
+        ), reference
+    assert re.fullmatch(
+        rf'{PDF}: page \d+: back-reference 2 of ".+" says page 2, the term is used on page '
+        f"{page(hits['back-reference'])}",
+        back_reference,
+    ), back_reference
+
+
+def test_audit_of_an_untouched_render_finds_nothing(
+    built_a4: SphinxTestApp, tmp_path: Path
+) -> None:
+    # The edited render above is compared with a render of the same print HTML, unedited.
+    staged = Path(built_a4.doctreedir) / "triptych-pdf" / "harbour-works.html"
+    layout = built_a4.builder.layout()  # type: ignore[attr-defined]
+    again = tmp_path / PDF
+    again.write_bytes(layout.write(layout.render(staged.read_text())))
+    assert audit_page_numbers(again).problems == []
