@@ -194,3 +194,13 @@ def test_epub(out: Path) -> None:
     assert [title for title, _, depth in epub.nav_toc() if depth == 1] == CHAPTER_TITLES
     assert epub.check_links().broken == []
     assert epubcheck_messages(epub.path) == []
+
+
+def test_triptych_check_passes_with_every_audit(
+    out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["check", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "0 missing" in printed
+    assert "pages    pdf" in printed
+    assert printed.rstrip().endswith("every printed page number right")

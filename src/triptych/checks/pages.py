@@ -73,6 +73,26 @@ class PageAudit:
     def problem(self, message: str) -> None:
         self.problems.append(f"{self.pdf.name}: {message}")
 
+    def summary(self) -> str:
+        return (
+            f"pages    pdf      {self.printed_numbers} page numbers printed "
+            f"({self.contents_entries} contents entries, {self.page_references} page references, "
+            f"{self.back_references} back-references), {self.links_to_headings} other links to "
+            f"headings, {len(self.problems)} wrong"
+        )
+
+
+def configured_page_reference(outdir: Path) -> str:
+    """The build's ``triptych_page_reference``, from its saved environment when there is one."""
+    import pickle
+
+    try:
+        with (outdir / "doctrees" / "environment.pickle").open("rb") as stream:
+            env = pickle.load(stream)  # the build's own file, as Sphinx reads it
+        return str(env.config.triptych_page_reference)
+    except (OSError, AttributeError, pickle.UnpicklingError, EOFError):
+        return DEFAULT_PAGE_REFERENCE
+
 
 @dataclass(frozen=True)
 class TextRun:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging as stdlib_logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -18,6 +19,8 @@ from triptych.builders.pdf.ids import chapter_anchor
 from triptych.diagnostics import PdfRenderError, Subtype, error, warn
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sphinx.environment import BuildEnvironment
 
 logger = logging.getLogger(__name__)
@@ -78,23 +81,11 @@ class ProblemLocator:
     def locate(self, message: str) -> str:
         """The source file (and line) a WeasyPrint message is about, from what it names."""
         for url in re.findall(r"'([^']+)'", message):
-            for docname, chapter in zip(self.order, self.chapters, strict=True):
-                for node in chapter.findall(nodes.Element):
-                    if isinstance(node, nodes.raw):
-                        named = [node.astext(), *SOURCE_ATTRIBUTE.findall(node.astext())]
-                    elif isinstance(node, nodes.image):
-                        named = [str(node["uri"])]
-                    else:
-                        continue
-                    if any(url in name or (name and url.endswith("/" + name)) for name in named):
-                        line = f":{node.line}" if node.line else ""
-                        return f"{self.env.doc2path(docname)}{line}"
+            if found := self.node_naming(partial(_names_url, url=url)):
+                return found
         for anchor in re.findall(r"#([^\s'\"]+)", message):
-            for docname, chapter in zip(self.order, self.chapters, strict=True):
-                for raw in chapter.findall(nodes.raw):
-                    if f"#{anchor}" in SOURCE_ATTRIBUTE.findall(raw.astext()):
-                        line = f":{raw.line}" if raw.line else ""
-                        return f"{self.env.doc2path(docname)}{line}"
+            if found := self.node_naming(partial(_links_to, anchor=anchor), raw=True):
+                return found
         for docname in self.order:
             if f"#{docname}--" in message or f"{chapter_anchor(docname)}" in message:
                 return str(self.env.doc2path(docname))
@@ -104,6 +95,24 @@ class ProblemLocator:
                 return str(self.env.doc2path(users[0])) if users else source
         if glyphs := re.search(r'unsupported by fonts: "(.+)" \(U\+', message):
             return self.first_use(glyphs[1])
+        return ""
+
+    def node_naming(self, names_it: Callable[[list[str]], bool], *, raw: bool = False) -> str:
+        """``file:line`` of the first raw HTML or image whose names *names_it* accepts.
+
+        A raw node's names are its text, then the files and anchors it links to.
+        """
+        for docname, chapter in zip(self.order, self.chapters, strict=True):
+            for node in chapter.findall(nodes.Element):
+                if isinstance(node, nodes.raw):
+                    names = [node.astext(), *SOURCE_ATTRIBUTE.findall(node.astext())]
+                elif isinstance(node, nodes.image) and not raw:
+                    names = [str(node["uri"])]
+                else:
+                    continue
+                if names_it(names):
+                    line = f":{node.line}" if node.line else ""
+                    return f"{self.env.doc2path(docname)}{line}"
         return ""
 
     def first_use(self, text: str) -> str:
@@ -116,3 +125,13 @@ class ProblemLocator:
                 if text in line:
                     return f"{path}:{number}"
         return ""
+
+
+def _links_to(names: list[str], anchor: str) -> bool:
+    """Whether raw HTML whose *names* these are links to ``#anchor``."""
+    return f"#{anchor}" in names[1:]
+
+
+def _names_url(names: list[str], url: str) -> bool:
+    """Whether one of *names* is *url*, or the file at its end."""
+    return any(url in name or (name and url.endswith("/" + name)) for name in names)
