@@ -23,7 +23,13 @@ from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, warn
 from triptych.projects import jupyterbook, mystmd
-from triptych.projects.contents import NOTEBOOK_SUFFIX, Contents, insert_toctrees, resolve
+from triptych.projects.contents import (
+    NOTEBOOK_SUFFIX,
+    Contents,
+    insert_toctrees,
+    lift_appended_toctrees,
+    resolve,
+)
 from triptych.projects.located import YamlError
 from triptych.projects.model import Declaration, Problem, ProjectFileError
 
@@ -278,6 +284,8 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", raise_project_error)
     app.connect("source-read", insert_toctrees)
     app.connect("source-read", report_problems)
+    # Before Sphinx's collectors (priority 500) number the sections and note the toctrees.
+    app.connect("doctree-read", lift_appended_toctrees, priority=400)
     app.connect("doctree-read", math.expand_macros)
     fallbacks.setup(app)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from docutils import nodes
 from sphinx.util.matching import patfilter
 
 from triptych.projects.model import (
@@ -329,10 +330,14 @@ TABLE_OF_CONTENTS = re.compile(
 RST_TABLE_OF_CONTENTS = re.compile(r"^\.\. tableofcontents::[ \t]*$", re.MULTILINE)
 
 
+#: The class of the toctrees written at the end of a document.
+APPENDED_CLASS = "triptych-project-contents"
+
+
 def _toctree_lines(spec: dict[str, Any], *, hidden: bool) -> list[str]:
     options = []
     if hidden:
-        options.append(":hidden:")
+        options.extend((":hidden:", f":class: {APPENDED_CLASS}"))
     if caption := " ".join(str(spec["caption"]).split()):
         options.append(f":caption: {caption}")
     if spec["numbered"]:
@@ -380,3 +385,20 @@ def insert_toctrees(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] = placeholder.sub(lambda _match: write(specs, hidden=False), text, count=1)
     else:
         source[0] = f"{text.rstrip()}\n\n{write(specs, hidden=True)}\n"
+
+
+def lift_appended_toctrees(_app: Sphinx, doctree: nodes.document) -> None:
+    """The toctrees written at a document's end belong to its title's section, not its last one.
+
+    Where a toctree sits decides the numbers of the documents it lists: in
+    the last subsection, a chapter's first section file would be numbered as
+    a subsection of that subsection (1.1.1) rather than after it (1.2).
+    Runs before Sphinx's collectors read the doctree.
+    """
+    title_section = next((c for c in doctree.children if isinstance(c, nodes.section)), None)
+    if title_section is None:
+        return
+    for wrapper in list(doctree.findall(nodes.compound)):
+        if APPENDED_CLASS in wrapper["classes"] and wrapper.parent is not title_section:
+            wrapper.parent.remove(wrapper)
+            title_section.append(wrapper)
