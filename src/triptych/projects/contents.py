@@ -335,7 +335,7 @@ APPENDED_CLASS = "triptych-project-contents"
 
 
 def _toctree_lines(spec: dict[str, Any], *, hidden: bool) -> list[str]:
-    options = []
+    options: list[str] = []
     if hidden:
         options.extend((":hidden:", f":class: {APPENDED_CLASS}"))
     if caption := " ".join(str(spec["caption"]).split()):
