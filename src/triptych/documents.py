@@ -168,8 +168,8 @@ def publication_contents(env: BuildEnvironment, order: list[str]) -> list[Conten
 
     Each document comes with its sections, then the documents its toctrees
     list. When a document holds several toctrees, those with a caption are
-    parts. When the root document is front matter, its own sections stand in
-    for it; the documents it lists are the publication's chapters.
+    parts. The documents the root lists are the publication's chapters; when
+    the root is front matter, its own sections stand in for it.
     """
     listed = set(order)
     placed: set[str] = set()
@@ -197,12 +197,16 @@ def publication_contents(env: BuildEnvironment, order: list[str]) -> list[Conten
         return replace(own, title=title or own.title, children=own.children + chapters(docname))
 
     entries: list[ContentsEntry] = []
-    for docname in order:
+    for position, docname in enumerate(order):
         if docname in placed:
             continue
         placed.add(docname)
-        if is_front_matter(env.config, docname):
-            entries.extend(document_contents(env, docname, depth=3).children)
+        if position == 0:
+            # The documents the root lists are the publication's chapters, beside it.
+            if is_front_matter(env.config, docname):
+                entries.extend(document_contents(env, docname, depth=3).children)
+            else:
+                entries.append(document_contents(env, docname))
             entries.extend(chapters(docname))
         else:
             entries.append(chapter(docname, ""))
