@@ -17,6 +17,7 @@ line naming the file and the line.
 from __future__ import annotations
 
 import importlib.util
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from sphinx.util import logging
@@ -49,7 +50,11 @@ OPTIONS: tuple[tuple[str, Any, Literal["", "env"], frozenset[type]], ...] = (
     ("triptych_project_error", [], "", frozenset({list})),
     ("triptych_math_macros", {}, "env", frozenset({dict})),
     ("triptych_bibliography", [], "env", frozenset({list})),
+    ("triptych_bibliography_doc", "", "env", frozenset({str})),
 )
+
+#: Where the works a mystmd project cites are listed, when no article lists them itself.
+REFERENCES = "\n\n## References\n\n```{bibliography}\n```\n"
 
 
 def declaration_of(source: Path) -> Declaration | None:
@@ -147,7 +152,8 @@ def settings_of(
             extensions.append(name)
         else:
             problems.append(Problem(declaration.path, line, f"extension {name} is not installed"))
-    _bibliography(declaration, source, settings, extensions, problems)
+    documents = contents.documents if contents is not None else []
+    _bibliography(declaration, source, settings, extensions, problems, documents=documents)
     settings["extensions"] = list(dict.fromkeys(extensions))
     for name, value in declaration.settings.items():
         if name.startswith("bibtex_") and "sphinxcontrib.bibtex" not in extensions:
@@ -224,12 +230,21 @@ def _myst_settings(
             )
 
 
+def _has_bibliography(source: Path, documents: list[str]) -> bool:
+    return any(
+        "{bibliography}" in (source / document).read_text(encoding="utf-8", errors="replace")
+        for document in documents
+    )
+
+
 def _bibliography(
     declaration: Declaration,
     source: Path,
     settings: dict[str, Any],
     extensions: list[str],
     problems: list[Problem],
+    *,
+    documents: list[str],
 ) -> None:
     files = []
     for written, line in declaration.bibliography:
@@ -248,6 +263,11 @@ def _bibliography(
     if _installed("sphinxcontrib.bibtex"):
         extensions.append("sphinxcontrib.bibtex")
         settings["bibtex_bibfiles"] = files
+        if declaration.kind == "mystmd" and documents and not _has_bibliography(source, documents):
+            # mystmd lists the works cited by itself; sphinxcontrib-bibtex needs a place for them.
+            settings["triptych_bibliography_doc"] = (
+                PurePosixPath(documents[-1]).with_suffix("").as_posix()
+            )
         return
     settings["triptych_bibliography"] = files
     line = declaration.bibliography[0][1] if declaration.bibliography else 1
@@ -262,6 +282,11 @@ def raise_project_error(_app: Sphinx, config: Config) -> None:
     if config.triptych_project_error:
         location, message = config.triptych_project_error
         raise ProjectFileError(message, location=location)
+
+
+def append_bibliography(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname == app.config.triptych_bibliography_doc:
+        source[0] = source[0].rstrip() + REFERENCES
 
 
 def report_problems(app: Sphinx, docname: str, _source: list[str]) -> None:
@@ -282,6 +307,7 @@ def setup(app: Sphinx) -> None:
     for name, default, rebuild, types in OPTIONS:
         app.add_config_value(name, default, rebuild, types=types)
     app.connect("config-inited", raise_project_error)
+    app.connect("source-read", append_bibliography)
     app.connect("source-read", insert_toctrees)
     app.connect("source-read", report_problems)
     # Before Sphinx's collectors (priority 500) number the sections and note the toctrees.

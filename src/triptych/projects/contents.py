@@ -100,12 +100,11 @@ class _Resolver:
             Problem(path or self.declaration.toc_path, line, message, docname=docname)
         )
 
-    def docname_of(self, written: str, line: int, parent: str) -> str | None:
-        """The document a toc entry names, or None (with the problem noted)."""
+    def lookup(self, written: str) -> tuple[str | None, str, Path | None]:
+        """(document, "") for a toc entry's file, or (None, why not, the file if it exists)."""
         relative = posixpath.normpath(written.strip())
         if PurePosixPath(relative).is_absolute() or relative == ".." or relative.startswith("../"):
-            self.problem(line, f"{written}: outside the source folder; left out", parent)
-            return None
+            return None, "outside the source folder", None
         stem, suffix = posixpath.splitext(relative)
         docname = stem if suffix in (*DOCUMENT_SUFFIXES, NOTEBOOK_SUFFIX) else relative
         path = self.files.get(docname)
@@ -117,14 +116,19 @@ class _Resolver:
         ):
             path = self.source / relative
         if path is None:
-            self.problem(line, f"{written}: no such document; left out of the contents", parent)
-            return None
+            return None, "no such document", None
         if path.suffix == NOTEBOOK_SUFFIX:
-            self.problem(
-                line, f"{written}: notebooks need myst-nb, which is not installed; skipped",
-                parent, path if not line else None,
-            )  # fmt: skip
-            return None
+            return None, "notebooks need myst-nb, which is not installed", path
+        return docname, "", path
+
+    def docname_of(self, written: str, line: int, parent: str) -> str | None:
+        """The document a toc entry names, or None (with the problem noted)."""
+        docname, reason, path = self.lookup(written)
+        if docname is None:
+            outcome = "skipped" if path is not None else "left out of the contents"
+            # An entry found rather than written (line 0) is reported at its file.
+            where = path if not line else None
+            self.problem(line, f"{written}: {reason}; {outcome}", parent, where)
         return docname
 
     def place(self, docname: str, line: int, parent: str) -> bool:
@@ -206,10 +210,10 @@ def resolve(source: Path, declaration: Declaration) -> Contents:
     resolver = _Resolver(source, declaration, files, Contents(root=""))
     if declaration.root is not None:
         written, line = declaration.root
-        root = resolver.docname_of(written, line, "")
+        root, reason, _path = resolver.lookup(written)
         if root is None:
-            problem = resolver.contents.problems.pop()
-            raise ProjectFileError(f"root {problem.message}", location=problem.location)
+            location = f"{declaration.toc_path}:{line}"
+            raise ProjectFileError(f"root {written}: {reason}", location=location)
     elif trees is not None:
         root, trees = _first_file(trees, resolver)
     if trees is None:
