@@ -123,7 +123,7 @@ def settings_of(
     settings = dict(folder)
     problems = list(declaration.problems)
     if declaration.title:
-        settings["project"] = declaration.title
+        settings["project"] = settings["html_title"] = declaration.title
     settings["triptych_project_file"] = str(declaration.path)
     if contents is not None:
         settings["root_doc"] = contents.root
@@ -182,6 +182,8 @@ def _metadata(declaration: Declaration, settings: dict[str, Any]) -> None:
     ):
         if value:
             settings[name] = value
+    if declaration.copyright:
+        settings["html_show_copyright"] = True
     if declaration.keywords:
         settings["triptych_subjects"] = declaration.keywords
     if declaration.license:
