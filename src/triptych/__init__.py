@@ -16,7 +16,7 @@ ENV_VERSION = 3
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
-    from triptych import config, diagnostics, documents, glossary, problems, safety
+    from triptych import config, diagnostics, documents, glossary, problems, projects, safety
     from triptych.builders import html
     from triptych.builders.ebook import EbookBuilder
     from triptych.builders.pdf import PdfBuilder, note_parallel_jobs
@@ -28,6 +28,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     diagnostics.setup()
     documents.setup(app)
     glossary.setup(app)
+    projects.setup(app)
     accessibility.setup(app)
     safety.setup(app)
     problems.setup(app)

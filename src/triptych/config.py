@@ -257,12 +257,14 @@ def first_heading(article: Path) -> str:
 
 def default_overrides(source: Path) -> dict[str, Any]:
     """Settings for a folder of articles that has no ``conf.py`` of its own."""
+    from triptych.projects import declared_overrides
+
     articles = sorted(path.stem for path in source.glob("*.md"))
     has_index = "index" in articles
     root = "index" if has_index or not articles else articles[0]
     folder_name = source.name.replace("-", " ").replace("_", " ").strip().capitalize()
     title = (first_heading(source / "index.md") if has_index else "") or folder_name
-    return {
+    folder = {
         "extensions": ["triptych"],
         "project": title or "Publication",
         "author": "",
@@ -277,3 +279,5 @@ def default_overrides(source: Path) -> dict[str, Any]:
         "myst_enable_extensions": ZERO_CONFIG_MYST_EXTENSIONS,
         "exclude_patterns": ["README.md", "_build", "build", ".*"],
     }
+    # A Jupyter Book or mystmd project declares its title, authors and contents in its own files.
+    return declared_overrides(source, folder)

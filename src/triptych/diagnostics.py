@@ -45,6 +45,11 @@ class Subtype(enum.StrEnum):
     """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
+    UNKNOWN_SYNTAX = "unknown_syntax"
+    """A directive, role or link triptych cannot render (mystmd's or an extension's): kept as text."""
+    PROJECT = "project"
+    """Something a project file declares that the editions leave out: a missing or repeated
+    file, a notebook, an extension or plugin that is not run."""
 
 
 def warn(

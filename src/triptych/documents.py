@@ -6,7 +6,7 @@ navigation, the PDF contents and bookmarks, and the EPUB spine and nav agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -15,6 +15,8 @@ from sphinx import addnodes
 from triptych.config import display_date
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from sphinx.application import Sphinx
     from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
@@ -56,13 +58,34 @@ class TitlePage:
 
 @dataclass(frozen=True)
 class ContentsEntry:
-    """One line of a table of contents: a document or a section within it."""
+    """One line of a table of contents: a document, a section within it, or a part.
+
+    A part (a toctree's caption, when a document holds several toctrees) has
+    no document of its own: it groups the documents under it.
+    """
 
     docname: str
     anchor: str
     """The id of the section inside the document; empty for the document itself."""
     title: str
     children: tuple[ContentsEntry, ...] = ()
+    numbering: str = ""
+    """What precedes the title when its toctree is numbered ("2.1. "), as in its heading."""
+
+    @property
+    def is_part(self) -> bool:
+        return not self.docname
+
+    @property
+    def label(self) -> str:
+        return self.numbering + self.title
+
+
+def walk_contents(entries: Iterable[ContentsEntry]) -> Iterator[ContentsEntry]:
+    """Every entry, depth first."""
+    for entry in entries:
+        yield entry
+        yield from walk_contents(entry.children)
 
 
 def publication_order(env: BuildEnvironment) -> list[str]:
@@ -76,7 +99,16 @@ def publication_order(env: BuildEnvironment) -> list[str]:
     return order
 
 
-def _entries(bullets: nodes.bullet_list, docname: str, depth: int) -> tuple[ContentsEntry, ...]:
+def _numbering(env: BuildEnvironment, docname: str, anchor: str) -> str:
+    numbers = env.toc_secnumbers.get(docname, {}).get(f"#{anchor}" if anchor else "")
+    if not numbers:
+        return ""
+    return ".".join(map(str, numbers)) + str(env.config.html_secnumber_suffix)
+
+
+def _entries(
+    env: BuildEnvironment, bullets: nodes.bullet_list, docname: str, depth: int
+) -> tuple[ContentsEntry, ...]:
     if depth <= 0:
         return ()
     entries = []
@@ -89,13 +121,15 @@ def _entries(bullets: nodes.bullet_list, docname: str, depth: int) -> tuple[Cont
         sublists = [child for child in item.children if isinstance(child, nodes.bullet_list)]
         children: tuple[ContentsEntry, ...] = ()
         for sublist in sublists:
-            children += _entries(sublist, docname, depth - 1)
+            children += _entries(env, sublist, docname, depth - 1)
+        anchor = reference.get("anchorname", "").lstrip("#")
         entries.append(
             ContentsEntry(
                 docname=docname,
-                anchor=reference.get("anchorname", "").lstrip("#"),
+                anchor=anchor,
                 title=reference.astext(),
                 children=children,
+                numbering=_numbering(env, docname, anchor),
             )
         )
     return tuple(entries)
@@ -105,25 +139,81 @@ def document_contents(env: BuildEnvironment, docname: str, depth: int = 2) -> Co
     """The document's title with its sections down to *depth* levels (the title is level 1)."""
     title = title_of(env, docname)
     toc = env.tocs.get(docname)
-    top = _entries(toc, docname, depth) if isinstance(toc, nodes.bullet_list) else ()
+    top = _entries(env, toc, docname, depth) if isinstance(toc, nodes.bullet_list) else ()
     # A document has one title section; anything past it is rare and kept as sections.
     children: tuple[ContentsEntry, ...] = ()
     for entry in top:
         children += entry.children if not entry.anchor else (entry,)
-    return ContentsEntry(docname=docname, anchor="", title=title, children=children)
+    return ContentsEntry(
+        docname=docname,
+        anchor="",
+        title=title,
+        children=children,
+        numbering=_numbering(env, docname, ""),
+    )
+
+
+def toctrees_of(env: BuildEnvironment, docname: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(caption, [(title given in the toctree or "", document)]) for each of *docname*'s toctrees."""
+    toc = env.tocs.get(docname)
+    if toc is None:
+        return []
+    return [
+        (
+            str(toctree.get("caption") or ""),
+            [(title or "", ref) for title, ref in toctree["entries"] if ref in env.all_docs],
+        )
+        for toctree in toc.findall(addnodes.toctree)
+    ]
 
 
 def publication_contents(env: BuildEnvironment, order: list[str]) -> list[ContentsEntry]:
-    """The table of contents of the PDF and the EPUB: each document with its sections.
+    """The table of contents of the PDF and the EPUB, as the toctrees nest it.
 
-    When the root document is front matter, its own sections stand in for it.
+    Each document comes with its sections, then the documents its toctrees
+    list. When a document holds several toctrees, those with a caption are
+    parts. The documents the root lists are the publication's chapters; when
+    the root is front matter, its own sections stand in for it.
     """
+    listed = set(order)
+    placed: set[str] = set()
+
+    def chapters(docname: str) -> tuple[ContentsEntry, ...]:
+        toctrees = toctrees_of(env, docname)
+        divided = sum(1 for _caption, listing in toctrees if listing) > 1
+        found: list[ContentsEntry] = []
+        for caption, listing in toctrees:
+            members = []
+            for title, child in listing:
+                if child in listed and child not in placed:
+                    placed.add(child)
+                    members.append(chapter(child, title))
+            if divided and caption and members:
+                found.append(
+                    ContentsEntry(docname="", anchor="", title=caption, children=tuple(members))
+                )
+            else:
+                found.extend(members)
+        return tuple(found)
+
+    def chapter(docname: str, title: str) -> ContentsEntry:
+        own = document_contents(env, docname)
+        return replace(own, title=title or own.title, children=own.children + chapters(docname))
+
     entries: list[ContentsEntry] = []
-    for docname in order:
-        if is_front_matter(env.config, docname):
-            entries.extend(document_contents(env, docname, depth=3).children)
+    for position, docname in enumerate(order):
+        if docname in placed:
+            continue
+        placed.add(docname)
+        if position == 0:
+            # The documents the root lists are the publication's chapters, beside it.
+            if is_front_matter(env.config, docname):
+                entries.extend(document_contents(env, docname, depth=3).children)
+            else:
+                entries.append(document_contents(env, docname))
+            entries.extend(chapters(docname))
         else:
-            entries.append(document_contents(env, docname))
+            entries.append(chapter(docname, ""))
     return entries
 
 

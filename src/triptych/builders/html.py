@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
 
+    from triptych.documents import ContentsEntry
+
 logger = logging.getLogger(__name__)
 
 DOWNLOADS_DIR = "_downloads"
@@ -194,11 +196,19 @@ def _landing_page(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         return
     env = app.env
     order = publication_order(env)
-    links = "".join(
-        f'<li><a href="{escape(app.builder.get_relative_uri(LANDING_PAGE, entry.docname))}'
-        f'{"#" + escape(entry.anchor) if entry.anchor else ""}">{escape(entry.title)}</a></li>'
-        for entry in publication_contents(env, order)
-    )
+
+    def item(entry: ContentsEntry) -> str:
+        nested = "".join(
+            item(child) for child in entry.children if child.is_part or not child.anchor
+        )
+        inner = f"<ul>{nested}</ul>" if nested else ""
+        if entry.is_part:  # a part has no page: its caption heads its chapters
+            return f"<li><span>{escape(entry.label)}</span>{inner}</li>"
+        href = app.builder.get_relative_uri(LANDING_PAGE, entry.docname)
+        anchor = "#" + escape(entry.anchor) if entry.anchor else ""
+        return f'<li><a href="{escape(href)}{anchor}">{escape(entry.label)}</a>{inner}</li>'
+
+    links = "".join(item(entry) for entry in publication_contents(env, order))
     title = str(app.config.project)
     body = f"<section><h1>{escape(title)}</h1><nav><ul>{links}</ul></nav></section>"
     yield LANDING_PAGE, {"title": title, "body": body}, "page.html"

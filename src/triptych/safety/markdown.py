@@ -13,29 +13,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
-from docutils.parsers.rst import directives
+from docutils import nodes
+from docutils.parsers.rst import directives, roles
 from docutils.parsers.rst.directives.misc import Include
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from myst_parser.mdit_to_docutils.base import REGEX_DIRECTIVE_START, token_line
 from myst_parser.mdit_to_docutils.sphinx_ import SphinxRenderer
+from myst_parser.mocking import MockInliner
 from myst_parser.parsers.mdit import create_md_parser
 from myst_parser.parsers.sphinx_ import MystParser
 from myst_parser.warnings_ import MystWarnings
 from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, error
+from triptych.projects.fallbacks import unknown_directive, unknown_role, unreachable_link
 from triptych.safety.directives import include_refusal
 
 if TYPE_CHECKING:
-    from docutils import nodes
+    from docutils.parsers.rst.states import Inliner
     from markdown_it.tree import SyntaxTreeNode
     from sphinx.application import Sphinx
 
 logger = logging.getLogger(__name__)
+
+#: mystmd's links to pages of other projects (found through their published indexes).
+UNREACHABLE_SCHEME = "xref:"
 
 #: Largest string or sequence a substitution expression may build with ``*`` or ``**``.
 MAX_SUBSTITUTION_SIZE = 100_000
@@ -81,9 +87,14 @@ class TriptychRenderer(SphinxRenderer):
         *,
         block_text: str | None = None,
     ) -> list[nodes.Element]:
-        directive_class, _ = directives.directive(name, self.language_module_rst, self.document)
+        # Sphinx warns, without a line, about a name whose domain it does not know.
+        with logging.suppress_logging():
+            directive_class, _ = directives.directive(name, self.language_module_rst, self.document)
+        if directive_class is None:
+            # Kept as text: mystmd's own directives, or an extension's that is not installed.
+            return [unknown_directive(name, first_line, content, self.document["source"], position)]
         env = self.sphinx_env
-        if env is None or directive_class is None or not issubclass(directive_class, Include):
+        if env is None or not issubclass(directive_class, Include):
             return super().run_directive(
                 name, first_line, content, position, additional_options, block_text=block_text
             )
@@ -118,6 +129,33 @@ class TriptychRenderer(SphinxRenderer):
         """
         count = self.__dict__["_triptych_amsmath"] = self.__dict__.get("_triptych_amsmath", 0) + 1
         return f"{self.sphinx_env.docname}-amsmath-{count}"
+
+    def render_myst_role(self, token: SyntaxTreeNode) -> None:
+        name = token.meta["name"]
+        line = token_line(token) if token.map else 0
+        with logging.suppress_logging():
+            role, _messages = roles.role(name, self.language_module_rst, line, self.reporter)
+        if role is None:
+            self.current_node.append(
+                unknown_role(name, token.content, self.document["source"], line)
+            )
+            return
+        # As MyST runs a role, without looking it up (and being warned) a second time.
+        rawsource = f":{name}:`{token.content}`"
+        inliner = cast("Inliner", MockInliner(self))
+        made, messages = role(name, rawsource, token.content, line, inliner, {}, [])
+        self.current_node += [*made, *messages]
+
+    def render_link(self, token: SyntaxTreeNode) -> None:
+        href = str(token.attrGet("href") or "")
+        if href.startswith(UNREACHABLE_SCHEME) and "xref" not in self.md_config.url_schemes:
+            unreachable_link(href, self.document["source"], token_line(token, 0))
+            text = nodes.inline(classes=["triptych-unreachable-link"])
+            self.current_node.append(text)
+            with self.current_node_context(text):
+                self.render_children(token)
+            return
+        super().render_link(token)
 
     def render_substitution(self, token: SyntaxTreeNode, inline: bool) -> None:
         position = token_line(token)

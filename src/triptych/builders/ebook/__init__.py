@@ -47,6 +47,7 @@ from triptych.documents import (
     publication_contents,
     publication_order,
     title_of,
+    walk_contents,
 )
 from triptych.glossary.domain import glossary_domain
 from triptych.safety.directives import readable_root
@@ -166,12 +167,11 @@ class EbookBuilder(StandaloneHTMLBuilder):
         contents = publication_contents(self.env, order)
         front = self.front_pages(book)
         chapters: dict[str, Any] = {}
+        titles = {e.docname: e.label for e in walk_contents(contents) if not e.anchor}
         for docname in status_iterator(
             order, __("packing chapters "), "darkgreen", len(order), self.config.verbosity
         ):
-            title = next(
-                (e.title for e in contents if e.docname == docname), title_of(self.env, docname)
-            )
+            title = titles.get(docname) or title_of(self.env, docname)
             chapters[docname] = self.chapter(docname, len(chapters), title)
             book.add_item(chapters[docname])
             self.check_chapter(docname, chapters[docname])
@@ -372,10 +372,15 @@ class EbookBuilder(StandaloneHTMLBuilder):
     def nav_entry(self, entry: ContentsEntry, ids: Iterator[int]) -> Any:
         from ebooklib import epub
 
+        if entry.is_part:
+            # A part has no page: it opens at its first chapter (the NCX needs a target).
+            first = next(e for e in walk_contents(entry.children) if not e.is_part)
+            section = epub.Section(entry.label, first.docname + self.out_suffix)
+            return (section, [self.nav_entry(child, ids) for child in entry.children])
         href = entry.docname + self.out_suffix + (f"#{entry.anchor}" if entry.anchor else "")
         if not entry.children:
-            return epub.Link(href, entry.title, f"nav-{next(ids)}")
-        section = epub.Section(entry.title, href)
+            return epub.Link(href, entry.label, f"nav-{next(ids)}")
+        section = epub.Section(entry.label, href)
         return (section, [self.nav_entry(child, ids) for child in entry.children])
 
 

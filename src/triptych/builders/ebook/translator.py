@@ -38,3 +38,9 @@ class EbookTranslator(HTML5Translator):
             self._semantic_tag(node, "dd", "glossdef", "")
         else:
             super().visit_definition(node)
+
+    def visit_citation(self, node: nodes.citation) -> None:
+        # docutils marks each entry with the role doc-biblioentry, which DPUB-ARIA 1.1
+        # deprecates and epubcheck reports.
+        super().visit_citation(node)
+        self.body[-1] = self.body[-1].replace(' role="doc-biblioentry"', "")

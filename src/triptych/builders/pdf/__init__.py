@@ -33,6 +33,7 @@ from triptych.builders import (
 )
 from triptych.builders.pdf.articles import standalone_chapter
 from triptych.builders.pdf.assembly import (
+    book_body,
     chapter_numbers,
     chapter_of,
     id_owners,
@@ -139,7 +140,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
-        document.extend([chapter.deepcopy() for chapter in chapters])
+        copies = [chapter.deepcopy() for chapter in chapters]
+        document.extend(copies if standalone else book_body(self.env, copies, order))
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)

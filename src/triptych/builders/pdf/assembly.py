@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 CHAPTER_CLASS = "triptych-chapter"
 FRONT_MATTER_CLASS = "triptych-front-matter"
+PART_CLASS = "triptych-part"
+PART_TITLE_CLASS = "triptych-part-title"
+#: A chapter's depth in the contents, as the class of the block around it (up to MAX_DEPTH).
+DEPTH_CLASS = "triptych-depth-"
+MAX_DEPTH = 4
 #: A reference to a section of another article: the PDF prints its page after it.
 PAGE_REFERENCE_CLASS = "triptych-pageref"
 #: A reference whose text is the page number of its target (a back-reference).
@@ -63,18 +68,51 @@ def print_contents(env: BuildEnvironment, order: list[str]) -> list[dict[str, An
     """Contents entries as (title, link, children), pointing at qualified ids."""
 
     def link(entry: ContentsEntry) -> dict[str, Any]:
-        href = (
-            qualified_id(entry.docname, entry.anchor)
-            if entry.anchor
-            else chapter_anchor(entry.docname)
-        )
+        if entry.is_part:
+            href = ""  # a part has no page of its own; its chapters carry the page numbers
+        elif entry.anchor:
+            href = "#" + qualified_id(entry.docname, entry.anchor)
+        else:
+            href = "#" + chapter_anchor(entry.docname)
         return {
-            "title": entry.title,
-            "href": "#" + href,
+            "title": entry.label,
+            "href": href,
             "children": [link(child) for child in entry.children],
         }
 
     return [link(entry) for entry in publication_contents(env, order)]
+
+
+def book_body(
+    env: BuildEnvironment, chapters: list[nodes.container], order: list[str]
+) -> list[nodes.Element]:
+    """The chapters as the book prints them: a title page before each part, and each chapter
+    marked with its depth in the contents, so the bookmarks nest as the contents do."""
+    depths: dict[str, int] = {}
+    opening: dict[str, list[str]] = {}
+
+    def note(entries: tuple[ContentsEntry, ...], depth: int, parts: list[str]) -> None:
+        for entry in entries:
+            if entry.is_part:
+                note(entry.children, depth + 1, [*parts, entry.label])
+                parts = []
+            elif not entry.anchor:
+                depths.setdefault(entry.docname, depth)
+                if parts:
+                    opening.setdefault(entry.docname, []).extend(parts)
+                    parts = []
+                note(entry.children, depth + 1, [])
+
+    note(tuple(publication_contents(env, order)), 1, [])
+    body: list[nodes.Element] = []
+    for docname, chapter in zip(order, chapters, strict=True):
+        for caption in opening.get(docname, []):
+            part = nodes.container(classes=[PART_CLASS])
+            part += nodes.paragraph(caption, caption, classes=[PART_TITLE_CLASS])
+            body.append(part)
+        depth = min(depths.get(docname, 1), MAX_DEPTH)
+        body.append(nodes.container("", chapter, classes=[f"{DEPTH_CLASS}{depth}"]))
+    return body
 
 
 def id_owners(chapters: list[nodes.container], order: list[str]) -> dict[str, str]:

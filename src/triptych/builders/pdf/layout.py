@@ -86,7 +86,7 @@ class PrintLayout:
         self.base_url = base_dir.as_uri() + "/"
         page_css = (
             f"@page {{ size: {PAGE_SIZES[paper_size]}; }}\n"
-            f".triptych-chapter {{ break-before: {'right' if chapter_start == 'right' else 'page'}; }}\n"
+            f".triptych-chapter, .triptych-part {{ break-before: {'right' if chapter_start == 'right' else 'page'}; }}\n"
             + page_reference_css(page_reference)
         )
         self.stylesheet = CSS(

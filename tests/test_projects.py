@@ -1,0 +1,323 @@
+"""Jupyter Book and mystmd projects, built from their own project files, without a conf.py."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import re
+import shutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+from lxml import html as lxml_html
+from pypdf import PdfReader
+
+from outputs import Epub, epubcheck_messages, pdf_outline
+from triptych import cli
+from triptych.checks.audit import audit_editions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BIBTEX = importlib.util.find_spec("sphinxcontrib.bibtex") is not None
+
+
+@dataclass
+class Built:
+    source: Path
+    out: Path
+    status: int
+    warnings: list[str]
+
+    def page(self, docname: str) -> lxml_html.HtmlElement:
+        return lxml_html.parse(str(self.out / "html" / f"{docname}.html")).getroot()
+
+    def text(self, docname: str) -> str:
+        main = self.page(docname).xpath("//*[@role='main']")[0]
+        return " ".join(main.text_content().split())
+
+
+def build(root: Path, work: Path, *options: str) -> Built:
+    """Copy a project to *work*, build it as a user would, and keep what it warned."""
+    source = work / root.name.removeprefix("test-")
+    shutil.copytree(root, source)
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        status = cli.main(["build", str(source), "-o", str(work / "out"), "-q", *options])
+    lines = [line for line in errors.getvalue().splitlines() if line.strip()]
+    # Each problem is one line naming its file by its path in the project.
+    return Built(source, work / "out", status, [line.replace(f"{source}/", "") for line in lines])
+
+
+def pdf_text(reader: PdfReader, page: int) -> str:
+    return " ".join(reader.pages[page].extract_text().split())
+
+
+# --- mystmd -----------------------------------------------------------------------------
+
+MYSTMD_ORDER = [
+    "index", "background", "background/history", "background/treaties", "cases/baltic",
+    "cases/region-north", "cases/region-south", "appendix",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mystmd(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build(rootdir / "test-mystmd", tmp_path_factory.mktemp("mystmd"))
+
+
+def test_mystmd_builds_with_one_located_warning_per_problem(mystmd: Built) -> None:
+    assert mystmd.status == 0
+    expected = [
+        (
+            "cases/baltic.md:3: WARNING: unknown directive {card}: shown as its text"
+            " [triptych.unknown_syntax]"
+        ),
+        (
+            "cases/baltic.md:7: WARNING: unknown role {glue:}: shown as its text"
+            " [triptych.unknown_syntax]"
+        ),
+        (
+            "myst.yml:27: WARNING: survey.ipynb: notebooks need myst-nb, which is not installed;"
+            " skipped [triptych.project]"
+        ),
+        (
+            "index.md:3: WARNING: xref:spec#treaty-record names a page of another project, which"
+            " triptych cannot reach: shown as text [triptych.unknown_syntax]"
+        ),
+    ]
+    if not BIBTEX:
+        expected.append(
+            "myst.yml:16: WARNING: citations need sphinxcontrib-bibtex, which is not installed:"
+            " they show their keys and the bibliography is left out [triptych.project]"
+        )
+    assert sorted(mystmd.warnings[: len(expected)]) == sorted(expected)
+    assert mystmd.warnings[len(expected) :] == []
+
+
+def test_mystmd_every_document_in_every_edition_in_toc_order(mystmd: Built) -> None:
+    for docname in MYSTMD_ORDER:
+        assert (mystmd.out / "html" / f"{docname}.html").is_file()
+    epub = Epub.open(mystmd.out / "epub" / "field-guide-to-alliances.epub")
+    assert epub.spine[3:] == [f"EPUB/{docname}.xhtml" for docname in MYSTMD_ORDER]
+    contents = [(title, depth) for title, _href, depth in epub.nav_toc()]
+    expected = [
+        ("About this guide", 1),
+        ("Background", 1),
+        ("A short history", 2),
+        ("Early pacts", 3),
+        ("Reading a treaty", 2),
+        ("Case studies", 1),  # the toc's title group is a part
+        ("The Baltic states", 2),
+        ("The far north", 2),
+        ("The southern flank", 2),
+        ("Appendix", 1),
+    ]
+    if BIBTEX:
+        expected.append(("References", 2))  # mystmd lists the works cited itself
+    assert contents == expected
+
+    reader = PdfReader(mystmd.out / "pdf" / "field-guide-to-alliances.pdf")
+    outline = pdf_outline(reader)
+    assert [(title, depth) for title, depth, _page in outline] == expected
+    pages = {title: page for title, _depth, page in outline}
+    # The part has a page of its own, just before its first chapter.
+    assert pages["The Baltic states"] == pages["Case studies"] + 1
+    assert pdf_text(reader, pages["Case studies"] - 1) == "Case studies"
+    printed = pdf_text(reader, 1)
+    assert re.search(r"CASE STUDIES The Baltic states \.[ .]*\d+ The far north", printed), printed
+
+
+def test_mystmd_editions_are_sound(mystmd: Built) -> None:
+    audits = audit_editions(mystmd.out)
+    assert {audit.edition for audit in audits} == {"html", "epub", "pdf"}
+    assert [broken for audit in audits for broken in audit.broken] == []
+    assert epubcheck_messages(mystmd.out / "epub" / "field-guide-to-alliances.epub") == []
+
+
+def test_mystmd_title_authors_and_licence(mystmd: Built) -> None:
+    title_page = pdf_text(PdfReader(mystmd.out / "pdf" / "field-guide-to-alliances.pdf"), 0)
+    assert title_page.startswith(
+        "Field Guide to Alliances How treaties hold, and why they fail "
+        "Ada Okafor, Jonas Lindqvist, Mei Tanaka"
+    )
+    epub = Epub.open(mystmd.out / "epub" / "field-guide-to-alliances.epub")
+    assert epub.metadata("title")[0] == "Field Guide to Alliances"
+    assert epub.metadata("creator") == ["Ada Okafor", "Jonas Lindqvist", "Mei Tanaka"]
+    assert epub.metadata("rights") == ["© 2026 The authors; licence: CC-BY-4.0"]
+
+
+def test_mystmd_syntax_degrades_to_text(mystmd: Built) -> None:
+    treaties = mystmd.page("background/treaties")
+    (cell,) = treaties.xpath("//div[contains(@class, 'code-cell')]")
+    assert "highlight-python" in cell.get("class")
+    # Highlighted: the string is a token of its own.
+    assert cell.xpath(".//span[@class='s2']/text()")[0] == '"mutual defence"'
+    assert "print(len(articles))" in cell.text_content()
+    # A cell whose author removed its input shows nothing.
+    assert "secret_setup" not in mystmd.text("background/treaties")
+    # The project's macro, expanded when read: every edition has the same TeX.
+    assert r"\mathcal{T}" in treaties.xpath("//span[contains(@class, 'math')]/text()")[0]
+
+    index = mystmd.page("index")
+    assert "the shared schema" in mystmd.text("index")
+    assert not [href for href in index.xpath("//a/@href") if "xref" in href]
+    baltic = mystmd.page("cases/baltic")
+    (card,) = baltic.xpath("//div[contains(@class, 'triptych-unknown-syntax')]//pre")
+    assert card.text_content().split("\n")[:2] == [
+        "Membership",
+        "Estonia, Latvia and Lithuania joined in 2004.",
+    ]
+    assert baltic.xpath("//code[contains(@class, 'triptych-unknown-syntax')]")[
+        0
+    ].text_content() == ("exercise_count")
+    reader = PdfReader(mystmd.out / "pdf" / "field-guide-to-alliances.pdf")
+    print_text = " ".join(pdf_text(reader, page) for page in range(len(reader.pages)))
+    assert "Estonia, Latvia and Lithuania joined in 2004." in print_text
+    assert "the shared schema" in print_text
+
+
+def test_mystmd_citations(mystmd: Built) -> None:
+    text = mystmd.text("background/treaties")
+    if BIBTEX:
+        assert "The Wording of Alliances" in mystmd.text("appendix")
+        assert "[okafor2024]" not in text
+    else:
+        assert "[okafor2024]" in text
+
+
+# --- Jupyter Book 1 ---------------------------------------------------------------------
+
+JUPYTERBOOK_ORDER = [
+    "intro", "chapters/springs", "chapters/alpine", "chapters/karst", "chapters/glaciers",
+    "chapters/meanders", "chapters/delta-east", "chapters/delta-west",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def jupyterbook(rootdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build(rootdir / "test-jupyterbook", tmp_path_factory.mktemp("jupyterbook"))
+
+
+def test_jupyterbook_builds_with_located_warnings(jupyterbook: Built) -> None:
+    assert jupyterbook.status == 0
+    expected = [
+        (
+            "_config.yml:18: WARNING: extension sphinx.ext.intersphinx is not loaded: it fetches"
+            " inventories over the network [triptych.project]"
+        ),
+        (
+            "_toc.yml:19: WARNING: chapters/estuaries: no such document; left out of the contents"
+            " [triptych.project]"
+        ),
+    ]
+    if not BIBTEX:
+        expected.append(
+            "_config.yml:8: WARNING: citations need sphinxcontrib-bibtex, which is not installed:"
+            " they show their keys and the bibliography is left out [triptych.project]"
+        )
+    assert sorted(jupyterbook.warnings) == sorted(expected)
+
+
+def test_jupyterbook_parts_numbers_and_nesting(jupyterbook: Built) -> None:
+    for docname in JUPYTERBOOK_ORDER:
+        assert (jupyterbook.out / "html" / f"{docname}.html").is_file()
+    epub = Epub.open(jupyterbook.out / "epub" / "rivers-of-the-north.epub")
+    assert epub.spine[3:] == [f"EPUB/{docname}.xhtml" for docname in JUPYTERBOOK_ORDER]
+    expected = [
+        ("Sources", 1),
+        ("1. Springs", 2),
+        ("1.1. Measuring a spring", 3),
+        # Section files come after the chapter's own sections, numbered after them.
+        ("1.2. Alpine springs", 3),
+        ("1.3. Karst springs", 3),
+        ("2. Glaciers", 2),
+        ("Courses", 1),
+        ("Meanders and bends", 2),  # the title the contents give it
+        ("The eastern delta", 2),
+        ("The western delta", 2),
+    ]
+    assert [(title, depth) for title, _href, depth in epub.nav_toc()] == expected
+
+    reader = PdfReader(jupyterbook.out / "pdf" / "rivers-of-the-north.pdf")
+    outline = [(title, depth) for title, depth, _page in pdf_outline(reader)]
+    # Bookmarks follow the headings, which keep their own words.
+    assert outline == [
+        (title.replace("Meanders and bends", "Meanders"), depth) for title, depth in expected
+    ]
+    printed = pdf_text(reader, 1)
+    assert re.search(r"^Contents SOURCES 1\. Springs \.[ .]*5 ", printed), printed
+    assert re.search(r"COURSES Meanders and bends \.[ .]*\d+ The eastern delta", printed), printed
+
+    # The site shows the contents where the root asks for them, with the part captions.
+    intro = jupyterbook.page("intro")
+    main = intro.xpath("//*[@role='main']")[0]
+    assert main.xpath(".//p[@class='caption']//text()") == ["Sources", "Courses"]
+    assert main.xpath(".//a[@href='https://example.org/atlas']/text()") == ["A river atlas"]
+
+
+def test_jupyterbook_editions_are_sound(jupyterbook: Built) -> None:
+    audits = audit_editions(jupyterbook.out)
+    assert [broken for audit in audits for broken in audit.broken] == []
+    assert epubcheck_messages(jupyterbook.out / "epub" / "rivers-of-the-north.epub") == []
+
+
+def test_jupyterbook_metadata_math_and_citations(jupyterbook: Built) -> None:
+    title_page = pdf_text(PdfReader(jupyterbook.out / "pdf" / "rivers-of-the-north.pdf"), 0)
+    assert title_page.startswith("Rivers of the North Ada Okafor, Jonas Lindqvist")
+    epub = Epub.open(jupyterbook.out / "epub" / "rivers-of-the-north.epub")
+    assert epub.metadata("creator") == ["Ada Okafor", "Jonas Lindqvist"]
+    assert epub.metadata("rights") == ["© 2026"]
+    springs = jupyterbook.page("chapters/springs")
+    assert springs.xpath("//span[contains(@class, 'math')]/text()") == [r"\(\dot{Q}\)"]
+    karst = jupyterbook.text("chapters/karst")
+    if BIBTEX:
+        assert "Storage in karst aquifers" in jupyterbook.text("chapters/delta-west")
+        assert "[lindqvist2023]" not in karst
+    else:
+        assert "[lindqvist2023]" in karst
+
+
+# --- Project files that cannot be read --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "location", "message"),
+    [
+        (
+            {"myst.yml": "version: 1\nproject:\n  toc:\n    - file: index.md\n   - file: b.md\n"},
+            "myst.yml:5",
+            "project file: while parsing a block mapping, expected <block end>, but found",
+        ),
+        ({"myst.yml": "- a list\n"}, "myst.yml:1", "project file: myst.yml must be a mapping"),
+        ({"_toc.yml": "format: jb-book\nchapters: []\n"}, "_toc.yml:1", "names no root document"),
+        (
+            {"_toc.yml": "format: jb-book\n\nroot: welcome\n"},
+            "_toc.yml:3",
+            "project file: root welcome: no such document",
+        ),
+        (
+            {"_config.yml": "title: [unclosed\n", "_toc.yml": "root: index\n"},
+            "_config.yml:2",
+            "project file: while parsing a flow sequence",
+        ),
+    ],
+)
+def test_an_unreadable_project_file_is_one_line(
+    tmp_path: Path, files: dict[str, str], location: str, message: str
+) -> None:
+    source = tmp_path / "book"
+    source.mkdir()
+    (source / "index.md").write_text("# A book\n\nText.\n")
+    for name, text in files.items():
+        (source / name).write_text(text)
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        status = cli.main(["build", str(source), "-o", str(tmp_path / "out"), "-q"])
+    assert status == 2
+    (line,) = errors.getvalue().splitlines()
+    assert line.startswith(f"{source / location}: error: ")
+    assert message in line
+    assert not (tmp_path / "out" / "html").exists()
