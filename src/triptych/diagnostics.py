@@ -43,6 +43,8 @@ class Subtype(enum.StrEnum):
     """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
+    MATH = "math"
+    """A formula no renderer can draw (unknown command, over a limit); its TeX is shown."""
 
 
 def warn(

@@ -29,6 +29,7 @@ from triptych.builders import (
     asset_text,
     copy_images,
     replace_missing_images,
+    print_highlighter,
     write_atomically,
 )
 from triptych.builders.pdf.articles import standalone_chapter
@@ -44,6 +45,7 @@ from triptych.builders.pdf.locate import ProblemLocator
 from triptych.diagnostics import PdfRenderError
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
 from triptych.safety.directives import readable_root
+from triptych.math import RENDERER as MATH_RENDERER
 
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
@@ -84,6 +86,15 @@ class PdfBuilder(SingleFileHTMLBuilder):
 
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
+
+    def init_highlighter(self) -> None:
+        self.highlighter = print_highlighter(self.config, self.confdir)
+        self.dark_highlighter = None
+
+    @property
+    def math_renderer_name(self) -> str:
+        # The site may choose another renderer; this edition cannot run one in a reader.
+        return MATH_RENDERER
 
     def copy_assets(self) -> None:
         # The theme's scripts and stylesheets are for the site; this edition carries its own.
