@@ -12,6 +12,7 @@ so raw TeX never reaches a reader disguised as a formula.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,6 +83,15 @@ def display_tex(parts: list[str]) -> str:
     return r"\begin{aligned}" + r"\\".join(parts) + r"\end{aligned}"
 
 
+def _reason(error: Exception) -> str:
+    """What latex2mathml's exception says, in words: ``MissingEndError`` is "missing end"."""
+    name = type(error).__name__
+    if name == "NoAvailableTokensError":
+        return "it ends before a command or group is complete"
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name.removesuffix("Error")).lower()
+    return words + (f" ({error})" if str(error) else "")
+
+
 def _unknown_commands(root: etree._Element) -> Iterator[str]:
     for element in root.iter(f"{{{MATHML_NS}}}mi", f"{{{MATHML_NS}}}mo", f"{{{MATHML_NS}}}mtext"):
         if UNKNOWN_COMMAND.match((element.text or "").strip()):
@@ -99,8 +109,7 @@ def _converted(tex: str, display: bool) -> etree._Element:
         msg = "formula expands too deeply to render"
         raise MathError(msg) from None
     except Exception as error:  # noqa: BLE001 - a renderer's failure is the formula's problem
-        msg = f"formula cannot be read: {type(error).__name__}{f': {error}' if str(error) else ''}"
-        raise MathError(msg) from None
+        raise MathError(f"formula cannot be read: {_reason(error)}") from None
     if unknown := sorted(set(_unknown_commands(root))):
         msg = f"unknown TeX command{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
         raise MathError(msg)
@@ -142,7 +151,10 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
     Glyphs are ``<symbol>`` elements that every formula would otherwise name
     alike, so two formulas on one page would define the same id twice.
     """
-    from ziamath.zmath import Latex
+    with warnings.catch_warnings():
+        # ziamath finds its font with importlib.resources.path, deprecated since Python 3.11.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from ziamath.zmath import Latex
 
     source = prepared_tex(tex)
     _converted(source, display)  # the same checks as the MathML, the same messages
@@ -154,8 +166,7 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
         msg = "formula nests too deeply to draw"
         raise MathError(msg) from None
     except Exception as error:  # noqa: BLE001 - a renderer's failure is the formula's problem
-        msg = f"formula cannot be drawn: {type(error).__name__}{f': {error}' if str(error) else ''}"
-        raise MathError(msg) from None
+        raise MathError(f"formula cannot be drawn: {_reason(error)}") from None
     _prefix_ids(root, id_prefix)
     width = float(root.get("width", "0")) / SVG_EM * TEXT_SCALE
     height = float(root.get("height", "0")) / SVG_EM * TEXT_SCALE

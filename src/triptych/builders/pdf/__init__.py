@@ -57,6 +57,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: ``triptych_hyphenate = False``: print breaks lines between words only.
+NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
+
 
 class PdfBuilder(SingleFileHTMLBuilder):
     """Renders the whole publication as one PDF with WeasyPrint."""
@@ -194,7 +197,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
             # The project first: a refusal names it.
             roots=(readable_root(self.env), self.staging_dir),
             base_dir=self.staging_dir,
-            extra_css=self.highlighter.get_stylesheet(),
+            extra_css=self.highlighter.get_stylesheet()
+            + ("" if conf.triptych_hyphenate else NO_HYPHENATION_CSS),
             paper_size=conf.triptych_paper_size,
             chapter_start=conf.triptych_chapter_start,
             page_reference=conf.triptych_page_reference,
