@@ -293,6 +293,30 @@ def test_figure_keeps_its_width(laid_out: Any, epub: Epub, out: Path) -> None:
     assert site_page(out, "tables").xpath("//figure//img/@style") == ["width: 40%;"]
 
 
+def _lowest_word(pdf: Path, page: int) -> float:
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    tree = etree.fromstring(xml, etree.XMLParser(recover=True))
+    words = [float(w.get("yMax")) for w in tree.iter("{*}word")]
+    # The running header and the page number are not the page's text.
+    return sorted(words)[-2]
+
+
+def test_a_figure_too_tall_for_the_page_leaves_no_hole(out: Path, print_html: Any) -> None:
+    pdf = out / "pdf" / "kitchen-sink.pdf"
+    pages = page_texts(pdf)
+    figure_page = next(i for i, t in enumerate(pages, 1) if "too tall for what is left" in t)
+    height = float(PdfReader(pdf).pages[0].mediabox.height)
+    text_bottom = height - 25 / 25.4 * 72
+    # The page before the figure is filled with the text that followed the figure.
+    assert _lowest_word(pdf, figure_page - 1) > text_bottom - (text_bottom - 72) / 4
+    section = print_html.get_element_by_id("figures--figures")
+    blocks = [child.tag for child in section if child.tag in {"p", "figure"}]
+    assert blocks.index("figure") > 5
+
+
 # --- small constructs -----------------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ from triptych.builders.pdf.assembly import (
     mark_page_references,
     print_contents,
 )
+from triptych.builders.pdf.floats import defer_figures, mark_figures
 from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.diagnostics import PdfRenderError
@@ -126,6 +127,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             )
         ]
         mark_page_references(chapters, order)
+        mark_figures(chapters)
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
         self.chapters, self.order = chapters, order
@@ -213,8 +215,11 @@ class PdfBuilder(SingleFileHTMLBuilder):
         layout = self.layout()
         with progress_message(__("laying out the PDF")):
             document = layout.render(self.print_html)
-            if drop_repeated_pages(self.chapters, anchor_pages(document)):
-                # Only the glossary's lists change, so the pages they point at stay put.
+            moved = defer_figures(self.chapters, document)
+            repeated = drop_repeated_pages(self.chapters, anchor_pages(document))
+            if moved or repeated:
+                # Only the glossary's lists change and figures move within a page or two,
+                # so the pages the back-references point at stay put.
                 self.print_html = self.render_print_html(self.chapters, self.order)
                 self.write_print_html()
                 document = layout.render(self.print_html)
