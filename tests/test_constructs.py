@@ -16,7 +16,7 @@ import pytest
 from lxml import etree, html
 from pypdf import PdfReader
 
-from outputs import NS, Epub, epubcheck_messages, pdf_broken_links, triptych_build
+from outputs import NS, Epub, epubcheck_messages, fingerprint, pdf_broken_links, triptych_build
 from triptych.checks import validators
 
 if TYPE_CHECKING:
@@ -362,6 +362,11 @@ def test_hyphenation_can_be_switched_off(build_root: BuildRoot) -> None:
 
 
 # --- validity -------------------------------------------------------------------------------
+
+
+def test_a_parallel_build_gives_the_same_bytes(out: Path, tmp_path: Path) -> None:
+    # Formulas are rendered in the reading processes; amsmath's equations get stable ids.
+    assert fingerprint(triptych_build(ROOT, tmp_path, "-j", "2")) == fingerprint(out)
 
 
 def test_epub_is_valid(epub: Epub) -> None:

@@ -71,6 +71,13 @@ class SubstitutionSandbox(ImmutableSandboxedEnvironment):
 
 
 class TriptychRenderer(SphinxRenderer):
+    def _random_label(self) -> str:
+        # MyST labels each numbered amsmath environment with a random uuid, which becomes
+        # the equation's id in every edition; counted in reading order, builds stay identical.
+        count = self.__dict__.get("_triptych_amsmath", 0) + 1
+        self.__dict__["_triptych_amsmath"] = count
+        return f"amsmath-{count}"
+
     def run_directive(
         self,
         name: str,
