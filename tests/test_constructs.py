@@ -149,6 +149,28 @@ def test_print_math_is_svg_with_its_tex_as_name(print_html: Any, out: Path) -> N
     assert [name for name, count in ids.items() if count > 1] == []
     text = page_texts(out / "pdf" / "kitchen-sink.pdf")
     assert not [line for page in text for line in page.splitlines() if re.search(r"\\[a-z]+", line)]
+    # In the tagged PDF each formula is a figure whose alternative text is its TeX.
+    assert set(_figure_alt_texts(out / "pdf" / "kitchen-sink.pdf")) >= FORMULAS
+
+
+def _figure_alt_texts(pdf: Path) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not hasattr(node, "get"):
+            return
+        if node.get("/S") == "/Figure" and "/Alt" in node:
+            found.append(str(node["/Alt"]))
+        if (kids := node.get("/K")) is not None:
+            walk(kids)
+
+    walk(PdfReader(pdf).trailer["/Root"]["/StructTreeRoot"])
+    return found
 
 
 def test_equations_are_numbered_and_referenced_in_every_edition(
