@@ -29,8 +29,8 @@ from triptych.builders import (
     EditionSummary,
     asset_text,
     copy_images,
-    replace_missing_images,
     print_highlighter,
+    replace_missing_images,
     write_atomically,
 )
 from triptych.builders.ebook.package import (
@@ -51,8 +51,8 @@ from triptych.documents import (
     title_of,
 )
 from triptych.glossary.domain import glossary_domain
-from triptych.safety.directives import readable_root
 from triptych.math import RENDERER as MATH_RENDERER
+from triptych.safety.directives import readable_root
 from triptych.safety.paths import is_within
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from triptych.builders import (
     EditionSummary,
     asset_text,
     copy_images,
-    replace_missing_images,
     print_highlighter,
+    replace_missing_images,
     write_atomically,
 )
 from triptych.builders.pdf.articles import standalone_chapter
@@ -45,8 +45,8 @@ from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeate
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.diagnostics import PdfRenderError
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
-from triptych.safety.directives import readable_root
 from triptych.math import RENDERER as MATH_RENDERER
+from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
