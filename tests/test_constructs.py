@@ -354,10 +354,11 @@ def test_small_constructs_in_every_edition(out: Path, epub: Epub, print_html: An
         (abbr,) = page.xpath("//abbr")
         assert abbr.get("title") == "North Atlantic Treaty Organization"
         tasks = page.find_class("triptych-task")
-        assert [(text_of(t), "triptych-task-done" in t.get("class")) for t in tasks] == [
+        assert [(t.get("aria-label"), "triptych-task-done" in t.get("class")) for t in tasks] == [
             ("done", True),
             ("to do", False),
         ]
+        assert all(t.get("role") == "img" and not text_of(t) for t in tasks)
         assert not page.xpath("//li//input")
     text = "".join(page_texts(out / "pdf" / "kitchen-sink.pdf"))
     assert "NATO (North Atlantic Treaty Organization) was founded" in " ".join(text.split())
@@ -389,6 +390,16 @@ def test_hyphenation_can_be_switched_off(build_root: BuildRoot) -> None:
 def test_a_parallel_build_gives_the_same_bytes(out: Path, tmp_path: Path) -> None:
     # Formulas are rendered in the reading processes; amsmath's equations get stable ids.
     assert fingerprint(triptych_build(ROOT, tmp_path, "-j", "2")) == fingerprint(out)
+
+
+def test_every_word_is_in_every_edition(out: Path) -> None:
+    """The text audit knows what each edition draws (formulas), moves (figures) or sets
+    apart (line numbers), and finds every other word in order."""
+    from triptych.checks.text import audit_text
+
+    audits = audit_text(out)
+    assert {audit.edition for audit in audits} == {"site", "pdf", "epub", "articles"}
+    assert [passage.line() for audit in audits for passage in audit.missing] == []
 
 
 def test_epub_is_valid(epub: Epub) -> None:
