@@ -215,19 +215,23 @@ class PdfBuilder(SingleFileHTMLBuilder):
         layout = self.layout()
         with progress_message(__("laying out the PDF")):
             document = layout.render(self.print_html)
-            moved = defer_figures(self.chapters, document)
-            repeated = drop_repeated_pages(self.chapters, anchor_pages(document))
-            if moved or repeated:
-                # Only the glossary's lists change and figures move within a page or two,
-                # so the pages the back-references point at stay put.
-                self.print_html = self.render_print_html(self.chapters, self.order)
-                self.write_print_html()
-                document = layout.render(self.print_html)
+            if defer_figures(self.chapters, document):
+                # Text moved up into the holes, so later pages may have changed.
+                document = self.lay_out_again(layout)
+            if drop_repeated_pages(self.chapters, anchor_pages(document)):
+                # Only the glossary's lists change, so the pages they point at stay put.
+                document = self.lay_out_again(layout)
             pdf = layout.write(document)
         self.locator().report(layout.problems)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
         logger.info(self.summary.line())
+
+    def lay_out_again(self, layout: PrintLayout) -> Any:
+        """The print HTML written anew from the chapters as they now are, and laid out."""
+        self.print_html = self.render_print_html(self.chapters, self.order)
+        self.write_print_html()
+        return layout.render(self.print_html)
 
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""
