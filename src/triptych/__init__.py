@@ -16,11 +16,22 @@ ENV_VERSION = 3
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
-    from triptych import config, diagnostics, documents, glossary, problems, projects, safety
+    from triptych import (
+        config,
+        constructs,
+        diagnostics,
+        documents,
+        glossary,
+        problems,
+        projects,
+        safety,
+    )
+    from triptych import math as triptych_math
     from triptych.builders import html
     from triptych.builders.ebook import EbookBuilder
     from triptych.builders.pdf import PdfBuilder, note_parallel_jobs
     from triptych.builders.pdf.assembly import DownloadsAsText
+    from triptych.builders.pdf.typography import KeepShortBlocksWhole, ProtectNames
     from triptych.checks import accessibility
 
     app.setup_extension("myst_parser")
@@ -32,10 +43,14 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     accessibility.setup(app)
     safety.setup(app)
     problems.setup(app)
+    triptych_math.setup(app)
+    constructs.setup(app)
     html.setup(app)
     app.add_builder(PdfBuilder)
     app.connect("builder-inited", note_parallel_jobs)
     app.add_post_transform(DownloadsAsText)
+    app.add_post_transform(ProtectNames)
+    app.add_post_transform(KeepShortBlocksWhole)
     app.add_builder(EbookBuilder)
     return {
         "version": __version__,

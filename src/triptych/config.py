@@ -102,6 +102,9 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     # Read again the documents that had problems in the last build (triptych build reads
     # them once per run, with its first edition).
     ("triptych_reread_troubled", True, "", frozenset({bool})),
+    # How the PDF and the EPUB set an article's text and code.
+    ("triptych_hyphenate", True, "", frozenset({bool})),
+    ("triptych_print_code_style", "default", "", frozenset({str})),
 )
 
 

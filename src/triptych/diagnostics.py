@@ -50,6 +50,8 @@ class Subtype(enum.StrEnum):
     PROJECT = "project"
     """Something a project file declares that the editions leave out: a missing or repeated
     file, a notebook, an extension or plugin that is not run."""
+    MATH = "math"
+    """A formula no renderer can draw (unknown command, over a limit); its TeX is shown."""
 
 
 def warn(

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from docutils import nodes
     from sphinx.builders.html import StandaloneHTMLBuilder
+    from sphinx.config import Config
+    from sphinx.highlighting import PygmentsBridge
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,26 @@ def replace_missing_images(builder: StandaloneHTMLBuilder, doctree: nodes.Node) 
             continue
         text = str(image.get("alt") or "")
         image.replace_self(nodes.inline(text, text, classes=["triptych-missing-image"]))
+
+
+def print_highlighter(config: Config, confdir: str | Path | None) -> PygmentsBridge:
+    """The Pygments highlighter of the PDF and the EPUB: ``triptych_print_code_style``.
+
+    The site keeps its theme's style (often one made for a dark screen); print
+    and e-readers get a style meant for a white page.
+    """
+    from pygments.styles import get_style_by_name
+    from pygments.util import ClassNotFound
+    from sphinx.highlighting import PygmentsBridge
+
+    from triptych.config import TriptychConfigError, config_location
+
+    style = config.triptych_print_code_style
+    try:
+        get_style_by_name(style)
+    except ClassNotFound:
+        msg = f"triptych_print_code_style = {style!r} is not a Pygments style"
+        raise TriptychConfigError(
+            msg, location=config_location(confdir, "triptych_print_code_style")
+        ) from None
+    return PygmentsBridge("html", style)

@@ -59,10 +59,31 @@ REPLACED: dict[str, tuple[Replaced, ...]] = {
 #: Classes of elements an edition adds to a page but shows apart from the text, so a
 #: reader never reads their text in line: the site's term previews, written once after
 #: the article and shown beside a link on hover, focus and tap
-#: (:class:`triptych.glossary.transforms.TermPreviews`).
+#: (:class:`triptych.glossary.transforms.TermPreviews`), and the line numbers of a
+#: listing (``:linenos:``), set in a margin of their own.
 ASIDES: dict[str, frozenset[str]] = {
-    SITE: frozenset({"triptych-term-preview"}),
+    SITE: frozenset({"triptych-term-preview", "linenos"}),
     PDF: frozenset(),
-    EPUB: frozenset(),
+    EPUB: frozenset({"linenos"}),
     ARTICLES: frozenset(),
+}
+
+#: Nodes an edition draws instead of printing their text, which becomes the drawing's
+#: text alternative (in the tagged PDF's structure tree): print draws formulas as SVG
+#: (:mod:`triptych.math`). Docutils node class names.
+DRAWN: dict[str, frozenset[str]] = {
+    SITE: frozenset(),
+    PDF: frozenset({"math", "math_block"}),
+    EPUB: frozenset(),
+    ARTICLES: frozenset({"math", "math_block"}),
+}
+
+#: Nodes an edition may move past the text that follows them, so that their words are
+#: looked for anywhere in their document: print moves a figure that would leave a hole
+#: after the text that fills it (:mod:`triptych.builders.pdf.floats`).
+MOVABLE: dict[str, frozenset[str]] = {
+    SITE: frozenset(),
+    PDF: frozenset({"figure"}),
+    EPUB: frozenset(),
+    ARTICLES: frozenset({"figure"}),
 }

@@ -39,7 +39,9 @@ from triptych.builders.text_changes import (
     ARTICLES,
     ASIDES,
     BUILDER,
+    DRAWN,
     EPUB,
+    MOVABLE,
     PDF,
     REPLACED,
     SITE,
@@ -113,7 +115,9 @@ _SKIPPED = (
 )
 #: References whose text, unless the author gave one, is a label that the edition replaces
 #: with the target's title or number.
-_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst", "eq"})
+_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst"})
+#: References the edition always prints as their target's number: ``{eq}``.
+_NUMBERED_REFERENCES = frozenset({"eq"})
 _NUMREF_PLACEHOLDERS = re.compile(r"\{number\}|\{name\}|%s")
 #: Blocks whose line is the fence's or the directive's, not the first line of their text.
 _FENCED = (nodes.literal_block, nodes.math_block, nodes.doctest_block)
@@ -128,6 +132,8 @@ class _Block:
     replaced: Replaced | None
     approximate: bool
     """The line is the enclosing fence's or table's: the text's own is looked for from there."""
+    moved: bool = False
+    """Inside a node the edition may move (:data:`~triptych.builders.text_changes.MOVABLE`)."""
     parts: list[str] = field(default_factory=list)
 
 
@@ -138,6 +144,12 @@ class SourceWords:
     expected: list[Word] = field(default_factory=list)
     replaced: dict[str, list[Word]] = field(default_factory=dict)
     """Words the edition prints in its own words, by where it prints them."""
+    unordered: list[Word] = field(default_factory=list)
+    """Words the edition prints, though maybe elsewhere in the document than written."""
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return {word.token for word in (*self.expected, *self.unordered)}
 
 
 class SourceReader:
@@ -149,6 +161,8 @@ class SourceReader:
         self.tags = Tags(["html", "format_html", f"builder_{builder}"])
         self.front_matter = front_matter
         """The root document when the PDF and EPUB print it as front matter."""
+        self.drawn = DRAWN[edition]
+        self.movable = MOVABLE[edition]
         self._files: dict[str, list[str]] = {}
         #: Where the last text found from a table's or a fence's line was: cells come in order.
         self._found: dict[tuple[str, int], int] = {}
@@ -163,13 +177,15 @@ class SourceReader:
             for token, written, offset in _words_with_offsets(text):
                 word = Word(token, written, block.source, base_line + text.count("\n", 0, offset))
                 if block.replaced is None:
-                    result.expected.append(word)
+                    (result.unordered if block.moved else result.expected).append(word)
                 else:
                     result.replaced.setdefault(block.replaced.where, []).append(word)
         return result
 
     def _skipped(self, node: nodes.Node) -> bool:
-        if isinstance(node, _SKIPPED):
+        if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn:
+            return True
+        if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
             return True
         if isinstance(node, addnodes.only):
             return not self.tags.eval_condition(node["expr"])
@@ -188,15 +204,18 @@ class SourceReader:
         replacements: Sequence[Replaced],
         replaced: Replaced | None,
         approximate: bool,
+        *,
+        moved: bool = False,
     ) -> Iterator[_Block]:
         source, line = get_source_line(element)
         source = source or default_source
         # MyST numbers a table's cells with the table's line, and a code block and its
         # caption with the fence's.
         approximate = approximate or isinstance(element, (nodes.entry, nodes.caption, *_FENCED))
+        moved = moved or type(element).__name__ in self.movable
 
         def fresh() -> _Block:
-            return _Block(source, line or 0, replaced, approximate)
+            return _Block(source, line or 0, replaced, approximate, moved)
 
         block = fresh()
         if isinstance(element, _FENCED):
@@ -215,7 +234,9 @@ class SourceReader:
                 block = fresh()
                 assert isinstance(child, nodes.Element)
                 child_replaced = replaced or _replacement(child, replacements)
-                yield from self._blocks(child, source, replacements, child_replaced, approximate)
+                yield from self._blocks(
+                    child, source, replacements, child_replaced, approximate, moved=moved
+                )
         yield block
 
     def _inline_text(self, node: nodes.Node) -> Iterator[str]:
@@ -380,7 +401,10 @@ def pdf_tokens(pages: Sequence[str], vocabulary: set[str]) -> list[str]:
         lines.extend(normalised(line) for line in page.split("\n"))
     for index, raw in enumerate(raw_lines):
         stripped = raw.rstrip()
-        if not (lines[index] and stripped.endswith(_LINE_END_HYPHENS)):
+        if lines[index] and not stripped.endswith(_LINE_END_HYPHENS):
+            _join_shifted_baseline(lines, index, vocabulary)
+            continue
+        if not lines[index]:
             continue
         if len(stripped) < 2 or not stripped[-2].isalnum():
             continue
@@ -394,6 +418,18 @@ def pdf_tokens(pages: Sequence[str], vocabulary: set[str]) -> list[str]:
                 lines[index][-1] += lines[candidate].pop(0)
                 break
     return [token for line in lines for token in line]
+
+
+def _join_shifted_baseline(lines: list[list[str]], index: int, vocabulary: set[str]) -> None:
+    """Join a word that ``pdftotext -raw`` split where a subscript or superscript moved the
+    baseline ("H2" / "O" for H₂O): when the two pieces make a word of the source and
+    one of them is none."""
+    following = index + 1
+    if following >= len(lines) or not lines[following]:
+        return
+    last, first = lines[index][-1], lines[following][0]
+    if last + first in vocabulary and not (last in vocabulary and first in vocabulary):
+        lines[index][-1] += lines[following].pop(0)
 
 
 def _first_with_words(lines: Sequence[list[str]], start: int, end: int) -> int | None:
@@ -500,7 +536,7 @@ class TextAudit:
 
     def compare(self, source: SourceWords, edition_tokens: Sequence[str] | None) -> None:
         self.documents += 1
-        self.words += len(source.expected)
+        self.words += len(source.expected) + len(source.unordered)
         for where, words in source.replaced.items():
             self.replaced[where] = self.replaced.get(where, 0) + len(words)
         tokens = [word.token for word in source.expected]
@@ -508,6 +544,9 @@ class TextAudit:
             range(len(tokens)) if edition_tokens is None else unmatched(tokens, edition_tokens)
         )
         self.missing.extend(passages(self.edition, source.expected, missing))
+        present = set(edition_tokens or ())
+        elsewhere = [i for i, word in enumerate(source.unordered) if word.token not in present]
+        self.missing.extend(passages(self.edition, source.unordered, elsewhere))
 
 
 # --- the audit ----------------------------------------------------------------------------
@@ -583,8 +622,7 @@ def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
         pdf = folder / f"{docname}.pdf"
         tokens = None
         if pdf.is_file():
-            vocabulary = {word.token for word in source.expected}
-            tokens = pdf_tokens(pdf_page_texts(pdf), vocabulary)
+            tokens = pdf_tokens(pdf_page_texts(pdf), source.vocabulary)
         audit.compare(source, tokens)
     return audit
 
@@ -599,8 +637,7 @@ def _audit_pdf(pdf: Path, publication: Publication) -> TextAudit:
         pages = ranges.get(docname)
         tokens = None
         if pages is not None:
-            vocabulary = {word.token for word in source.expected}
-            tokens = pdf_tokens([page_texts[number] for number in pages], vocabulary)
+            tokens = pdf_tokens([page_texts[number] for number in pages], source.vocabulary)
         audit.compare(source, tokens)
     audit.site_only = sorted(set(publication.doctrees) - set(publication.book))
     return audit

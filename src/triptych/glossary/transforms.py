@@ -30,6 +30,9 @@ PREVIEW_CLASS = "triptych-term-preview"
 #: The paragraph under a glossary definition that lists where the term is used.
 BACKREFS_CLASS = "triptych-backrefs"
 
+#: An abbreviation the glossary marks after expanding it at its first use.
+GLOSSARY_ABBREVIATION_CLASS = "triptych-term-abbr"
+
 
 def used_in(groups: list[list[nodes.Node]]) -> nodes.paragraph:
     """The back-reference line, "Used in A: x, A: y; B.", from links grouped by article."""
@@ -62,7 +65,13 @@ def _rendered_text(occurrence: Occurrence) -> list[nodes.Node]:
         text = f"{expansion} ({entry.abbreviation})"
         return [nodes.Text(text)]
     if occurrence.mark_abbreviation:
-        return [nodes.abbreviation(occurrence.text, occurrence.text, explanation=entry.expansion)]
+        # The class tells print it was expanded before, unlike an author's own {abbr}.
+        return [
+            nodes.abbreviation(
+                occurrence.text, occurrence.text, explanation=entry.expansion,
+                classes=[GLOSSARY_ABBREVIATION_CLASS],
+            )
+        ]  # fmt: skip
     return [nodes.Text(occurrence.text)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
+import re
 import shutil
 from html import escape
 from pathlib import Path
@@ -28,6 +29,7 @@ from triptych.builders import (
     EditionSummary,
     asset_text,
     copy_images,
+    print_highlighter,
     replace_missing_images,
     write_atomically,
 )
@@ -50,6 +52,7 @@ from triptych.documents import (
     walk_contents,
 )
 from triptych.glossary.domain import glossary_domain
+from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
 from triptych.safety.paths import is_within
 
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STYLESHEET = "_static/triptych-epub.css"
+MATHML_ELEMENT = re.compile(rb"<math[\s>]")
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -109,6 +113,15 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
+
+    def init_highlighter(self) -> None:
+        self.highlighter = print_highlighter(self.config, self.confdir)
+        self.dark_highlighter = None
+
+    @property
+    def math_renderer_name(self) -> str:
+        # The site may choose another renderer; this edition cannot run one in a reader.
+        return MATH_RENDERER
 
     def prepare_writing(self, docnames: AbstractSet[str]) -> None:
         # Chapters of articles since removed must not reach the package or its metadata.
@@ -330,13 +343,17 @@ class EbookBuilder(StandaloneHTMLBuilder):
         from ebooklib import epub
 
         file_name = docname + self.out_suffix
+        content = (self.staging_dir / file_name).read_bytes()
         item = epub.EpubHtml(
             uid=f"chapter-{index}",
             file_name=file_name,
             title=title,
             lang=self.language,
-            content=(self.staging_dir / file_name).read_bytes(),
+            content=content,
         )
+        if MATHML_ELEMENT.search(content):
+            # EPUB 3 asks every content document with MathML to say so in the package.
+            item.properties.append("mathml")
         item.add_link(
             href=posixpath.relpath(STYLESHEET, posixpath.dirname(file_name) or "."),
             rel="stylesheet",

@@ -5,7 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from docutils import nodes
+from sphinx.locale import admonitionlabels
 from sphinx.writers.html5 import HTML5Translator
+
+#: Admonitions that warn, as EPUB notices; the others are notes, or tips.
+NOTICES = frozenset({"attention", "caution", "danger", "error", "important", "warning"})
+TIPS = frozenset({"hint", "tip"})
+
+
+def admonition_semantics(name: str) -> tuple[str, dict[str, str]]:
+    """Element and attributes of an admonition of kind *name* ("" for a titled one).
+
+    ARIA in HTML allows ``doc-tip`` and ``note`` on ``aside`` but ``doc-notice``
+    only on ``section``; each ``epub:type`` goes with its matching role, as
+    DAISY Ace asks.
+    """
+    if name in NOTICES:
+        return "section", {"epub:type": "notice", "role": "doc-notice"}
+    if name in TIPS:
+        return "aside", {"epub:type": "tip", "role": "doc-tip"}
+    return "aside", {"role": "note"}
 
 
 def _in_glossary(node: nodes.Element) -> bool:
@@ -20,6 +39,20 @@ class EbookTranslator(HTML5Translator):
     def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
         attributes: dict[str, Any] = {"epub:type": epub_type}
         self.body.append(self.starttag(node, tag, suffix, **attributes))
+
+    def visit_admonition(self, node: nodes.Element, name: str = "") -> None:
+        tag, semantics = admonition_semantics(name)
+        attributes: dict[str, Any] = dict(semantics)
+        if name:
+            node.insert(0, nodes.title(name, admonitionlabels[name]))
+        title = next((child for child in node.children if isinstance(child, nodes.title)), None)
+        if title is not None:
+            if not title["ids"]:
+                self._admonitions = getattr(self, "_admonitions", 0) + 1
+                title["ids"] = [f"triptych-admonition-{self._admonitions}"]
+            attributes["aria-labelledby"] = title["ids"][0]
+        self.body.append(self.starttag(node, tag, CLASS=f"admonition {name}".strip(), **attributes))
+        self.context.append(f"</{tag}>\n")
 
     def visit_glossary(self, node: nodes.Element) -> None:
         self.body.append('<div epub:type="glossary" role="doc-glossary">\n')

@@ -28,6 +28,7 @@ from triptych.builders import (
     EditionSummary,
     asset_text,
     copy_images,
+    print_highlighter,
     replace_missing_images,
     write_atomically,
 )
@@ -40,11 +41,13 @@ from triptych.builders.pdf.assembly import (
     mark_page_references,
     print_contents,
 )
+from triptych.builders.pdf.floats import defer_figures, mark_figures
 from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.diagnostics import PdfRenderError
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
+from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
@@ -56,6 +59,9 @@ if TYPE_CHECKING:
     from sphinx.util.typing import ExtensionMetadata
 
 logger = logging.getLogger(__name__)
+
+#: ``triptych_hyphenate = False``: print breaks lines between words only.
+NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -89,6 +95,15 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
 
+    def init_highlighter(self) -> None:
+        self.highlighter = print_highlighter(self.config, self.confdir)
+        self.dark_highlighter = None
+
+    @property
+    def math_renderer_name(self) -> str:
+        # The site may choose another renderer; this edition cannot run one in a reader.
+        return MATH_RENDERER
+
     def copy_assets(self) -> None:
         # The theme's scripts and stylesheets are for the site; this edition carries its own.
         pass
@@ -116,6 +131,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             )
         ]
         mark_page_references(chapters, order)
+        mark_figures(chapters)
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
         self.chapters, self.order = chapters, order
@@ -188,7 +204,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
             # The project first: a refusal names it.
             roots=(readable_root(self.env), self.staging_dir),
             base_dir=self.staging_dir,
-            extra_css=self.highlighter.get_stylesheet(),
+            extra_css=self.highlighter.get_stylesheet()
+            + ("" if conf.triptych_hyphenate else NO_HYPHENATION_CSS),
             paper_size=conf.triptych_paper_size,
             chapter_start=conf.triptych_chapter_start,
             page_reference=conf.triptych_page_reference,
@@ -203,16 +220,23 @@ class PdfBuilder(SingleFileHTMLBuilder):
         layout = self.layout()
         with progress_message(__("laying out the PDF")):
             document = layout.render(self.print_html)
+            if defer_figures(self.chapters, document):
+                # Text moved up into the holes, so later pages may have changed.
+                document = self.lay_out_again(layout)
             if drop_repeated_pages(self.chapters, anchor_pages(document)):
                 # Only the glossary's lists change, so the pages they point at stay put.
-                self.print_html = self.render_print_html(self.chapters, self.order)
-                self.write_print_html()
-                document = layout.render(self.print_html)
+                document = self.lay_out_again(layout)
             pdf = layout.write(document)
         self.locator().report(layout.problems)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
         logger.info(self.summary.line())
+
+    def lay_out_again(self, layout: PrintLayout) -> Any:
+        """The print HTML written anew from the chapters as they now are, and laid out."""
+        self.print_html = self.render_print_html(self.chapters, self.order)
+        self.write_print_html()
+        return layout.render(self.print_html)
 
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""

@@ -1,0 +1,3 @@
+project = "Bad Math"
+extensions = ["triptych"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
