@@ -262,7 +262,10 @@ def default_overrides(source: Path) -> dict[str, Any]:
     """Settings for a folder of articles that has no ``conf.py`` of its own."""
     from triptych.projects import declared_overrides
 
-    articles = sorted(path.stem for path in source.glob("*.md"))
+    found = sorted(path.stem for path in source.glob("*.md"))
+    # A README is the folder's description for a repository's visitors; it is the root
+    # only when it is all there is.
+    articles = [stem for stem in found if stem.lower() != "readme"] or found
     has_index = "index" in articles
     root = "index" if has_index or not articles else articles[0]
     folder_name = source.name.replace("-", " ").replace("_", " ").strip().capitalize()
@@ -280,7 +283,12 @@ def default_overrides(source: Path) -> dict[str, Any]:
         "triptych_auto_toctree": True,
         "triptych_front_matter": has_index,
         "myst_enable_extensions": ZERO_CONFIG_MYST_EXTENSIONS,
-        "exclude_patterns": ["README.md", "_build", "build", ".*"],
+        "exclude_patterns": [
+            *(f"{stem}.md" for stem in found if stem not in articles),
+            "_build",
+            "build",
+            ".*",
+        ],
     }
     # A Jupyter Book or mystmd project declares its title, authors and contents in its own files.
     return declared_overrides(source, folder)

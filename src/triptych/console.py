@@ -132,10 +132,16 @@ class ProblemLog(_LineStream):
         ]
 
 
+#: The ``[type.subtype]`` a Sphinx warning ends with.
+WARNING_TYPE = re.compile(r"\[[\w.-]+\]$")
+
+
 def problem_kind(line: str) -> str:
-    """A problem's kind: its level, message and type, with what names the instance left out."""
+    """A problem's kind: its level and type, or its message with what names the instance left out."""
     match = PROBLEM.match(line)
     message = match["message"] if match else line
     level = match["level"] if match else ""
+    if typed := WARNING_TYPE.search(message):
+        return f"{level}: {typed.group()}"
     message = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\S*/\S*|\d+", "…", message)
     return f"{level}: {message}".strip(": ")

@@ -96,7 +96,8 @@ def publication_order(env: BuildEnvironment) -> list[str]:
     while current is not None and current not in order:
         order.append(current)
         current = relations.get(current, [None, None, None])[2]
-    return order
+    # A toctree may list Sphinx's generated pages (genindex, modindex): they are no document.
+    return [docname for docname in order if docname in env.all_docs]
 
 
 def _numbering(env: BuildEnvironment, docname: str, anchor: str) -> str:

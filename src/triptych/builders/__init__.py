@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sphinx.util import logging
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from docutils import nodes
     from sphinx.builders.html import StandaloneHTMLBuilder
     from sphinx.config import Config
@@ -65,7 +70,6 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 def copy_images(builder: StandaloneHTMLBuilder, folder: Path) -> None:
     """Copy the images the documents use into *folder*, as Sphinx copies them for the site."""
-    from sphinx.util import logging
     from sphinx.util.display import status_iterator
     from sphinx.util.osutil import copyfile
 
@@ -121,3 +125,62 @@ def print_highlighter(config: Config, confdir: str | Path | None) -> PygmentsBri
             msg, location=config_location(confdir, "triptych_print_code_style")
         ) from None
     return PygmentsBridge("html", style)
+
+
+#: An ``<img>`` tag in raw HTML, and its ``alt`` attribute.
+RAW_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+RAW_ALT = re.compile(r"""\balt\s*=\s*(["'])(?P<alt>.*?)\1""", re.IGNORECASE | re.DOTALL)
+
+
+def raw_images_as_text(doctree: nodes.Node) -> None:
+    """``<img>`` in raw HTML becomes its text alternative in a book edition.
+
+    Sphinx neither copies nor packs the files raw HTML names, so the PDF could
+    not load them and the EPUB would lack them; a Markdown image reaches both.
+    """
+    from docutils import nodes
+
+    from triptych.diagnostics import Subtype, warn
+
+    for raw in doctree.findall(nodes.raw):
+        markup = raw.astext()
+        if "html" not in raw.get("format", "").split() or not RAW_IMAGE.search(markup):
+            continue
+
+        def alternative(tag: re.Match[str]) -> str:
+            found = RAW_ALT.search(tag.group())
+            return found["alt"] if found else ""
+
+        warn(
+            logging.getLogger(__name__), Subtype.RAW_IMAGE,
+            "an image in raw HTML is shown as its text alternative in the PDF and the EPUB; "
+            "write it as ![alt](file) to include it", location=raw,
+        )  # fmt: skip
+        raw[:] = [nodes.Text(RAW_IMAGE.sub(alternative, markup))]
+
+
+def unlink_outside(
+    doctree: nodes.Node, keeps: Callable[[str], bool], edition: str, docname: str
+) -> None:
+    """Links to what the edition does not hold (a page outside the book) become their text.
+
+    A reference a transform made has no line of its own: its document stands in.
+    """
+    from docutils import nodes
+
+    from triptych.diagnostics import Subtype, warn
+
+    for problematic in doctree.findall(nodes.problematic):
+        # Its target is the system message docutils reported, which no edition prints.
+        if problematic.get("refid") and not keeps("#" + problematic["refid"]):
+            del problematic["refid"]
+    for reference in list(doctree.findall(nodes.reference)):
+        uri = str(reference.get("refuri", ""))
+        if not uri or "://" in uri or uri.startswith(("mailto:", "data:")) or keeps(uri):
+            continue
+        warn(
+            logging.getLogger(__name__), Subtype.OUTSIDE_BOOK,
+            "a link to %s, which the %s does not hold, is shown as text", uri, edition,
+            location=reference if reference.source or reference.line else (docname, None),
+        )  # fmt: skip
+        reference.replace_self(nodes.inline("", "", *reference.children))

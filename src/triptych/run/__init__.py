@@ -149,7 +149,7 @@ def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any
     try:
         config = Config.read(confdir, overrides=dict(overrides), tags=Tags())
     except ConfigError as error:
-        return BuildProblem(str(confdir / "conf.py"), describe(error))
+        return BuildProblem(*_conf_py_failure(confdir, str(error)))
     mismatches: list[str] = []
 
     class Collect(stdlib_logging.Handler):
@@ -161,6 +161,10 @@ def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any
     config_logger.addHandler(collect)
     try:
         check_confval_types(None, config)
+    except (TypeError, AttributeError):
+        # Values Sphinx converts when it starts (``source_suffix`` as a string or a list)
+        # defeat the check on the raw file; Sphinx checks them again itself.
+        mismatches.clear()
     finally:
         config_logger.removeHandler(collect)
     for message in mismatches:
@@ -168,7 +172,37 @@ def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any
         location = config_location(confdir, named["name"] if named else "")
         return BuildProblem(location or str(confdir / "conf.py"), message)
     extensions = list(config.extensions)
-    return {} if "triptych" in extensions else {"extensions": [*extensions, "triptych"]}
+    settings: dict[str, Any] = {}
+    if "triptych" not in extensions:
+        settings["extensions"] = [*extensions, "triptych"]
+    if "sphinx.ext.intersphinx" in extensions:
+        settings["intersphinx_mapping"] = _reachable_inventories(config)
+    return settings
+
+
+def _reachable_inventories(config: Any) -> dict[str, Any]:
+    """The intersphinx inventories on hosts the configuration allows: builds fetch no others."""
+    from urllib.parse import urlsplit
+
+    allowed = {str(host).lower() for host in config._raw_config.get("triptych_allowed_hosts", [])}
+    mapping = config._raw_config.get("intersphinx_mapping", {}) or {}
+    kept = {}
+    for name, target in dict(mapping).items():
+        uri = target[0] if isinstance(target, tuple | list) else target
+        if isinstance(uri, str) and (urlsplit(uri).hostname or "").lower() in allowed:
+            kept[name] = target
+    return kept
+
+
+def _conf_py_failure(confdir: Path, report: str) -> tuple[str, str]:
+    """Where in ``conf.py`` running it failed, and the exception's own last line."""
+    import re
+
+    conf = confdir / "conf.py"
+    lines = [int(n) for n in re.findall(rf'File "{re.escape(str(conf))}", line (\d+)', report)]
+    last = [line.strip() for line in report.strip().splitlines() if line.strip()][-1:]
+    message = last[0] if last and "Traceback" in report else " ".join(report.split())
+    return (f"{conf}:{lines[-1]}" if lines else str(conf)), f"conf.py failed: {message}"
 
 
 @dataclass

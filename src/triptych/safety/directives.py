@@ -177,15 +177,19 @@ def image_refusal(env: BuildEnvironment, uri: str, docname: str) -> str | None:
     return path_refusal(env, Path(env.relfn2path(uri, docname)[1]))
 
 
-def image_as_link(image: nodes.image) -> nodes.Node:
-    """A remote image as its text alternative, linked to the image."""
+def show_as_link(image: nodes.image) -> None:
+    """Put a remote image's text alternative, linked to the image, where the image was."""
     text = str(image.get("alt") or "") or image["uri"]
-    link: nodes.Node = nodes.reference(text, text, refuri=image["uri"])
-    if isinstance(image.parent, nodes.reference):
-        link = nodes.Text(text)  # the image's own target stays the link
-    if isinstance(image.parent, nodes.TextElement):
-        return link
-    return nodes.paragraph("", "", link)
+    parent = image.parent
+    if isinstance(parent, nodes.reference):
+        # The image's own target stays the link; a link alone between blocks needs a paragraph.
+        parent.replace(image, nodes.Text(text))
+        if not isinstance(parent.parent, nodes.TextElement):
+            parent.parent.replace(parent, nodes.paragraph("", "", parent.deepcopy()))
+        return
+    link = nodes.reference(text, text, refuri=image["uri"])
+    replacement = link if isinstance(parent, nodes.TextElement) else nodes.paragraph("", "", link)
+    parent.replace(image, replacement)
 
 
 def refuse_foreign_files(app: Sphinx, doctree: nodes.document) -> None:
@@ -201,7 +205,7 @@ def refuse_foreign_files(app: Sphinx, doctree: nodes.document) -> None:
             # The reader can still follow the link; the editions carry no remote file.
             warn(logger, Subtype.REMOTE_IMAGE, "%s; the image is shown as a link", reason,
                  location=image)  # fmt: skip
-            image.replace_self(image_as_link(image))
+            show_as_link(image)
         elif reason:
             error(logger, Subtype.REFUSED, reason, location=image)
             image.parent.remove(image)
@@ -244,7 +248,8 @@ def refuse_unsafe_links(app: Sphinx, doctree: nodes.document) -> None:
         uri = reference.get("refuri", "")
         scheme = urlsplit(uri).scheme.lower()
         if len(scheme) > 1 and scheme not in LINK_SCHEMES:
-            error(
+            # Its text stays: a changelog may well mention a file: URL.
+            warn(
                 logger, Subtype.REFUSED, "refused a link to %s: %s: URLs are not linked",
                 uri[:60], scheme, location=reference,
             )  # fmt: skip
@@ -252,7 +257,8 @@ def refuse_unsafe_links(app: Sphinx, doctree: nodes.document) -> None:
     for meta in list(doctree.findall(nodes.meta)):
         if "http-equiv" in meta.attributes or meta.get("http_equiv"):
             where = (app.env.current_document.docname, meta.line or 1)  # front matter: line 1
-            error(logger, Subtype.REFUSED, "refused a <meta http-equiv> element", location=where)
+            # A "this page has moved" page still reads; it just does not redirect.
+            warn(logger, Subtype.REFUSED, "refused a <meta http-equiv> element", location=where)
             meta.parent.remove(meta)
 
 

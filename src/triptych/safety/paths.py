@@ -24,7 +24,7 @@ REMOTE_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})
 
 
 #: Files that mark the top of a project: its repository, or its Python package.
-PROJECT_MARKERS = (".git", "pyproject.toml")
+PROJECT_MARKERS = (".git", ".hg", "pyproject.toml", "setup.py", "setup.cfg")
 
 
 class RefusedFetchError(ValueError):

@@ -30,7 +30,9 @@ from triptych.builders import (
     asset_text,
     copy_images,
     print_highlighter,
+    raw_images_as_text,
     replace_missing_images,
+    unlink_outside,
     write_atomically,
 )
 from triptych.builders.ebook.package import (
@@ -138,6 +140,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
     def post_process_images(self, doctree: nodes.Node) -> None:
         super().post_process_images(doctree)
         replace_missing_images(self, doctree)
+        raw_images_as_text(doctree)
 
     def get_outdated_docs(self) -> str:  # type: ignore[override]
         # Every chapter is written every time, so the package never mixes two builds.
@@ -149,7 +152,19 @@ class EbookBuilder(StandaloneHTMLBuilder):
 
     def write_doc(self, docname: str, doctree: nodes.document) -> None:
         prepare_for_book(doctree, docname, self.config, keep_toctrees=True)
+        chapters = set(publication_order(self.env))
+        unlink_outside(
+            doctree, lambda uri: self.in_package(docname, uri, chapters), "EPUB", docname
+        )
         super().write_doc(docname, doctree)
+
+    def in_package(self, docname: str, uri: str, chapters: set[str]) -> bool:
+        """Whether a link from *docname* leads into the package: a chapter, or this page."""
+        path = uri.partition("#")[0]
+        if not path:
+            return True
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(docname), path))
+        return target.removesuffix(self.out_suffix) in chapters
 
     def handle_page(
         self,

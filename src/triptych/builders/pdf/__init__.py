@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from docutils import nodes
 from docutils.utils import new_document
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -29,7 +30,9 @@ from triptych.builders import (
     asset_text,
     copy_images,
     print_highlighter,
+    raw_images_as_text,
     replace_missing_images,
+    unlink_outside,
     write_atomically,
 )
 from triptych.builders.pdf.articles import standalone_chapter
@@ -53,7 +56,6 @@ from triptych.safety.directives import readable_root
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
 
-    from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
@@ -114,6 +116,12 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def post_process_images(self, doctree: nodes.Node) -> None:
         super().post_process_images(doctree)
         replace_missing_images(self, doctree)
+        raw_images_as_text(doctree)
+        for image in doctree.findall(nodes.image):
+            if not str(image.get("alt") or "").strip():
+                # PDF/UA needs a text for every figure; the author was warned it lacks one.
+                caption = next(iter(image.parent.findall(nodes.caption)), None)
+                image["alt"] = caption.astext() if caption is not None else Path(image["uri"]).stem
 
     @property
     def pdf_path(self) -> Path:
@@ -130,6 +138,11 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 order, __("assembling "), "darkgreen", len(order), self.config.verbosity
             )
         ]
+        ids = id_owners(chapters, order)
+        for docname, chapter in zip(order, chapters, strict=True):
+            unlink_outside(
+                chapter, lambda uri: uri.startswith("#") and uri[1:] in ids, "PDF", docname
+            )
         mark_page_references(chapters, order)
         mark_figures(chapters)
         with progress_message(__("writing the print HTML")):

@@ -1,0 +1,140 @@
+"""What real Sphinx and MyST projects written by others do, each in a small publication of ours.
+
+Each case is a pattern met in the documentation of published packages. The
+build must publish all three editions, every problem a located line, and the
+editions must hold every document and no broken link.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from triptych.checks.audit import audit_editions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+MYST_CONF = 'project = "Demo"\nextensions = ["myst_parser"]\n'
+
+#: (case, files, the warning types expected on stderr)
+CASES = [
+    (
+        "source_suffix as a string",
+        {"conf.py": MYST_CONF + 'source_suffix = ".md"\n', "index.md": "# Demo\n\nText.\n"},
+        [],
+    ),
+    (
+        "a badge linked to its project",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{image} https://img.example.org/b.svg\n:target: "
+            "https://example.org/\n:class: badge\n:alt: build passing\n```\n\n"
+            "[![coverage](https://img.example.org/c.svg)](https://example.org/c)\n",
+        },
+        ["triptych.remote_image"],
+    ),
+    (
+        "an image in raw HTML",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": '# Demo\n\n<p align="center"><img src="logo.svg" alt="The logo"></p>\n',
+            "logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
+        },
+        ["triptych.raw_image"],
+    ),
+    (
+        "the generated indices in a toctree",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{toctree}\nguide\ngenindex\n```\n",
+            "guide.md": "# Guide\n\nText.\n",
+        },
+        [],
+    ),
+    (
+        "a link to a document outside the book",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nSee {doc}`licence`.\n",
+            "licence.md": "---\norphan: true\n---\n# Licence\n\nFree.\n",
+        },
+        ["triptych.outside_book"],
+    ),
+    (
+        "a page that has moved",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{toctree}\nmoved\n```\n",
+            "moved.md": "---\nhtml_meta:\n  http-equiv=refresh: 0; url=index.html\n---\n"
+            "# Moved\n\nThis page has moved.\n",
+        },
+        ["triptych.refused"],
+    ),
+    (
+        "an image without alt text",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n![](chart.svg)\n",
+            "chart.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
+        },
+        ["triptych.image_alt"],
+    ),
+    (
+        "viewcode's source pages",
+        {
+            "conf.py": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+            + MYST_CONF.replace(
+                '["myst_parser"]', '["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.viewcode"]'
+            ),
+            "index.md": "# Demo\n\n```{eval-rst}\n.. autofunction:: demo_module.spam\n```\n",
+            "demo_module.py": 'def spam():\n    """Make spam."""\n',
+        },
+        ["triptych.outside_book"],
+    ),
+    (
+        "docs whose repository is a setup.py project",
+        {
+            "../setup.py": "from setuptools import setup\nsetup()\n",
+            "../README.md": "The package reads tide tables.\n",
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{include} ../README.md\n```\n",
+        },
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_a_pattern_from_real_projects_publishes(
+    tmp_path: Path, case: tuple[str, dict[str, str], list[str]]
+) -> None:
+    _, files, kinds = case
+    source = tmp_path / "repository" / "docs"
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "triptych.cli", "build", str(source), "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for line in filter(None, result.stderr.splitlines()):
+        assert line.startswith(str(source)), line  # the author's file, never a staging path
+    for kind in kinds:
+        assert f"[{kind}]" in result.stderr, result.stderr
+    assert (out / "pdf" / "demo.pdf").is_file()
+    assert (out / "epub" / "demo.epub").is_file()
+    assert (out / "html" / "index.html").is_file()
+    for audit in audit_editions(out):
+        assert audit.broken == [], (audit.edition, audit.broken)
