@@ -146,19 +146,24 @@ def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any
 
     from triptych.config import CONFIG_VALUE_NAMED, SPHINX_CONFIG_LOGGER, config_location
 
-    try:
-        config = Config.read(confdir, overrides=dict(overrides), tags=Tags())
-    except ConfigError as error:
-        return BuildProblem(*_conf_py_failure(confdir, str(error)))
     mismatches: list[str] = []
 
     class Collect(stdlib_logging.Handler):
         def emit(self, record: stdlib_logging.LogRecord) -> None:
-            mismatches.append(record.getMessage())
+            if record.name == SPHINX_CONFIG_LOGGER and CONFIG_VALUE_NAMED.search(
+                record.getMessage()
+            ):
+                mismatches.append(record.getMessage())
 
-    collect = Collect(stdlib_logging.WARNING)
-    config_logger = stdlib_logging.getLogger(SPHINX_CONFIG_LOGGER)
+    # Sphinx reports what it reads again when the build starts: nothing is printed here.
+    collect = Collect(stdlib_logging.DEBUG)
+    config_logger = stdlib_logging.getLogger("sphinx")
     config_logger.addHandler(collect)
+    try:
+        config = Config.read(confdir, overrides=dict(overrides), tags=Tags())
+    except ConfigError as error:
+        config_logger.removeHandler(collect)
+        return BuildProblem(*_conf_py_failure(confdir, str(error)))
     try:
         check_confval_types(None, config)
     except (TypeError, AttributeError):
