@@ -6,6 +6,8 @@ SOURCEDIR   ?= docs
 BUILDDIR    ?= build
 TRIPTYCHOPTS   ?= -W
 SPHINXOPTS  ?=
+# Two test processes, one module each: WeasyPrint lays out on one core.
+PYTESTOPTS  ?= -n 2 --dist loadfile
 
 VENV        := .venv
 BIN         := $(VENV)/bin

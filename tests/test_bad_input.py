@@ -125,14 +125,14 @@ CASES = [
         "second.md",
         "# Second\n\n```{sidebox}\nText.\n```\n",
         "second.md:3",
-        "Unknown directive type: 'sidebox'",
+        "unknown directive {sidebox}: shown as its text",
     ),
     (
         "unknown role",
         "second.md",
         "# Second\n\nA {kbdx}`key`.\n",
         "second.md:3",
-        'Unknown interpreted text role "kbdx"',
+        "unknown role {kbdx}: shown as its text",
     ),
     (
         "malformed front matter",

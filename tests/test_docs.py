@@ -175,11 +175,14 @@ def test_pdf_page_numbers_are_the_pages_of_their_text(out: Path) -> None:
     assert audit.back_references >= 40
     reader = PdfReader(out / "pdf" / f"{SLUG}.pdf")
     contents = " ".join(reader.pages[1].extract_text().split())
-    for title, page in (("Logistics and infrastructure", 10), ("Keeping Minsk aligned", 13)):
-        assert re.search(rf"{title}[ .]+{page}\b", contents), title
-        # The heading is the page's first text (or its second, after the running header).
-        lines = [line.strip() for line in reader.pages[page - 1].extract_text().splitlines()]
-        assert title in lines[:2], lines[:3]
+    for title in ("Logistics and infrastructure", "Outlook", "Keeping Minsk aligned"):
+        printed = re.search(rf"{title}[ .]+(\d+)\b", contents)
+        assert printed is not None, title
+        # Whichever page the layout gives it, the heading is a line of the page printed.
+        lines = [
+            line.strip() for line in reader.pages[int(printed[1]) - 1].extract_text().splitlines()
+        ]
+        assert title in lines, (title, printed[1], lines[:3])
 
 
 def test_epub(out: Path) -> None:

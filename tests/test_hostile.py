@@ -136,7 +136,7 @@ def test_every_hostile_line_is_refused_with_its_file_and_line(
     source = hostile_publication(tmp_path, canary, token, READ_CORPUS)
     canary.requests.clear()
     result = subprocess.run(
-        [sys.executable, "-m", "triptych.cli", "build", source, "-o", tmp_path / "out", "-q"],
+        [sys.executable, "-m", "triptych.cli", "build", source, "-o", tmp_path / "out", "-q", "-v"],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},

@@ -96,7 +96,7 @@ class PhaseLog(_LineStream):
 
 @dataclass
 class ProblemLog(_LineStream):
-    """Each problem once; past :data:`SHOWN_OF_A_KIND` of one kind, a count instead."""
+    """Each problem once; past :data:`SHOWN_OF_A_KIND` warnings of one kind, a count instead."""
 
     out: TextIO
     verbose: bool = False
@@ -115,7 +115,8 @@ class ProblemLog(_LineStream):
         kind = problem_kind(line)
         shown = self.kinds.get(kind, 0)
         self.kinds[kind] = shown + 1
-        if shown >= SHOWN_OF_A_KIND and not self.verbose:
+        # Errors stop the build: each is shown. Warnings of one kind are counted past a few.
+        if shown >= SHOWN_OF_A_KIND and not self.verbose and not kind.startswith("ERROR"):
             count, example = self.held_back.get(kind, (0, line))
             self.held_back[kind] = (count + 1, example)
             return

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: As many layout problems as the one line that stops the build can name.
+FEW_PROBLEMS = 3
 #: The files raw HTML names: ``src="…"`` and ``href='…'``.
 SOURCE_ATTRIBUTE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
 
@@ -61,8 +63,9 @@ class ProblemLocator:
         if not errors:
             return
         first_location, first_message = errors[0]
-        if len(errors) == 1:
-            raise PdfRenderError(first_message, location=first_location)
+        if len(errors) <= FEW_PROBLEMS:
+            detail = "; ".join(m if w == first_location else f"{w}: {m}" for w, m in errors)
+            raise PdfRenderError(detail, location=first_location)
         # Each is logged at its own place, where the console groups them by kind.
         for where, message in errors:
             location = self.sphinx_location(where) or None
