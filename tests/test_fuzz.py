@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 #: Seconds one build may take before it counts as a hang (a clean one takes about one).
 TIME_LIMIT = 60
-MAX_EXAMPLES = int(os.environ.get("TRIPTYCH_FUZZ_EXAMPLES", "50"))
+MAX_EXAMPLES = int(os.environ.get("TRIPTYCH_FUZZ_EXAMPLES", "25"))
 
 CONF = """\
 extensions = ["triptych"]

@@ -25,6 +25,7 @@ BUILDING = re.compile(r"^building \[(?P<builder>\w+)\]")
 EDITION_OF_BUILDER = {"pdf": "pdf", "ebook": "epub", "html": "html", "dirhtml": "html"}
 #: "file:line: WARNING: message [type.subtype]"
 PROBLEM = re.compile(r"^(?P<location>.*?): (?P<level>WARNING|ERROR|CRITICAL): (?P<message>.*)$")
+EMPTY_LINE_NUMBER = re.compile(r"^(?P<path>\S[^:]*?):: (?P<level>WARNING|ERROR|CRITICAL):")
 #: How many problems of one kind are shown before the rest are counted.
 SHOWN_OF_A_KIND = 10
 
@@ -109,6 +110,8 @@ class ProblemLog(_LineStream):
         _LineStream.__init__(self)
 
     def line(self, line: str) -> None:
+        # Sphinx writes "file::" for a node it knows no line of: the file alone is the place.
+        line = EMPTY_LINE_NUMBER.sub(r"\g<path>: \g<level>", line)
         if not line.strip() or line in self.seen:
             return
         self.seen.add(line)
