@@ -48,7 +48,7 @@ class _LineStream(io.TextIOBase):
         return len(text)
 
     def line(self, line: str) -> None:
-        raise NotImplementedError
+        """Take one whole line; each stream decides what to show of it."""
 
     def flush_pending(self) -> None:
         if self._pending:

@@ -45,7 +45,7 @@ class ShownProblems(logging.WarningStreamHandler):
         self.shown(record)
 
     def shown(self, record: stdlib_logging.LogRecord) -> None:
-        raise NotImplementedError
+        """Take one problem as it is shown; each handler notes what it needs of it."""
 
     def attach(self) -> None:
         stdlib_logging.getLogger(logging.NAMESPACE).addHandler(self)
