@@ -89,7 +89,7 @@ epub: $(STAMP)
 test: $(STAMP) $(ACE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	TRIPTYCH_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
+	PYTHONFAULTHANDLER=1 TRIPTYCH_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
 
 # Two builds with one SOURCE_DATE_EPOCH, but another clock, time zone, hash seed and
 # output folder, must give the same bytes in every edition.

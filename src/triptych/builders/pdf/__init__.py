@@ -10,6 +10,7 @@ naming the article it comes from (:mod:`.locate`).
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,10 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.write_print_html()
         self.write_pdf()
         self.write_article_pdfs()
+        # Laid-out documents hold Pango objects in reference cycles. Freed here,
+        # they go while WeasyPrint's libraries are whole; left to the
+        # interpreter's shutdown, their destructors may run after those are torn down.
+        gc.collect()
 
     @progress_message(__("writing the print HTML"))
     def write_print_html(self) -> None:
