@@ -159,7 +159,7 @@ def test_mystmd_syntax_degrades_to_text(mystmd: Built) -> None:
     # A cell whose author removed its input shows nothing.
     assert "secret_setup" not in mystmd.text("background/treaties")
     # The project's macro, expanded when read: every edition has the same TeX.
-    assert r"\mathcal{T}" in treaties.xpath("//math/@alttext")[0]
+    assert treaties.xpath("//*[local-name()='math']/@alttext") == [r"\mathcal{T}"]
 
     index = mystmd.page("index")
     assert "the shared schema" in mystmd.text("index")
@@ -271,7 +271,7 @@ def test_jupyterbook_metadata_math_and_citations(jupyterbook: Built) -> None:
     assert epub.metadata("creator") == ["Ada Okafor", "Jonas Lindqvist"]
     assert epub.metadata("rights") == ["© 2026"]
     springs = jupyterbook.page("chapters/springs")
-    assert springs.xpath("//math/@alttext") == [r"\dot{Q}"]
+    assert springs.xpath("//*[local-name()='math']/@alttext") == [r"\dot{Q}"]
     karst = jupyterbook.text("chapters/karst")
     if BIBTEX:
         assert "Storage in karst aquifers" in jupyterbook.text("chapters/delta-west")
@@ -321,3 +321,156 @@ def test_an_unreadable_project_file_is_one_line(
     assert line.startswith(f"{source / location}: error: ")
     assert message in line
     assert not (tmp_path / "out" / "html").exists()
+
+
+# --- What real projects do --------------------------------------------------------------
+
+
+def write_project(source: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = source / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return source
+
+
+def test_links_to_nowhere_are_text_and_the_pdf_is_made(tmp_path: Path) -> None:
+    """A README included in the docs links to repository files the docs do not hold."""
+    write_project(
+        tmp_path / "project",
+        {
+            "myst.yml": "version: 1\nproject:\n  title: Links\n",
+            "index.md": (
+                "# Links\n\nSee [the context](CONTEXT.md), [the examples](examples/) and\n"
+                "[the measuring section](other.md#messen-wir-das) and "
+                "[the slug](other.md#ein-abschnitt-über-flüsse).\n"
+            ),
+            "other.md": "# Other\n\n## Ein Abschnitt über Flüsse\n\nText.\n",
+        },
+    )
+    built = build(tmp_path / "project", tmp_path / "work")
+    assert built.status == 0, built.warnings
+    assert sorted(built.warnings) == sorted(
+        [
+            (
+                "index.md:3: WARNING: 'myst' cross-reference target not found: 'CONTEXT.md'"
+                " [myst.xref_missing]"
+            ),
+            (
+                "index.md:3: WARNING: 'myst' cross-reference target not found: 'examples/'"
+                " [myst.xref_missing]"
+            ),
+            (
+                "index.md:3: WARNING: other.md has no heading or label 'messen-wir-das': the link goes"
+                " to the document [triptych.unknown_syntax]"
+            ),
+        ]
+    )
+    index = built.page("index")
+    assert [a.text_content() for a in index.xpath("//section//p//a")] == [
+        "the measuring section",
+        "the slug",
+    ]
+    hrefs = index.xpath("//section//p//a/@href")
+    assert hrefs[0] == "other.html"
+    # A heading is linked by its slug, as in mystmd, whatever its script.
+    (section,) = built.page("other").xpath("//section[h2]")
+    assert hrefs[1] == f"other.html#{section.get('id')}"
+    assert "the context" in built.text("index")
+    assert [a.broken for a in audit_editions(built.out)] == [[], [], []]
+
+
+def test_a_toc_url_to_mystmd_site_is_left_out(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "project",
+        {
+            "myst.yml": (
+                "version: 1\nproject:\n  title: Site links\n  toc:\n    - file: index.md\n"
+                "    - title: API\n      url: /api/index.html\n"
+                "    - url: https://example.org/api\n      title: The API\n"
+            ),
+            "index.md": "# Site links\n\nText.\n",
+        },
+    )
+    built = build(tmp_path / "project", tmp_path / "work", "-f", "html")
+    assert built.status == 0
+    assert sorted(built.warnings) == sorted(
+        [
+            (
+                "myst.yml:6: WARNING: /api/index.html: a page of the site mystmd builds, not of this"
+                " publication; left out [triptych.project]"
+            )
+        ]
+    )
+    assert built.page("index").xpath("//a[@href='https://example.org/api']/text()")[:1] == [
+        "The API"
+    ]
+
+
+def test_rst_an_extension_would_render_is_kept_as_text(tmp_path: Path) -> None:
+    """A Jupyter Book's API pages are reST for autodoc, which is not run."""
+    write_project(
+        tmp_path / "project",
+        {
+            "_toc.yml": "format: jb-book\nroot: intro\nchapters:\n  - file: api\n",
+            "intro.md": "# A package\n\nIts documentation.\n",
+            "api.rst": (
+                "API\n===\n\n.. autoclass:: package.Reader\n   :members:\n\n"
+                ".. prf:theorem:: Fermat\n\n   No three positive integers.\n\n"
+                "It reads :py:obj:`a file` and :unknown-role:`the rest`.\n"
+            ),
+            "notes.ipynb": "{}\n",
+        },
+    )
+    built = build(tmp_path / "project", tmp_path / "work", "-f", "html")
+    assert built.status == 0, built.warnings
+    assert sorted(built.warnings) == sorted(
+        [
+            (
+                "notes.ipynb:1: WARNING: notes.ipynb: notebooks need myst-nb, which is not installed;"
+                " skipped [triptych.project]"
+            ),
+            (
+                "api.rst:4: WARNING: unknown directive {autoclass}: shown as its text"
+                " [triptych.unknown_syntax]"
+            ),
+            (
+                "api.rst:7: WARNING: unknown directive {prf:theorem}: shown as its text"
+                " [triptych.unknown_syntax]"
+            ),
+            (
+                "api.rst:11: WARNING: unknown role {unknown-role}: shown as its text"
+                " [triptych.unknown_syntax]"
+            ),
+        ]
+    )
+    blocks = [pre.text_content() for pre in built.page("api").xpath("//pre")]
+    assert blocks == ["package.Reader\n:members:\n", "Fermat\nNo three positive integers.\n"]
+    assert "the rest" in built.text("api")
+
+
+def test_a_toc_entry_naming_a_notebook_is_reported_once(tmp_path: Path) -> None:
+    write_project(
+        tmp_path / "project",
+        {
+            "_toc.yml": (
+                "format: jb-book\nroot: intro\nchapters:\n  - file: tour\n    sections:\n"
+                "      - file: tour/demo\n"
+            ),
+            "intro.md": "# Book\n\nText.\n",
+            "tour.md": "# Tour\n\n```{tableofcontents}\n```\n\nThe tour.\n",
+            "tour/demo.ipynb": "{}\n",
+        },
+    )
+    built = build(tmp_path / "project", tmp_path / "work", "-f", "html")
+    assert built.status == 0
+    assert sorted(built.warnings) == sorted(
+        [
+            (
+                "_toc.yml:6: WARNING: tour/demo: notebooks need myst-nb, which is not installed; skipped"
+                " [triptych.project]"
+            )
+        ]
+    )
+    # The tour lists nothing readable: its contents show nothing, and nothing else is lost.
+    assert built.text("tour").endswith("Tour¶ The tour.")

@@ -314,7 +314,8 @@ def setup(app: Sphinx) -> None:
     app.connect("source-read", report_problems)
     # Before Sphinx's collectors (priority 500) number the sections and note the toctrees.
     app.connect("doctree-read", lift_appended_toctrees, priority=400)
-    app.connect("doctree-read", math.expand_macros)
+    # Before the formulas are drawn (triptych.math, priority 700).
+    app.connect("doctree-read", math.expand_macros, priority=450)
     fallbacks.setup(app)
 
 

@@ -40,6 +40,8 @@ DOCUMENT_SUFFIXES = (".md", ".rst")
 NOTEBOOK_SUFFIX = ".ipynb"
 #: Folders no project keeps documents in.
 SKIPPED_FOLDERS = frozenset({"_build", "node_modules", "__pycache__", ".ipynb_checkpoints"})
+#: A URL a toctree links to as it is (Sphinx takes anything else for a document).
+ABSOLUTE_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(//)?[^/]")
 #: mystmd's choice of root document when the project lists no contents, in order.
 MYSTMD_ROOTS = ("index.md", "README.md", "main.md")
 
@@ -93,6 +95,8 @@ class _Resolver:
     files: dict[str, Path]
     contents: Contents
     placed: set[str] = field(default_factory=set)
+    #: Notebooks already reported as skipped.
+    skipped: set[Path] = field(default_factory=set)
 
     def problem(self, line: int, message: str, docname: str, path: Path | None = None) -> None:
         """Note a problem at *line* of the contents (or with the file *path*, at line 0)."""
@@ -125,6 +129,8 @@ class _Resolver:
         """The document a toc entry names, or None (with the problem noted)."""
         docname, reason, path = self.lookup(written)
         if docname is None:
+            if path is not None:
+                self.skipped.add(path)
             outcome = "skipped" if path is not None else "left out of the contents"
             # An entry found rather than written (line 0) is reported at its file.
             where = path if not line else None
@@ -153,6 +159,7 @@ class _Resolver:
         matched = [names[name] for name in patfilter(names, pattern)]
         documents = [doc for doc in matched if self.files[doc].suffix != NOTEBOOK_SUFFIX]
         for notebook in sorted(set(matched) - set(documents)):
+            self.skipped.add(self.files[notebook])
             self.problem(
                 entry.line,
                 f"{self.files[notebook].name}: notebooks need myst-nb, which is not installed; skipped",
@@ -168,6 +175,25 @@ class _Resolver:
         relative = self.files[docname].relative_to(self.source).as_posix()
         return any(patfilter([relative], pattern) for pattern in self.declaration.exclude)
 
+    def listed(self, entry: TocEntry, docname: str) -> list[tuple[list[str], str]]:
+        """The toctree lines of one entry of *docname*'s contents, each with its document."""
+        if entry.url and not ABSOLUTE_URL.match(entry.url):
+            message = f"{entry.url}: a page of the site mystmd builds, not of this publication"
+            self.problem(entry.line, message + "; left out", docname)
+            return []
+        if entry.url:
+            return [([entry.title, entry.url], "")]
+        if entry.pattern:
+            return [
+                (["", "/" + match], match)
+                for match in self.matches(entry, docname)
+                if self.place(match, entry.line, docname)
+            ]
+        child = self.docname_of(entry.file, entry.line, docname) if entry.file else None
+        if child is None or not self.place(child, entry.line, docname):
+            return []
+        return [([entry.title, "/" + child], child)]
+
     def toctrees(self, docname: str, trees: tuple[TocTree, ...], numbered: int = 0) -> None:
         """Note the toctrees of *docname*, and those of every document they list."""
         specs = []
@@ -175,16 +201,9 @@ class _Resolver:
             entries: list[list[str]] = []
             later: list[tuple[str, TocEntry]] = []
             for entry in tree.entries:
-                if entry.url:
-                    entries.append([entry.title, entry.url])
-                elif entry.pattern:
-                    for match in self.matches(entry, docname):
-                        if self.place(match, entry.line, docname):
-                            entries.append(["", "/" + match])
-                elif entry.file:
-                    child = self.docname_of(entry.file, entry.line, docname)
-                    if child is not None and self.place(child, entry.line, docname):
-                        entries.append([entry.title, "/" + child])
+                for line, child in self.listed(entry, docname):
+                    entries.append(line)
+                    if child and entry.file and entry.toctrees:
                         later.append((child, entry))
             if entries:
                 specs.append({
@@ -196,8 +215,7 @@ class _Resolver:
                     "entries": entries,
                 })  # fmt: skip
             for child, entry in later:
-                if entry.toctrees:
-                    self.toctrees(child, entry.toctrees)
+                self.toctrees(child, entry.toctrees)
         if specs:
             self.contents.toctrees[docname] = specs
 
@@ -234,17 +252,12 @@ def resolve(source: Path, declaration: Declaration) -> Contents:
         for docname, path in files.items():
             if (
                 path.suffix == NOTEBOOK_SUFFIX
-                and docname not in resolver.placed
+                and path not in resolver.skipped
                 and not resolver.excluded(docname)
             ):
                 resolver.contents.problems.append(Problem(
                     path, 0, f"{path.name}: notebooks need myst-nb, which is not installed; skipped", root
                 ))  # fmt: skip
-    for problem in resolver.contents.problems:
-        if not problem.docname:
-            resolver.contents.problems[resolver.contents.problems.index(problem)] = Problem(
-                problem.path, problem.line, problem.message, docname=root
-            )
     return resolver.contents
 
 

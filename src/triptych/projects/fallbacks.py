@@ -6,11 +6,12 @@ their own tools (or extensions that are not installed) understand:
 * ``{code-cell}`` is shown as the highlighted code it holds (nothing is
   executed; cells tagged ``remove-cell`` or ``remove-input`` stay hidden, as
   their author asked);
-* any other unknown directive is shown as a literal block of what it holds,
-  an unknown role as literal text;
+* any other unknown directive (in Markdown or in reST) is shown as a
+  literal block of what it holds, an unknown role as literal text;
 * an ``xref:`` link (to another mystmd project's pages) is its text;
 * a reference that nothing resolved is its text in every edition, never a
-  link to an anchor that does not exist;
+  link to an anchor that does not exist; a link to a place another document
+  does not have goes to that document;
 * without sphinxcontrib-bibtex, ``{cite}`` roles show their keys and the
   ``{bibliography}`` is left out: the project was told once.
 """
@@ -18,10 +19,14 @@ their own tools (or extensions that are not installed) understand:
 from __future__ import annotations
 
 import re
+import textwrap
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import directives
+from docutils.parsers.rst import Directive, directives, roles
+from sphinx import addnodes
+from sphinx.parsers import RSTParser
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, is_directive_registered, is_role_registered
@@ -29,9 +34,11 @@ from sphinx.util.docutils import SphinxDirective, is_directive_registered, is_ro
 from triptych.diagnostics import Subtype, warn
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from docutils.parsers.rst.states import Inliner
+    from docutils.statemachine import StringList
+    from docutils.utils import Reporter
     from sphinx.application import Sphinx
 
 logger = logging.getLogger(__name__)
@@ -44,6 +51,10 @@ class AnyOptions(dict[str, "Callable[[str | None], Any]"]):
 
     def __missing__(self, key: str) -> Callable[[str | None], Any]:
         return directives.unchanged
+
+    def __bool__(self) -> bool:
+        # docutils and MyST look for options only when a directive has some.
+        return True
 
 
 #: Tags with which a notebook's author hides a cell's code from readers.
@@ -105,6 +116,76 @@ def unknown_role(name: str, content: str, source: str, line: int) -> nodes.Eleme
     return literal
 
 
+class UnknownDirective(Directive):
+    """What a reST directive nothing provides runs as: its text, in a literal block."""
+
+    has_content = True
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Any]] = AnyOptions()
+
+    def run(self) -> list[nodes.Node]:
+        source, line = self.state_machine.get_source_and_line(self.lineno)
+        written = textwrap.dedent("\n".join(self.block_text.splitlines()[1:]))
+        argument = self.arguments[0] if self.arguments else ""
+        return [unknown_directive(self.name, argument, written, str(source), line or self.lineno)]
+
+
+def _unknown_role(
+    name: str,
+    _rawtext: str,
+    text: str,
+    lineno: int,
+    inliner: Inliner,
+    _options: dict[str, Any] | None = None,
+    _content: list[str] | None = None,
+) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+    source, line = inliner.reporter.get_source_and_line(lineno)
+    return [unknown_role(name, text, str(source), line or lineno)], []
+
+
+@contextmanager
+def known_or_kept_as_text() -> Iterator[None]:
+    """While reST is parsed, an unknown directive or role is kept as text, not an error."""
+    find_directive, find_role = directives.directive, roles.role
+
+    def directive(
+        directive_name: str, language_module: Any, document: nodes.document
+    ) -> tuple[Any, list[nodes.system_message]]:
+        # Sphinx warns, without a line, about a name whose domain it does not know.
+        with logging.suppress_logging():
+            found, messages = find_directive(directive_name, language_module, document)
+        return (found, messages) if found is not None else (UnknownDirective, [])
+
+    def role(
+        role_name: str, language_module: Any, lineno: int, reporter: Reporter
+    ) -> tuple[Any, list[nodes.system_message]]:
+        with logging.suppress_logging():
+            found, messages = find_role(role_name, language_module, lineno, reporter)
+        return (found, messages) if found is not None else (_unknown_role, [])
+
+    directives.directive, roles.role = directive, role
+    try:
+        yield
+    finally:
+        directives.directive, roles.role = find_directive, find_role
+
+
+class TriptychRSTParser(RSTParser):
+    """Sphinx's reST parser, keeping what it cannot render as text."""
+
+    def parse(self, inputstring: str | StringList, document: nodes.document) -> None:
+        with known_or_kept_as_text():
+            super().parse(inputstring, document)
+
+
+class TableOfContents(SphinxDirective):
+    """``{tableofcontents}`` in a document that lists nothing: nothing to show."""
+
+    def run(self) -> list[nodes.Node]:
+        return []
+
+
 def unreachable_link(target: str, source: str, line: int) -> None:
     warn(
         logger, Subtype.UNKNOWN_SYNTAX,
@@ -135,6 +216,57 @@ class UnresolvedAsText(SphinxPostTransform):
                 and reference["refid"] not in ids
             ):
                 reference.replace_self(nodes.inline("", "", *reference.children))
+
+
+class MissingAnchorToDocument(SphinxPostTransform):
+    """A link to a place in another document that has no such place links to the document.
+
+    MyST would warn and keep the link to an id nobody holds: dead on the site
+    and in the EPUB, refused by the PDF renderer. The document exists, so
+    the link goes to it, and the warning says which place was not found.
+    """
+
+    #: Before MyST's resolver (9).
+    default_priority = 8
+
+    def run(self, **_kwargs: Any) -> None:
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            target = node.get("reftargetid")
+            docname = node.get("reftarget", "")
+            if (
+                node.get("reftype") != "myst"
+                or node.get("refdomain") != "doc"
+                or not target
+                or docname not in self.env.all_docs
+                or target in self.anchors(docname)
+            ):
+                continue
+            warn(
+                logger, Subtype.UNKNOWN_SYNTAX,
+                "%s has no heading or label %r: the link goes to the document",
+                self.env.doc2path(docname).name, target, location=node,
+            )  # fmt: skip
+            node["reftargetid"] = None
+
+    def anchors(self, docname: str) -> set[str]:
+        """Every name a link may give a place in *docname* by: slugs, section ids, labels."""
+        known: set[str] = set()
+        for slug, (_level, anchor, _text) in (
+            self.env.metadata[docname].get("myst_slugs", {}).items()
+        ):
+            known.update((slug, anchor))
+        toc = self.env.tocs.get(docname)
+        if toc is not None:
+            known.update(
+                str(reference.get("anchorname", "")).lstrip("#")
+                for reference in toc.findall(nodes.reference)
+            )
+        std = self.env.domaindata.get("std", {})
+        for store in ("labels", "anonlabels"):
+            for name, entry in std.get(store, {}).items():
+                if entry[0] == docname:
+                    known.update((name, entry[1]))
+        return known
 
 
 # --- Citations without sphinxcontrib-bibtex ---------------------------------------------
@@ -177,6 +309,9 @@ def register_fallbacks(app: Sphinx) -> None:
     """Add what no extension provided, once every extension is set up."""
     if not is_directive_registered("code-cell"):
         app.add_directive("code-cell", CodeCell)
+    if app.config.triptych_toctrees and not is_directive_registered("tableofcontents"):
+        # Where a project's document has contents, they replaced the directive when it was read.
+        app.add_directive("tableofcontents", TableOfContents)
     if app.config.triptych_bibliography:
         for role in dict.fromkeys(CITE_ROLES):
             if not is_role_registered(role):
@@ -187,5 +322,7 @@ def register_fallbacks(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> None:
+    app.add_source_parser(TriptychRSTParser, override=True)
     app.connect("builder-inited", register_fallbacks)
+    app.add_post_transform(MissingAnchorToDocument)
     app.add_post_transform(UnresolvedAsText)

@@ -39,8 +39,8 @@ class Problem:
 
     @property
     def location(self) -> str:
-        """``file:line``; the file alone when the problem is with the whole file (line 0)."""
-        return f"{self.path}:{self.line}" if self.line else str(self.path)
+        """``file:line``; a problem with a whole file (line 0) is at its first line."""
+        return f"{self.path}:{self.line or 1}"
 
 
 @dataclass(frozen=True)

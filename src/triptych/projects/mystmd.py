@@ -58,6 +58,8 @@ def read(path: Path) -> Declaration:
     declaration.myst_settings = {
         # A page's front-matter title is its title, as mystmd shows it.
         "myst_title_to_header": True,
+        # Every heading can be linked to by its slug (`[](#a-heading)`), as in mystmd.
+        "myst_heading_anchors": 6,
         "myst_url_schemes": dict(MYSTMD_LINK_SCHEMES),
     }
     project = _section(data, "project", declaration)

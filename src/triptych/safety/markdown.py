@@ -8,6 +8,9 @@
   hands it the Sphinx environment, so an article's front matter could run
   code. triptych renders them in Jinja's immutable sandbox, with the
   substitutions only, and caps the size of what an expression may build.
+
+Directives, roles and ``xref:`` links nothing can render are kept as text
+(see :mod:`triptych.projects.fallbacks`), with one warning at their line.
 """
 
 from __future__ import annotations
