@@ -77,3 +77,30 @@ class EbookTranslator(HTML5Translator):
         # deprecates and epubcheck reports.
         super().visit_citation(node)
         self.body[-1] = self.body[-1].replace(' role="doc-biblioentry"', "")
+
+    # --- Notes: reading systems that know the semantics show a footnote where it is called ---
+
+    def visit_footnote_reference(self, node: nodes.Element) -> None:
+        label_style = self.settings.footnote_references
+        attributes: dict[str, Any] = {"epub:type": "noteref", "role": "doc-noteref"}
+        self.body.append(
+            self.starttag(
+                node, "a", "", classes=["footnote-reference", label_style],
+                href="#" + node["refid"], **attributes,
+            )
+        )  # fmt: skip
+        self.body.append('<span class="fn-bracket">[</span>')
+
+    def visit_footnote(self, node: nodes.Element) -> None:
+        label_style = self.settings.footnote_references
+        if not isinstance(node.previous_sibling(), type(node)):
+            self.body.append(f'<div class="footnote-list {label_style}">\n')
+        attributes: dict[str, Any] = {"epub:type": "footnote", "role": "doc-footnote"}
+        self.body.append(
+            self.starttag(node, "aside", classes=[node.tagname, label_style], **attributes)
+        )
+
+    def depart_footnote(self, node: nodes.Element) -> None:
+        self.body.append("</aside>\n")
+        if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+            self.body.append("</div>\n")

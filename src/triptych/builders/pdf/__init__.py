@@ -25,6 +25,7 @@ from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
 
 from triptych import config as triptych_config
+from triptych.apparatus.imprint import Imprint
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -45,10 +46,16 @@ from triptych.builders.pdf.assembly import (
     print_contents,
 )
 from triptych.builders.pdf.floats import defer_figures, mark_figures
-from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
+from triptych.builders.pdf.layout import (
+    PrintLayout,
+    anchor_pages,
+    drop_repeated_pages,
+    separated_footnotes,
+)
 from triptych.builders.pdf.locate import ProblemLocator
+from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
 from triptych.builders.pdf.translator import PrintTranslator
-from triptych.diagnostics import PdfRenderError
+from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
 from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
@@ -64,6 +71,9 @@ logger = logging.getLogger(__name__)
 
 #: ``triptych_hyphenate = False``: print breaks lines between words only.
 NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
+
+#: Layouts of the book at most: each may settle page lists and footnotes the one before moved.
+MAX_LAYOUTS = 4
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -157,6 +167,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
         chapter = chapter_of(
             doctree, docname, self.env, front_matter=is_front_matter(self.config, docname)
         )
+        place_footnotes_at_calls(chapter)
         fignumbers, secnumbers = chapter_numbers(self.env, docname, doctree)
         for figtype, numbers in fignumbers.items():
             self.fignumbers.setdefault(figtype, {}).update(numbers)
@@ -191,6 +202,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             description=conf.triptych_description,
             keywords=", ".join(conf.triptych_subjects),
             standalone=standalone,
+            imprint=Imprint.of(conf),
             article_title=self.env.titles[order[0]].astext() if standalone else "",
             contents=[] if standalone else print_contents(self.env, order),
             body=Markup(body),
@@ -232,13 +244,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def write_pdf(self) -> None:
         layout = self.layout()
         with progress_message(__("laying out the PDF")):
-            document = layout.render(self.print_html)
-            if defer_figures(self.chapters, document):
-                # Text moved up into the holes, so later pages may have changed.
-                document = self.lay_out_again(layout)
-            if drop_repeated_pages(self.chapters, anchor_pages(document)):
-                # Only the glossary's lists change, so the pages they point at stay put.
-                document = self.lay_out_again(layout)
+            document = self.settled_layout(layout)
             pdf = layout.write(document)
         self.locator().report(layout.problems)
         write_atomically(self.pdf_path, pdf)
@@ -250,6 +256,31 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.print_html = self.render_print_html(self.chapters, self.order)
         self.write_print_html()
         return layout.render(self.print_html)
+
+    def settled_layout(self, layout: PrintLayout) -> Any:
+        """The book laid out until what depends on its pages holds: figures, page lists, notes."""
+        document = layout.render(self.print_html)
+        if defer_figures(self.chapters, document):
+            # Text moved up into the holes, so later pages may have changed.
+            document = self.lay_out_again(layout)
+        pairs = footnote_pairs(self.chapters)
+        for _ in range(MAX_LAYOUTS - 1):
+            # Only the glossary's lists change, so the pages they point at stay put.
+            html_changed = drop_repeated_pages(self.chapters, anchor_pages(document))
+            css_changed = layout.keep_footnotes_with_calls(document, pairs)
+            if not (html_changed or css_changed):
+                return document
+            document = (
+                self.lay_out_again(layout) if html_changed else layout.render(self.print_html)
+            )
+        for page, note in separated_footnotes(document, pairs):
+            owner = id_owners(self.chapters, self.order).get(note)
+            warn(
+                logger, Subtype.FOOTNOTE_PAGE,
+                "a footnote called on page %d is printed on a later page", page,
+                location=str(self.env.doc2path(owner)) if owner else None,
+            )  # fmt: skip
+        return document
 
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""

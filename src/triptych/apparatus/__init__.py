@@ -1,0 +1,1 @@
+"""The scholarly apparatus every edition shares: citations, the index, the imprint."""
