@@ -25,6 +25,7 @@ from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
 
 from triptych import config as triptych_config
+from triptych.apparatus.imprint import dc_date, publication_date
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -38,12 +39,13 @@ from triptych.builders import (
 from triptych.builders.ebook.package import (
     accessibility_metadata,
     cover_page,
+    cover_png,
     cover_svg,
     finish_archive,
     title_page,
 )
 from triptych.builders.ebook.translator import EbookTranslator
-from triptych.diagnostics import EpubWriteError
+from triptych.diagnostics import EpubWriteError, Subtype, warn
 from triptych.documents import (
     ContentsEntry,
     TitlePage,
@@ -72,6 +74,8 @@ logger = logging.getLogger(__name__)
 
 STYLESHEET = "_static/triptych-epub.css"
 MATHML_ELEMENT = re.compile(rb"<math[\s>]")
+#: The generated cover as a raster image, for reading systems that show no SVG thumbnail.
+RASTER_COVER = "_images/cover.png"
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -208,6 +212,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
         nav_ids = itertools.count(1)
         book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
         nav = epub.EpubNav(title="Contents")
+        nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
         book.add_item(epub.EpubNcx())
         book.add_item(nav)
         book.spine = [*front, nav] + [chapters[docname] for docname in order]
@@ -267,7 +272,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
                 book.add_metadata("DC", name, value)
         for subject in conf.triptych_subjects:
             book.add_metadata("DC", "subject", subject)
-        book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
+        book.add_metadata("DC", "date", self.publication_date())
         for prop, value in accessibility_metadata(
             bool(self.images), self.images_described(), conf.project
         ):
@@ -281,6 +286,18 @@ class EbookBuilder(StandaloneHTMLBuilder):
             )
         )
         return book
+
+    def publication_date(self) -> str:
+        """``dc:date``: the configured date (``triptych_date``), else the build date."""
+        if self.config.triptych_date and publication_date(self.config) is None:
+            warn(
+                logger, Subtype.UNREADABLE_DATE,
+                "triptych_date = %r is not a date triptych can read (such as 24 November 2026 "
+                "or 2026-11-24); the EPUB is dated from the build",
+                self.config.triptych_date,
+                location=triptych_config.config_location(self.confdir, "triptych_date") or None,
+            )  # fmt: skip
+        return dc_date(self.config)
 
     def images_described(self) -> bool:
         """Whether every image in the chapters has a text alternative."""
@@ -304,10 +321,24 @@ class EbookBuilder(StandaloneHTMLBuilder):
                 raise ConfigError(msg)
             image_name = "_images/cover" + cover_path.suffix.lower()
             image = cover_path.read_bytes()
+            book.set_cover(image_name, image, create_page=False)
         else:
+            # The cover page shows the SVG; reading systems take the PNG for their thumbnails.
+            authors = list(conf.triptych_authors)
             image_name = "_images/cover.svg"
-            image = cover_svg(conf.project, conf.triptych_subtitle, list(conf.triptych_authors))
-        book.set_cover(image_name, image, create_page=False)
+            book.add_item(
+                epub.EpubItem(
+                    uid="cover-svg",
+                    file_name=image_name,
+                    media_type="image/svg+xml",
+                    content=cover_svg(conf.project, conf.triptych_subtitle, authors),
+                )
+            )
+            book.set_cover(
+                RASTER_COVER,
+                cover_png(conf.project, conf.triptych_subtitle, authors),
+                create_page=False,
+            )
         description = f"Cover of {conf.project}" + (
             f": {conf.triptych_subtitle}" if conf.triptych_subtitle else ""
         )
