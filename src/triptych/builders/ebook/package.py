@@ -163,7 +163,7 @@ def cover_png(title: str, subtitle: str, authors: list[str]) -> bytes:
     def font(name: str, size: int) -> ImageFont.FreeTypeFont:
         return ImageFont.truetype(str(asset_path(f"fonts/{name}")), size)
 
-    width, height = COVER_SIZE
+    _width, height = COVER_SIZE
     image = Image.new("RGB", COVER_SIZE, COVER_FIELD)
     draw = ImageDraw.Draw(image)
     draw.rectangle((140, 420, 380, 436), fill=COVER_RULE)
