@@ -17,6 +17,7 @@ ENV_VERSION = 3
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     from triptych import (
+        apparatus,
         config,
         constructs,
         diagnostics,
@@ -40,6 +41,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     documents.setup(app)
     glossary.setup(app)
     projects.setup(app)
+    apparatus.setup(app)
     accessibility.setup(app)
     safety.setup(app)
     problems.setup(app)
