@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from triptych.apparatus import citations
+from triptych.apparatus import citations, index
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -12,3 +12,4 @@ if TYPE_CHECKING:
 
 def setup(app: Sphinx) -> None:
     citations.setup(app)
+    index.setup(app)

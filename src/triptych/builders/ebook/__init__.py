@@ -26,6 +26,7 @@ from sphinx.util.display import progress_message, status_iterator
 
 from triptych import config as triptych_config
 from triptych.apparatus.imprint import dc_date, publication_date
+from triptych.apparatus.index import publication_index
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -36,6 +37,7 @@ from triptych.builders import (
     unlink_outside,
     write_atomically,
 )
+from triptych.builders.ebook.backmatter import INDEX_FILE, INDEX_TITLE, index_document
 from triptych.builders.ebook.package import (
     accessibility_metadata,
     cover_page,
@@ -209,14 +211,19 @@ class EbookBuilder(StandaloneHTMLBuilder):
             self.check_chapter(docname, chapters[docname])
         for image in self.packed_images():
             book.add_item(image)
+        back = self.back_matter(book)
         nav_ids = itertools.count(1)
         book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
+        book.toc += [epub.Link(page.file_name, page.title, f"nav-{next(nav_ids)}") for page in back]
         nav = epub.EpubNav(title="Contents")
         nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
         book.add_item(epub.EpubNcx())
         book.add_item(nav)
-        book.spine = [*front, nav] + [chapters[docname] for docname in order]
+        book.spine = [*front, nav] + [chapters[docname] for docname in order] + back
         book.guide = self.landmarks(front, order)
+        book.guide += [
+            {"href": page.file_name, "title": page.title, "type": "index"} for page in back
+        ]
         with progress_message(__("writing the EPUB")):
             packed = self.pack(book)
             write_atomically(self.epub_path, packed)
@@ -384,6 +391,22 @@ class EbookBuilder(StandaloneHTMLBuilder):
             if doc in glossary_docs
         ]
         return marks
+
+    def back_matter(self, book: Any) -> list[Any]:
+        """The index document, added to *book* when the publication has an index."""
+        from ebooklib import epub
+
+        groups = publication_index(self.env)
+        if not groups:
+            return []
+        page = epub.EpubHtml(
+            uid="index", file_name=INDEX_FILE, title=INDEX_TITLE, lang=self.language
+        )
+        body = index_document(self.env, groups, self.out_suffix)
+        page.content = f"<html><head><title>{INDEX_TITLE}</title></head><body>{body}</body></html>"
+        page.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+        book.add_item(page)
+        return [page]
 
     def chapter(self, docname: str, index: int, title: str) -> Any:
         from ebooklib import epub

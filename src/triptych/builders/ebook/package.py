@@ -85,7 +85,10 @@ def _with_package_language(opf: bytes, language: str) -> bytes:
 
 
 def finish_archive(
-    archive: bytes, language: str, date: dt.datetime, nav_name: str = "EPUB/nav.xhtml"
+    archive: bytes,
+    language: str,
+    date: dt.datetime,
+    nav_name: str = "EPUB/nav.xhtml",
 ) -> bytes:
     """Re-pack what ebooklib wrote: ``xml:lang`` on the package, landmarks hidden, fixed dates
     and permissions, ``mimetype`` first and stored, so the same sources give the same bytes."""

@@ -26,6 +26,7 @@ from sphinx.util.parallel import ParallelTasks
 
 from triptych import config as triptych_config
 from triptych.apparatus.imprint import Imprint
+from triptych.apparatus.index import publication_index
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -45,10 +46,18 @@ from triptych.builders.pdf.assembly import (
     mark_page_references,
     print_contents,
 )
+from triptych.builders.pdf.backmatter import (
+    INDEX_ID,
+    INDEX_TITLE,
+    anchor_index_targets,
+    index_chapter,
+    settle_index_pages,
+)
 from triptych.builders.pdf.floats import defer_figures, mark_figures
 from triptych.builders.pdf.layout import (
     PrintLayout,
     anchor_pages,
+    anchor_pages_first,
     drop_repeated_pages,
     separated_footnotes,
 )
@@ -99,6 +108,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.staging_dir = Path(self.doctreedir) / "triptych-pdf"
         self.print_html = ""
         self.chapters: list[nodes.container] = []
+        #: What follows the articles in the book (its index), not in the article PDFs.
+        self.back_matter: list[nodes.container] = []
         self.order: list[str] = []
         self.summary: EditionSummary | None = None
         #: Processes for the article PDFs: the application's ``-j``, noted at builder-inited.
@@ -155,6 +166,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
             )
         mark_page_references(chapters, order)
         mark_figures(chapters)
+        index = index_chapter(publication_index(self.env))
+        self.back_matter = [index] if index is not None else []
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
         self.chapters, self.order = chapters, order
@@ -168,6 +181,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             doctree, docname, self.env, front_matter=is_front_matter(self.config, docname)
         )
         place_footnotes_at_calls(chapter)
+        anchor_index_targets(chapter)
         fignumbers, secnumbers = chapter_numbers(self.env, docname, doctree)
         for figtype, numbers in fignumbers.items():
             self.fignumbers.setdefault(figtype, {}).update(numbers)
@@ -181,7 +195,11 @@ class PdfBuilder(SingleFileHTMLBuilder):
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
         copies = [chapter.deepcopy() for chapter in chapters]
-        document.extend(copies if standalone else book_body(self.env, copies, order))
+        if standalone:
+            document.extend(copies)
+        else:
+            document.extend(book_body(self.env, copies, order))
+            document.extend(matter.deepcopy() for matter in self.back_matter)
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)
@@ -204,9 +222,19 @@ class PdfBuilder(SingleFileHTMLBuilder):
             standalone=standalone,
             imprint=Imprint.of(conf),
             article_title=self.env.titles[order[0]].astext() if standalone else "",
-            contents=[] if standalone else print_contents(self.env, order),
+            contents=[]
+            if standalone
+            else print_contents(self.env, order) + self.back_matter_contents(),
             body=Markup(body),
         )
+
+    def back_matter_contents(self) -> list[dict[str, Any]]:
+        """Contents lines for what follows the articles."""
+        return [
+            {"title": INDEX_TITLE, "href": "#" + INDEX_ID, "children": []}
+            for chapter in self.back_matter
+            if INDEX_ID in chapter["ids"]
+        ]
 
     def finish(self) -> None:
         self.copy_image_files()
@@ -265,8 +293,9 @@ class PdfBuilder(SingleFileHTMLBuilder):
             document = self.lay_out_again(layout)
         pairs = footnote_pairs(self.chapters)
         for _ in range(MAX_LAYOUTS - 1):
-            # Only the glossary's lists change, so the pages they point at stay put.
+            # Only the glossary's lists and the index change, so the pages they point at stay put.
             html_changed = drop_repeated_pages(self.chapters, anchor_pages(document))
+            html_changed |= settle_index_pages(self.back_matter, anchor_pages_first(document))
             css_changed = layout.keep_footnotes_with_calls(document, pairs)
             if not (html_changed or css_changed):
                 return document
