@@ -27,6 +27,9 @@ def admonition_semantics(name: str) -> tuple[str, dict[str, str]]:
     return "aside", {"role": "note"}
 
 
+from triptych.apparatus.citations import BIBLIOGRAPHY_CLASS
+
+
 def _in_glossary(node: nodes.Element) -> bool:
     items = node.parent
     glossary = items.parent if items is not None else None
@@ -34,7 +37,7 @@ def _in_glossary(node: nodes.Element) -> bool:
 
 
 class EbookTranslator(HTML5Translator):
-    """HTML with the EPUB structural semantics reading systems use for a glossary."""
+    """HTML with the EPUB structural semantics reading systems use: glossary, notes, bibliography."""
 
     def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
         attributes: dict[str, Any] = {"epub:type": epub_type}
@@ -104,3 +107,23 @@ class EbookTranslator(HTML5Translator):
         self.body.append("</aside>\n")
         if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
             self.body.append("</div>\n")
+
+    # --- Bibliography: a list of entries, as DPUB-ARIA 1.1 has it (doc-biblioentry is gone) ---
+
+    def visit_container(self, node: nodes.Element) -> None:
+        if BIBLIOGRAPHY_CLASS not in node["classes"]:
+            super().visit_container(node)
+            return
+        attributes: dict[str, Any] = {"epub:type": "bibliography", "role": "doc-bibliography"}
+        self.body.append(self.starttag(node, "section", CLASS="docutils container", **attributes))
+
+    def depart_container(self, node: nodes.Element) -> None:
+        if BIBLIOGRAPHY_CLASS not in node["classes"]:
+            super().depart_container(node)
+            return
+        self.body.append("</section>\n")
+
+    def visit_citation(self, node: nodes.Element) -> None:
+        if not isinstance(node.previous_sibling(), type(node)):
+            self.body.append('<div role="list" class="citation-list">\n')
+        self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
