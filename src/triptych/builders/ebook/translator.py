@@ -110,14 +110,14 @@ class EbookTranslator(HTML5Translator):
 
     # --- Bibliography: a list of entries, as DPUB-ARIA 1.1 has it (doc-biblioentry is gone) ---
 
-    def visit_container(self, node: nodes.Element) -> None:
+    def visit_container(self, node: nodes.container) -> None:
         if BIBLIOGRAPHY_CLASS not in node["classes"]:
             super().visit_container(node)
             return
         attributes: dict[str, Any] = {"epub:type": "bibliography", "role": "doc-bibliography"}
         self.body.append(self.starttag(node, "section", CLASS="docutils container", **attributes))
 
-    def depart_container(self, node: nodes.Element) -> None:
+    def depart_container(self, node: nodes.container) -> None:
         if BIBLIOGRAPHY_CLASS not in node["classes"]:
             super().depart_container(node)
             return
