@@ -27,9 +27,6 @@ def admonition_semantics(name: str) -> tuple[str, dict[str, str]]:
     return "aside", {"role": "note"}
 
 
-from triptych.apparatus.citations import BIBLIOGRAPHY_CLASS
-
-
 def _in_glossary(node: nodes.Element) -> bool:
     items = node.parent
     glossary = items.parent if items is not None else None
@@ -75,14 +72,6 @@ class EbookTranslator(HTML5Translator):
         else:
             super().visit_definition(node)
 
-    def visit_citation(self, node: nodes.citation) -> None:
-        # docutils marks each entry with the role doc-biblioentry, which DPUB-ARIA 1.1
-        # deprecates and epubcheck reports.
-        super().visit_citation(node)
-        self.body[-1] = self.body[-1].replace(' role="doc-biblioentry"', "")
-
-    # --- Notes: reading systems that know the semantics show a footnote where it is called ---
-
     def visit_footnote_reference(self, node: nodes.Element) -> None:
         label_style = self.settings.footnote_references
         attributes: dict[str, Any] = {"epub:type": "noteref", "role": "doc-noteref"}
@@ -110,20 +99,17 @@ class EbookTranslator(HTML5Translator):
 
     # --- Bibliography: a list of entries, as DPUB-ARIA 1.1 has it (doc-biblioentry is gone) ---
 
-    def visit_container(self, node: nodes.container) -> None:
-        if BIBLIOGRAPHY_CLASS not in node["classes"]:
-            super().visit_container(node)
-            return
-        attributes: dict[str, Any] = {"epub:type": "bibliography", "role": "doc-bibliography"}
-        self.body.append(self.starttag(node, "section", CLASS="docutils container", **attributes))
-
-    def depart_container(self, node: nodes.container) -> None:
-        if BIBLIOGRAPHY_CLASS not in node["classes"]:
-            super().depart_container(node)
-            return
-        self.body.append("</section>\n")
+    # (MyST registers its own visitor for containers, so the list carries the semantics.)
 
     def visit_citation(self, node: nodes.Element) -> None:
         if not isinstance(node.previous_sibling(), type(node)):
-            self.body.append('<div role="list" class="citation-list">\n')
+            self.body.append(
+                '<section epub:type="bibliography" role="doc-bibliography">'
+                '<div role="list" class="citation-list">\n'
+            )
         self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+    def depart_citation(self, node: nodes.Element) -> None:
+        self.body.append("</div>\n")
+        if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+            self.body.append("</div></section>\n")
