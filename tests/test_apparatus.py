@@ -79,7 +79,7 @@ def footnote_pairs(print_html: html.HtmlElement) -> list[tuple[str, str, str]]:
 
 
 def test_footnotes_stand_at_the_foot_of_the_page_that_calls_them(
-    print_html: html.HtmlElement, pdf: PdfReader, pages: list[str]
+    print_html: html.HtmlElement, pdf: PdfReader, pages: list[str], out: Path
 ) -> None:
     pairs = footnote_pairs(print_html)
     assert len(pairs) == 11  # ten in "Tides", one in "Currents"
@@ -89,6 +89,11 @@ def test_footnotes_stand_at_the_foot_of_the_page_that_calls_them(
         # At the foot: below the last line of the page's text.
         lines = [line.strip() for line in pages[call_page - 1].splitlines() if line.strip()]
         assert any(text[:30] in line for line in lines[-8:])
+    # The article's own PDF keeps them so too.
+    article = out / "pdf" / "articles" / "tides.pdf"
+    article_reader, article_pages = PdfReader(article), pdf_page_texts(article)
+    for call, _note, text in pairs[:10]:
+        assert pages_with(article_pages, text[:40]) == [pdf_destination_page(article_reader, call)]
     # No endnotes: the notes are gone from the ends of the chapters.
     assert not print_html.xpath("//aside[contains(@class, 'footnote')]")
     assert not print_html.xpath("//hr[contains(@class, 'footnotes')]")

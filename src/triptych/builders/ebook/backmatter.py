@@ -34,18 +34,19 @@ def _locators(env: BuildEnvironment, locators: tuple[Locator, ...], suffix: str)
     groups = []
     for docname, in_doc in groupby(locators, key=lambda locator: locator.docname):
         article = title_of(env, docname)
-        by_section: dict[str, Locator] = {}
+        by_section: dict[tuple[int, int], Locator] = {}
         for locator in in_doc:
-            kept = by_section.get(locator.section_title)
+            kept = by_section.get(locator.order)
             if kept is None or (locator.main and not kept.main):
-                by_section[locator.section_title] = locator
+                by_section[locator.order] = locator
+        first = next(iter(by_section.values()))
+        top = by_section.pop(first.order) if first.section_title == article else None
         links = [
-            _locator(locator, article if title == article else title, suffix)
-            for title, locator in by_section.items()
+            _locator(locator, locator.section_title, suffix) for locator in by_section.values()
         ]
-        untitled = all(title == article for title in by_section)
-        prefix = "" if untitled else f"{escape(article)}: "
-        groups.append(prefix + ", ".join(links))
+        # The article itself is named once: as the link to its top, or as plain text.
+        head = _locator(top, article, suffix) if top is not None else escape(article)
+        groups.append(f"{head}: {', '.join(links)}" if links else head)
     return "; ".join(groups)
 
 

@@ -344,7 +344,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             pages, __("writing article PDFs "), "darkgreen", len(pages),
             self.config.verbosity, stringify_func=lambda page: page[0],
         ):  # fmt: skip
-            pdf = layout.write(layout.render(html))
+            pdf = layout.write(self.article_layout(layout, docname, html))
             try:
                 locator.report(layout.problems)
             except PdfRenderError as error:
@@ -352,6 +352,18 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 continue
             results.append((docname, pdf, ""))
         return results
+
+    def article_layout(self, layout: PrintLayout, docname: str, html: str) -> Any:
+        """One article laid out, its footnotes kept on the pages of their calls."""
+        layout.keep_rules = []
+        document = layout.render(html)
+        chapter = self.chapters[self.order.index(docname)]
+        pairs = footnote_pairs([chapter])
+        for _ in range(MAX_LAYOUTS - 1):
+            if not layout.keep_footnotes_with_calls(document, pairs):
+                break
+            document = layout.render(html)
+        return document
 
     def save_articles(
         self, pages: list[tuple[str, str]], results: list[tuple[str, bytes, str]]
