@@ -36,6 +36,8 @@ CHAPTER_TITLES = [
     "Why Now: The Strategic Motives",
     "Regional Ripple Effects",
     "Glossary",
+    "Sources",
+    "Index",
 ]
 
 
@@ -163,6 +165,12 @@ def test_pdf(out: Path) -> None:
     for listed in lists:
         pages = [int(number) for number in listed.split(", ")]
         assert pages == sorted(set(pages)), listed
+    # The sources of record are cited, and the index lists the key terms with their pages.
+    assert re.search(r"Collective Security Treaty signed in Tashkent in 1992 \[\d\]", text)
+    index_page = " ".join(reader.pages[-1].extract_text().split())
+    assert index_page.startswith("Index")
+    for term in ("Lukashenko, Alexander", "Kaliningrad", "Poland", "CSTO", "Suwałki Gap"):
+        assert re.search(rf"{re.escape(term)} \d", index_page), term
 
 
 def test_pdf_page_numbers_are_the_pages_of_their_text(out: Path) -> None:
@@ -189,7 +197,7 @@ def test_epub(out: Path) -> None:
         "How Russia and Belarus are deepening their military alliance",
     ]
     assert epub.metadata("language") == ["en"]
-    chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary")
+    chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary", "sources", "genindex")
     assert epub.spine == [f"EPUB/{name}.xhtml" for name in chapters]
     assert [title for title, _, depth in epub.nav_toc() if depth == 1] == CHAPTER_TITLES
     assert epub.check_links().broken == []
