@@ -107,8 +107,9 @@ def build_publication(
     source = source.resolve()
     output = output.resolve()
     confdir = source if (source / "conf.py").is_file() else None
+    # The .bib files found are the default: a project file that names its own wins.
     overrides: dict[str, Any] = (
-        default_overrides(source) | zero_config_overrides(source) if confdir is None else {}
+        zero_config_overrides(source) | default_overrides(source) if confdir is None else {}
     )
     overrides.update(options.overrides)
     # Every edition is staged and published together at the end, so the site links
