@@ -32,12 +32,16 @@ SETTINGS = {
     "letter": {"triptych_paper_size": "Letter"},
     "right-hand chapters": {"triptych_chapter_start": "right"},
 }
-#: About, four articles of eight sections each, the glossary.
-CONTENTS_ENTRIES = 1 + 4 * (1 + 8) + 1
+#: About, four articles of eight sections each, the glossary, the index.
+CONTENTS_ENTRIES = 1 + 4 * (1 + 8) + 1 + 1
 #: {ref}s from one article to a section of another.
 PAGE_REFERENCES = 32
 #: "says page 18 and links to page 18, its heading is on page 19"
-ONE_PAGE_EARLY = re.compile(r"says page (\d+) and links to page \1, its heading is on page (\d+)$")
+#: A number and its link a page early; or a link alone, the part of a reference that a line
+#: break carried to the next line ('link "(p. 14)" links to page 14, "Towers" is on page 15').
+ONE_PAGE_EARLY = re.compile(
+    r"(?:says page (\d+) and )?links to page (\d+), (?:its heading|\".*\") is on page (\d+)$"
+)
 
 
 def build(build_root: BuildRoot, setting: str) -> SphinxTestApp:
@@ -61,7 +65,8 @@ def test_every_printed_number_is_the_page_of_its_text(built: SphinxTestApp) -> N
     audit = audit_page_numbers(Path(built.outdir) / PDF)
     assert audit.problems == []
     assert audit.contents_entries == CONTENTS_ENTRIES
-    assert audit.page_references == PAGE_REFERENCES
+    # A reference broken across two lines is two link annotations, each read as a reference.
+    assert PAGE_REFERENCES <= audit.page_references <= PAGE_REFERENCES + 2
     assert audit.back_references >= 30
     # The same-article reference to a section: it prints no page, but must land on it.
     assert audit.links_to_headings >= 1
@@ -91,7 +96,8 @@ def test_ids_on_sections_put_numbers_a_page_early(
     for problem in problems:
         match = ONE_PAGE_EARLY.search(problem)
         assert match is not None, problem
-        assert int(match[2]) == int(match[1]) + 1, problem
+        assert match[1] in (None, match[2]), problem
+        assert int(match[3]) == int(match[2]) + 1, problem
 
 
 def test_print_html_writes_ids_where_their_text_begins(built_a4: SphinxTestApp) -> None:
