@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from collections.abc import Set as AbstractSet
 
+    from sphinx.addnodes import pending_xref
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
@@ -104,6 +105,18 @@ class IndexSections(Domain):
             for entry in index["entries"]:
                 targets[str(entry[2])] = str(section["ids"][0]) if section is not None else ""
         self.data["targets"][docname] = targets
+
+    def resolve_any_xref(  # noqa: PLR0917 - Sphinx's signature
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> list[tuple[str, nodes.reference]]:
+        # No reference names an index location; MyST asks every domain about its links.
+        return []
 
     def section_of(self, docname: str, anchor: str) -> str:
         """The id of the section *anchor* stands in, or "" when not known."""
