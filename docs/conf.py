@@ -19,5 +19,9 @@ numfig = True
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_block", "attrs_inline"]
 myst_heading_anchors = 3
 
+# The sources of record, cited in the articles and listed in "Sources".
+bibtex_bibfiles = ["sources.bib"]
+bibtex_default_style = "plain"
+
 html_theme = "furo"
 html_title = "Bound by Arms"

@@ -228,6 +228,16 @@ def pdf_broken_links(reader: PdfReader) -> LinkReport:
     return report
 
 
+def pdf_page_texts(path: Path) -> list[str]:
+    """The text of every page (poppler's ``pdftotext -layout``), page 1 first."""
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]
+
+
 def pdf_destination_page(reader: PdfReader, name: str) -> int:
     return reader.get_destination_page_number(reader.named_destinations[name]) + 1
 

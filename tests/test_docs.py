@@ -36,6 +36,8 @@ CHAPTER_TITLES = [
     "Why Now: The Strategic Motives",
     "Regional Ripple Effects",
     "Glossary",
+    "Sources",
+    "Index",
 ]
 
 
@@ -163,6 +165,12 @@ def test_pdf(out: Path) -> None:
     for listed in lists:
         pages = [int(number) for number in listed.split(", ")]
         assert pages == sorted(set(pages)), listed
+    # The sources of record are cited, and the index lists the key terms with their pages.
+    assert re.search(r"Collective Security Treaty signed in Tashkent in 1992 \[\d\]", text)
+    index_page = " ".join(reader.pages[-1].extract_text().split())
+    assert index_page.startswith("Index")
+    for term in ("Lukashenko, Alexander", "Kaliningrad", "Poland", "CSTO", "Suwałki Gap"):
+        assert re.search(rf"{re.escape(term)} \d", index_page), term
 
 
 def test_pdf_page_numbers_are_the_pages_of_their_text(out: Path) -> None:
@@ -170,11 +178,11 @@ def test_pdf_page_numbers_are_the_pages_of_their_text(out: Path) -> None:
     # their sections start at the foot of the page before, their headings do not.
     audit = audit_page_numbers(out / "pdf" / f"{SLUG}.pdf")
     assert audit.problems == []
-    assert audit.contents_entries == 25
-    assert audit.page_references == 22
+    assert audit.contents_entries == 27  # with the sources and the index
+    assert audit.page_references == 23
     assert audit.back_references >= 40
     reader = PdfReader(out / "pdf" / f"{SLUG}.pdf")
-    contents = " ".join(reader.pages[1].extract_text().split())
+    contents = " ".join(reader.pages[2].extract_text().split())
     for title in ("Logistics and infrastructure", "Outlook", "Keeping Minsk aligned"):
         printed = re.search(rf"{title}[ .]+(\d+)\b", contents)
         assert printed is not None, title
@@ -192,7 +200,7 @@ def test_epub(out: Path) -> None:
         "How Russia and Belarus are deepening their military alliance",
     ]
     assert epub.metadata("language") == ["en"]
-    chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary")
+    chapters = ("cover", "titlepage", "nav", "index", *ARTICLES, "glossary", "sources", "genindex")
     assert epub.spine == [f"EPUB/{name}.xhtml" for name in chapters]
     assert [title for title, _, depth in epub.nav_toc() if depth == 1] == CHAPTER_TITLES
     assert epub.check_links().broken == []

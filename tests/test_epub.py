@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import PIL.Image
 import pytest
 from ebooklib import epub as ebooklib_epub
 
@@ -76,6 +78,7 @@ def test_spine_follows_the_table_of_contents(epub: Epub) -> None:
         "EPUB/first.xhtml",
         "EPUB/second.xhtml",
         "EPUB/glossary.xhtml",
+        "EPUB/genindex.xhtml",
     ]
     toc = epub.nav_toc()
     assert toc == [
@@ -85,6 +88,7 @@ def test_spine_follows_the_table_of_contents(epub: Epub) -> None:
         ("Second chapter", "EPUB/second.xhtml", 1),
         ("Outlook", "EPUB/second.xhtml#second-outlook", 2),
         ("Glossary", "EPUB/glossary.xhtml", 1),
+        ("Index", "EPUB/genindex.xhtml", 1),
     ]
     documents_in_toc = list(dict.fromkeys(href.split("#")[0] for _, href, _ in toc))
     assert [doc for doc in epub.spine if doc in documents_in_toc] == documents_in_toc
@@ -104,15 +108,29 @@ def test_landmarks(epub: Epub) -> None:
         "toc": "EPUB/nav.xhtml",
         "bodymatter": "EPUB/first.xhtml",
         "glossary": "EPUB/glossary.xhtml",
+        "index": "EPUB/genindex.xhtml",
     }
+    # Landmarks are for reading systems: the contents page shows only the contents.
+    assert landmarks.get("hidden") == ""
+    assert not nav.xpath("//xhtml:nav[@epub:type='toc'][@hidden]", namespaces=NS)
+    assert nav.xpath("//xhtml:link[@rel='stylesheet']/@href", namespaces=NS) == [
+        "_static/triptych-epub.css"
+    ]
     assert not nav.xpath("//xhtml:nav[@epub:type='page-list']", namespaces=NS)
 
 
 def test_generated_cover_and_title_page(epub: Epub) -> None:
     covers = [path for path, _, props in epub.manifest.values() if "cover-image" in props.split()]
-    assert covers == ["EPUB/_images/cover.svg"]
-    svg = epub.archive.read(covers[0]).decode()
+    # The thumbnail is a raster image; the cover page shows the SVG beside it.
+    assert covers == ["EPUB/_images/cover.png"]
+    with PIL.Image.open(io.BytesIO(epub.archive.read(covers[0]))) as raster:
+        assert raster.format == "PNG"
+        assert raster.size == (1600, 2400)
+        # Drawn, not blank: the field, the rule and the text.
+        assert len(raster.getcolors(maxcolors=1 << 16) or ()) > 3
+    svg = epub.archive.read("EPUB/_images/cover.svg").decode()
     assert "Basic Test Book" in svg and "A small publication for triptych" in svg
+    assert "EPUB/_images/cover.svg" in [path for path, _, _ in epub.manifest.values()]
     cover_page = epub.xhtml("EPUB/cover.xhtml")
     (image,) = cover_page.xpath("//xhtml:img", namespaces=NS)
     assert image.get("src") == "_images/cover.svg"

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree, html
 from pypdf import PdfReader
 
-from outputs import NS, pdf_destination_page, pdf_links, triptych_build
+from outputs import NS, pdf_destination_page, pdf_links, pdf_outline, triptych_build
 from triptych import cli
 from triptych.checks.audit import audit_editions, report
 
@@ -43,8 +43,12 @@ def epub_chapter(out: Path, name: str) -> etree._Element:
 
 
 def pdf_text(out: Path) -> str:
+    """The text of the PDF's pages before its index (which lists the terms again)."""
     reader = PdfReader(out / "pdf" / "glossary-test.pdf")
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    (index,) = [
+        page for title, depth, page in pdf_outline(reader) if (title, depth) == ("Index", 1)
+    ]
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages[: index - 1])
 
 
 def test_first_plain_occurrence_is_linked_and_expanded(out: Path) -> None:
@@ -112,7 +116,8 @@ def test_back_references_in_every_edition(out: Path) -> None:
 
     reader = PdfReader(out / "pdf" / "glossary-test.pdf")
     pages = [pdf_destination_page(reader, f"{doc}--{anchor}") for doc, anchor in sorted(expected)]
-    glossary_text = " ".join(reader.pages[-1].extract_text().split())
+    (glossary_page,) = [page for title, _, page in pdf_outline(reader) if title == "Glossary"]
+    glossary_text = " ".join(reader.pages[glossary_page - 1].extract_text().split())
     assert f"Used on pages {pages[0]}, {pages[1]}." in glossary_text
     backrefs = {link.target for link in pdf_links(reader) if link.target and "-use-" in link.target}
     assert {f"{doc}--{anchor}" for doc, anchor in expected} <= backrefs

@@ -32,8 +32,8 @@ SETTINGS = {
     "letter": {"triptych_paper_size": "Letter"},
     "right-hand chapters": {"triptych_chapter_start": "right"},
 }
-#: About, four articles of eight sections each, the glossary.
-CONTENTS_ENTRIES = 1 + 4 * (1 + 8) + 1
+#: About, four articles of eight sections each, the glossary, the index.
+CONTENTS_ENTRIES = 1 + 4 * (1 + 8) + 1 + 1
 #: {ref}s from one article to a section of another.
 PAGE_REFERENCES = 32
 #: "says page 18 and links to page 18, its heading is on page 19", or, for a link that
@@ -64,7 +64,8 @@ def test_every_printed_number_is_the_page_of_its_text(built: SphinxTestApp) -> N
     audit = audit_page_numbers(Path(built.outdir) / PDF)
     assert audit.problems == []
     assert audit.contents_entries == CONTENTS_ENTRIES
-    assert audit.page_references >= PAGE_REFERENCES
+    # A reference broken across two lines is two link annotations, each read as a reference.
+    assert PAGE_REFERENCES <= audit.page_references <= PAGE_REFERENCES + 2
     assert audit.back_references >= 30
     # The same-article reference to a section: it prints no page, but must land on it.
     assert audit.links_to_headings >= 1

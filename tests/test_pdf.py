@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
 from triptych.checks.pages import audit_page_numbers
+from triptych.config import publication_identifier
 
 if TYPE_CHECKING:
     from sphinx.testing.util import SphinxTestApp
@@ -45,11 +46,12 @@ def test_outline_follows_the_contents(built: SphinxTestApp) -> None:
         ("Second chapter", 1),
         ("Outlook", 2),
         ("Glossary", 1),
+        ("Index", 1),
     ]
     pages = [page for _, _, page in outline]
     assert pages == sorted(pages)
-    # Title page and contents come first, and each chapter starts on a new page.
-    assert pages[0] == 3
+    # Title page, imprint and contents come first, and each chapter starts on a new page.
+    assert pages[0] == 4
     chapter_pages = [page for _, depth, page in outline if depth == 1]
     assert len(set(chapter_pages)) == len(chapter_pages)
 
@@ -111,7 +113,16 @@ def test_title_page_and_contents(built: SphinxTestApp) -> None:
         "1 March 2026",
     ):
         assert expected in title_page
-    contents = reader.pages[1].extract_text()
+    # The verso of the title page is the imprint, from the configuration.
+    imprint = " ".join(reader.pages[1].extract_text().split())
+    for expected in (
+        "© 2026, Ada Writer",
+        "Published by Test Press",
+        "1 March 2026",
+        f"Identifier: {publication_identifier(built.config)}",
+    ):
+        assert expected in imprint
+    contents = reader.pages[2].extract_text()
     outline = pdf_outline(reader)
     # Each contents line ends with the page its entry really starts on.
     lines = [

@@ -17,6 +17,7 @@ ENV_VERSION = 3
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     from triptych import (
+        apparatus,
         config,
         constructs,
         diagnostics,
@@ -29,7 +30,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     from triptych import math as triptych_math
     from triptych.builders import html
     from triptych.builders.ebook import EbookBuilder
-    from triptych.builders.pdf import PdfBuilder, note_parallel_jobs
+    from triptych.builders.pdf import PdfBuilder, note_parallel_jobs, notes
     from triptych.builders.pdf.assembly import DownloadsAsText
     from triptych.builders.pdf.typography import KeepShortBlocksWhole, ProtectNames
     from triptych.checks import accessibility
@@ -40,6 +41,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     documents.setup(app)
     glossary.setup(app)
     projects.setup(app)
+    apparatus.setup(app)
     accessibility.setup(app)
     safety.setup(app)
     problems.setup(app)
@@ -51,6 +53,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_post_transform(DownloadsAsText)
     app.add_post_transform(ProtectNames)
     app.add_post_transform(KeepShortBlocksWhole)
+    notes.setup(app)
     app.add_builder(EbookBuilder)
     return {
         "version": __version__,

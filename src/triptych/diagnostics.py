@@ -56,6 +56,12 @@ class Subtype(enum.StrEnum):
     file, a notebook, an extension or plugin that is not run."""
     MATH = "math"
     """A formula no renderer can draw (unknown command, over a limit); its TeX is shown."""
+    CITATION_UNRESOLVED = "citation_unresolved"
+    """A citation names no entry the publication lists (its key is kept as text)."""
+    UNREADABLE_DATE = "unreadable_date"
+    """``triptych_date`` is no date triptych can read; the EPUB is dated from the build."""
+    FOOTNOTE_PAGE = "footnote_page"
+    """The PDF could not keep a footnote on the page of its call."""
 
 
 def warn(

@@ -80,10 +80,11 @@ DRAWN: dict[str, frozenset[str]] = {
 
 #: Nodes an edition may move past the text that follows them, so that their words are
 #: looked for anywhere in their document: print moves a figure that would leave a hole
-#: after the text that fills it (:mod:`triptych.builders.pdf.floats`).
+#: after the text that fills it (:mod:`triptych.builders.pdf.floats`), and a footnote to
+#: the foot of the page that calls it (:mod:`triptych.builders.pdf.notes`).
 MOVABLE: dict[str, frozenset[str]] = {
     SITE: frozenset(),
-    PDF: frozenset({"figure"}),
+    PDF: frozenset({"figure", "footnote"}),
     EPUB: frozenset(),
-    ARTICLES: frozenset({"figure"}),
+    ARTICLES: frozenset({"figure", "footnote"}),
 }

@@ -118,6 +118,9 @@ _SKIPPED = (
 _TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst"})
 #: References the edition always prints as their target's number: ``{eq}``.
 _NUMBERED_REFERENCES = frozenset({"eq"})
+#: Domains whose references every edition prints in its own words: a citation's key is
+#: printed as its label or its authors and year (sphinxcontrib-bibtex).
+_FORMATTED_DOMAINS = frozenset({"cite", "footcite"})
 _NUMREF_PLACEHOLDERS = re.compile(r"\{number\}|\{name\}|%s")
 #: Blocks whose line is the fence's or the directive's, not the first line of their text.
 _FENCED = (nodes.literal_block, nodes.math_block, nodes.doctest_block)
@@ -186,6 +189,8 @@ class SourceReader:
         if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn:
             return True
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
+            return True
+        if isinstance(node, addnodes.pending_xref) and node.get("refdomain") in _FORMATTED_DOMAINS:
             return True
         if isinstance(node, addnodes.only):
             return not self.tags.eval_condition(node["expr"])

@@ -99,6 +99,7 @@ def build_publication(
     warning: TextIO | None = None,
 ) -> BuildResult:
     """Build the editions of the publication in *source* into *output*, all or none published."""
+    from triptych.apparatus.citations import zero_config_overrides
     from triptych.config import default_overrides
 
     if not source.is_dir():
@@ -106,7 +107,10 @@ def build_publication(
     source = source.resolve()
     output = output.resolve()
     confdir = source if (source / "conf.py").is_file() else None
-    overrides: dict[str, Any] = default_overrides(source) if confdir is None else {}
+    # The .bib files found are the default: a project file that names its own wins.
+    overrides: dict[str, Any] = (
+        zero_config_overrides(source) | default_overrides(source) if confdir is None else {}
+    )
     overrides.update(options.overrides)
     # Every edition is staged and published together at the end, so the site links
     # the editions staged beside it (or, for those not rebuilt, the published ones).

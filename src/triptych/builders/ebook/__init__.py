@@ -25,6 +25,8 @@ from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
 
 from triptych import config as triptych_config
+from triptych.apparatus.imprint import dc_date, publication_date
+from triptych.apparatus.index import publication_index
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -35,15 +37,17 @@ from triptych.builders import (
     unlink_outside,
     write_atomically,
 )
+from triptych.builders.ebook.backmatter import INDEX_FILE, INDEX_TITLE, index_document
 from triptych.builders.ebook.package import (
     accessibility_metadata,
     cover_page,
+    cover_png,
     cover_svg,
     finish_archive,
     title_page,
 )
 from triptych.builders.ebook.translator import EbookTranslator
-from triptych.diagnostics import EpubWriteError
+from triptych.diagnostics import EpubWriteError, Subtype, warn
 from triptych.documents import (
     ContentsEntry,
     TitlePage,
@@ -72,6 +76,8 @@ logger = logging.getLogger(__name__)
 
 STYLESHEET = "_static/triptych-epub.css"
 MATHML_ELEMENT = re.compile(rb"<math[\s>]")
+#: The generated cover as a raster image, for reading systems that show no SVG thumbnail.
+RASTER_COVER = "_images/cover.png"
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -205,13 +211,19 @@ class EbookBuilder(StandaloneHTMLBuilder):
             self.check_chapter(docname, chapters[docname])
         for image in self.packed_images():
             book.add_item(image)
+        back = self.back_matter(book)
         nav_ids = itertools.count(1)
         book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
+        book.toc += [epub.Link(page.file_name, page.title, f"nav-{next(nav_ids)}") for page in back]
         nav = epub.EpubNav(title="Contents")
+        nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
         book.add_item(epub.EpubNcx())
         book.add_item(nav)
-        book.spine = [*front, nav] + [chapters[docname] for docname in order]
+        book.spine = [*front, nav] + [chapters[docname] for docname in order] + back
         book.guide = self.landmarks(front, order)
+        book.guide += [
+            {"href": page.file_name, "title": page.title, "type": "index"} for page in back
+        ]
         with progress_message(__("writing the EPUB")):
             packed = self.pack(book)
             write_atomically(self.epub_path, packed)
@@ -267,7 +279,7 @@ class EbookBuilder(StandaloneHTMLBuilder):
                 book.add_metadata("DC", name, value)
         for subject in conf.triptych_subjects:
             book.add_metadata("DC", "subject", subject)
-        book.add_metadata("DC", "date", self.build_date().strftime("%Y-%m-%d"))
+        book.add_metadata("DC", "date", self.publication_date())
         for prop, value in accessibility_metadata(
             bool(self.images), self.images_described(), conf.project
         ):
@@ -281,6 +293,18 @@ class EbookBuilder(StandaloneHTMLBuilder):
             )
         )
         return book
+
+    def publication_date(self) -> str:
+        """``dc:date``: the configured date (``triptych_date``), else the build date."""
+        if self.config.triptych_date and publication_date(self.config) is None:
+            warn(
+                logger, Subtype.UNREADABLE_DATE,
+                "triptych_date = %r is not a date triptych can read (such as 24 November 2026 "
+                "or 2026-11-24); the EPUB is dated from the build",
+                self.config.triptych_date,
+                location=triptych_config.config_location(self.confdir, "triptych_date") or None,
+            )  # fmt: skip
+        return dc_date(self.config)
 
     def images_described(self) -> bool:
         """Whether every image in the chapters has a text alternative."""
@@ -304,10 +328,24 @@ class EbookBuilder(StandaloneHTMLBuilder):
                 raise ConfigError(msg)
             image_name = "_images/cover" + cover_path.suffix.lower()
             image = cover_path.read_bytes()
+            book.set_cover(image_name, image, create_page=False)
         else:
+            # The cover page shows the SVG; reading systems take the PNG for their thumbnails.
+            authors = list(conf.triptych_authors)
             image_name = "_images/cover.svg"
-            image = cover_svg(conf.project, conf.triptych_subtitle, list(conf.triptych_authors))
-        book.set_cover(image_name, image, create_page=False)
+            book.add_item(
+                epub.EpubItem(
+                    uid="cover-svg",
+                    file_name=image_name,
+                    media_type="image/svg+xml",
+                    content=cover_svg(conf.project, conf.triptych_subtitle, authors),
+                )
+            )
+            book.set_cover(
+                RASTER_COVER,
+                cover_png(conf.project, conf.triptych_subtitle, authors),
+                create_page=False,
+            )
         description = f"Cover of {conf.project}" + (
             f": {conf.triptych_subtitle}" if conf.triptych_subtitle else ""
         )
@@ -353,6 +391,22 @@ class EbookBuilder(StandaloneHTMLBuilder):
             if doc in glossary_docs
         ]
         return marks
+
+    def back_matter(self, book: Any) -> list[Any]:
+        """The index document, added to *book* when the publication has an index."""
+        from ebooklib import epub
+
+        groups = publication_index(self.env)
+        if not groups:
+            return []
+        page = epub.EpubHtml(
+            uid="index", file_name=INDEX_FILE, title=INDEX_TITLE, lang=self.language
+        )
+        body = index_document(self.env, groups, self.out_suffix)
+        page.content = f"<html><head><title>{INDEX_TITLE}</title></head><body>{body}</body></html>"
+        page.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+        book.add_item(page)
+        return [page]
 
     def chapter(self, docname: str, index: int, title: str) -> Any:
         from ebooklib import epub

@@ -1,4 +1,4 @@
-"""Parts of the EPUB that are not chapters: cover, title page, accessibility metadata, archive.
+"""Parts of the EPUB that are not chapters: covers, title page, accessibility metadata, archive.
 
 ebooklib assembles the package; what it leaves out or gets wrong for
 reading systems and validators (``xml:lang`` on the package, fixed archive
@@ -84,9 +84,14 @@ def _with_package_language(opf: bytes, language: str) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
-def finish_archive(archive: bytes, language: str, date: dt.datetime) -> bytes:
-    """Re-pack what ebooklib wrote: ``xml:lang`` on the package, fixed dates and permissions,
-    ``mimetype`` first and stored, so the same sources give the same bytes."""
+def finish_archive(
+    archive: bytes,
+    language: str,
+    date: dt.datetime,
+    nav_name: str = "EPUB/nav.xhtml",
+) -> bytes:
+    """Re-pack what ebooklib wrote: ``xml:lang`` on the package, landmarks hidden, fixed dates
+    and permissions, ``mimetype`` first and stored, so the same sources give the same bytes."""
     stamp = max(date.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
     output = io.BytesIO()
     with (
@@ -98,6 +103,8 @@ def finish_archive(archive: bytes, language: str, date: dt.datetime) -> bytes:
             data = source.read(name)
             if name.endswith(".opf"):
                 data = _with_package_language(data, language)
+            elif name == nav_name:
+                data = _with_hidden_landmarks(data)
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3
@@ -140,3 +147,57 @@ def accessibility_metadata(
         ("schema:accessibilityHazard", "none"),
         ("schema:accessibilitySummary", summary),
     ]
+
+
+# --- Raster cover: many reading systems show no thumbnail for an SVG cover ---------------
+
+COVER_SIZE = (1600, 2400)
+COVER_FIELD = "#1a3d6d"
+COVER_RULE = "#d8a03a"
+COVER_SUBTITLE = "#d8e2f0"
+
+
+def cover_png(title: str, subtitle: str, authors: list[str]) -> bytes:
+    """The generated cover drawn as a PNG, with the bundled fonts; the same bytes every time."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from triptych.builders import asset_path
+
+    def font(name: str, size: int) -> ImageFont.FreeTypeFont:
+        return ImageFont.truetype(str(asset_path(f"fonts/{name}")), size)
+
+    _width, height = COVER_SIZE
+    image = Image.new("RGB", COVER_SIZE, COVER_FIELD)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((140, 420, 380, 436), fill=COVER_RULE)
+    y = 620
+    title_font = font("NotoSerif-Bold.ttf", 150)
+    for line in textwrap.wrap(title, 16) or [""]:
+        draw.text((140, y), line, font=title_font, fill="#ffffff", anchor="ls")
+        y += 170
+    y += 60
+    subtitle_font = font("NotoSerif-Regular.ttf", 70)
+    for line in textwrap.wrap(subtitle, 30):
+        draw.text((140, y), line, font=subtitle_font, fill=COVER_SUBTITLE, anchor="ls")
+        y += 90
+    byline_font = font("NotoSans-Regular.ttf", 60)
+    draw.text(
+        (140, height - 220), ", ".join(authors), font=byline_font, fill="#ffffff", anchor="ls"
+    )
+    output = io.BytesIO()
+    image.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+# --- Navigation document: landmarks are for reading systems, not for the reader ----------
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+
+
+def _with_hidden_landmarks(nav: bytes) -> bytes:
+    root = etree.fromstring(nav)
+    for element in root.iter(f"{{{XHTML_NS}}}nav"):
+        if "landmarks" in (element.get(EPUB_TYPE) or "").split():
+            element.set("hidden", "")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

@@ -34,7 +34,7 @@ def _in_glossary(node: nodes.Element) -> bool:
 
 
 class EbookTranslator(HTML5Translator):
-    """HTML with the EPUB structural semantics reading systems use for a glossary."""
+    """HTML with the EPUB structural semantics reading systems use: glossary, notes, bibliography."""
 
     def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
         attributes: dict[str, Any] = {"epub:type": epub_type}
@@ -72,8 +72,44 @@ class EbookTranslator(HTML5Translator):
         else:
             super().visit_definition(node)
 
-    def visit_citation(self, node: nodes.citation) -> None:
-        # docutils marks each entry with the role doc-biblioentry, which DPUB-ARIA 1.1
-        # deprecates and epubcheck reports.
-        super().visit_citation(node)
-        self.body[-1] = self.body[-1].replace(' role="doc-biblioentry"', "")
+    def visit_footnote_reference(self, node: nodes.Element) -> None:
+        label_style = self.settings.footnote_references
+        attributes: dict[str, Any] = {"epub:type": "noteref", "role": "doc-noteref"}
+        self.body.append(
+            self.starttag(
+                node, "a", "", classes=["footnote-reference", label_style],
+                href="#" + node["refid"], **attributes,
+            )
+        )  # fmt: skip
+        self.body.append('<span class="fn-bracket">[</span>')
+
+    def visit_footnote(self, node: nodes.Element) -> None:
+        label_style = self.settings.footnote_references
+        if not isinstance(node.previous_sibling(), type(node)):
+            self.body.append(f'<div class="footnote-list {label_style}">\n')
+        attributes: dict[str, Any] = {"epub:type": "footnote", "role": "doc-footnote"}
+        self.body.append(
+            self.starttag(node, "aside", classes=[node.tagname, label_style], **attributes)
+        )
+
+    def depart_footnote(self, node: nodes.Element) -> None:
+        self.body.append("</aside>\n")
+        if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+            self.body.append("</div>\n")
+
+    # --- Bibliography: a list of entries, as DPUB-ARIA 1.1 has it (doc-biblioentry is gone) ---
+
+    # (MyST registers its own visitor for containers, so the list carries the semantics.)
+
+    def visit_citation(self, node: nodes.Element) -> None:
+        if not isinstance(node.previous_sibling(), type(node)):
+            self.body.append(
+                '<section epub:type="bibliography" role="doc-bibliography">'
+                '<div role="list" class="citation-list">\n'
+            )
+        self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+    def depart_citation(self, node: nodes.Element) -> None:
+        self.body.append("</div>\n")
+        if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+            self.body.append("</div></section>\n")

@@ -26,6 +26,8 @@ from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
 
 from triptych import config as triptych_config
+from triptych.apparatus.imprint import Imprint
+from triptych.apparatus.index import publication_index
 from triptych.builders import (
     EditionSummary,
     asset_text,
@@ -45,11 +47,25 @@ from triptych.builders.pdf.assembly import (
     mark_page_references,
     print_contents,
 )
+from triptych.builders.pdf.backmatter import (
+    INDEX_ID,
+    INDEX_TITLE,
+    anchor_index_targets,
+    index_chapter,
+    settle_index_pages,
+)
 from triptych.builders.pdf.floats import defer_figures, mark_figures
-from triptych.builders.pdf.layout import PrintLayout, anchor_pages, drop_repeated_pages
+from triptych.builders.pdf.layout import (
+    PrintLayout,
+    anchor_pages,
+    anchor_pages_first,
+    drop_repeated_pages,
+    separated_footnotes,
+)
 from triptych.builders.pdf.locate import ProblemLocator
+from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
 from triptych.builders.pdf.translator import PrintTranslator
-from triptych.diagnostics import PdfRenderError
+from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
 from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
@@ -65,6 +81,9 @@ logger = logging.getLogger(__name__)
 
 #: ``triptych_hyphenate = False``: print breaks lines between words only.
 NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
+
+#: Layouts of the book at most: each may settle page lists and footnotes the one before moved.
+MAX_LAYOUTS = 4
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -90,6 +109,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.staging_dir = Path(self.doctreedir) / "triptych-pdf"
         self.print_html = ""
         self.chapters: list[nodes.container] = []
+        #: What follows the articles in the book (its index), not in the article PDFs.
+        self.back_matter: list[nodes.container] = []
         self.order: list[str] = []
         self.summary: EditionSummary | None = None
         #: Processes for the article PDFs: the application's ``-j``, noted at builder-inited.
@@ -146,6 +167,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
             )
         mark_page_references(chapters, order)
         mark_figures(chapters)
+        index = index_chapter(publication_index(self.env))
+        self.back_matter = [index] if index is not None else []
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
         self.chapters, self.order = chapters, order
@@ -158,6 +181,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         chapter = chapter_of(
             doctree, docname, self.env, front_matter=is_front_matter(self.config, docname)
         )
+        place_footnotes_at_calls(chapter)
+        anchor_index_targets(chapter)
         fignumbers, secnumbers = chapter_numbers(self.env, docname, doctree)
         for figtype, numbers in fignumbers.items():
             self.fignumbers.setdefault(figtype, {}).update(numbers)
@@ -171,7 +196,11 @@ class PdfBuilder(SingleFileHTMLBuilder):
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
         copies = [chapter.deepcopy() for chapter in chapters]
-        document.extend(copies if standalone else book_body(self.env, copies, order))
+        if standalone:
+            document.extend(copies)
+        else:
+            document.extend(book_body(self.env, copies, order))
+            document.extend(matter.deepcopy() for matter in self.back_matter)
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)
@@ -192,10 +221,21 @@ class PdfBuilder(SingleFileHTMLBuilder):
             description=conf.triptych_description,
             keywords=", ".join(conf.triptych_subjects),
             standalone=standalone,
+            imprint=Imprint.of(conf),
             article_title=self.env.titles[order[0]].astext() if standalone else "",
-            contents=[] if standalone else print_contents(self.env, order),
+            contents=[]
+            if standalone
+            else print_contents(self.env, order) + self.back_matter_contents(),
             body=Markup(body),
         )
+
+    def back_matter_contents(self) -> list[dict[str, Any]]:
+        """Contents lines for what follows the articles."""
+        return [
+            {"title": INDEX_TITLE, "href": "#" + INDEX_ID, "children": []}
+            for chapter in self.back_matter
+            if INDEX_ID in chapter["ids"]
+        ]
 
     def finish(self) -> None:
         self.copy_image_files()
@@ -237,13 +277,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def write_pdf(self) -> None:
         layout = self.layout()
         with progress_message(__("laying out the PDF")):
-            document = layout.render(self.print_html)
-            if defer_figures(self.chapters, document):
-                # Text moved up into the holes, so later pages may have changed.
-                document = self.lay_out_again(layout)
-            if drop_repeated_pages(self.chapters, anchor_pages(document)):
-                # Only the glossary's lists change, so the pages they point at stay put.
-                document = self.lay_out_again(layout)
+            document = self.settled_layout(layout)
             pdf = layout.write(document)
         self.locator().report(layout.problems)
         write_atomically(self.pdf_path, pdf)
@@ -255,6 +289,32 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.print_html = self.render_print_html(self.chapters, self.order)
         self.write_print_html()
         return layout.render(self.print_html)
+
+    def settled_layout(self, layout: PrintLayout) -> Any:
+        """The book laid out until what depends on its pages holds: figures, page lists, notes."""
+        document = layout.render(self.print_html)
+        if defer_figures(self.chapters, document):
+            # Text moved up into the holes, so later pages may have changed.
+            document = self.lay_out_again(layout)
+        pairs = footnote_pairs(self.chapters)
+        for _ in range(MAX_LAYOUTS - 1):
+            # Only the glossary's lists and the index change, so the pages they point at stay put.
+            html_changed = drop_repeated_pages(self.chapters, anchor_pages(document))
+            html_changed |= settle_index_pages(self.back_matter, anchor_pages_first(document))
+            css_changed = layout.keep_footnotes_with_calls(document, pairs)
+            if not (html_changed or css_changed):
+                return document
+            document = (
+                self.lay_out_again(layout) if html_changed else layout.render(self.print_html)
+            )
+        for page, note in separated_footnotes(document, pairs):
+            owner = id_owners(self.chapters, self.order).get(note)
+            warn(
+                logger, Subtype.FOOTNOTE_PAGE,
+                "a footnote called on page %d is printed on a later page", page,
+                location=str(self.env.doc2path(owner)) if owner else None,
+            )  # fmt: skip
+        return document
 
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""
@@ -289,7 +349,7 @@ class PdfBuilder(SingleFileHTMLBuilder):
             pages, __("writing article PDFs "), "darkgreen", len(pages),
             self.config.verbosity, stringify_func=lambda page: page[0],
         ):  # fmt: skip
-            pdf = layout.write(layout.render(html))
+            pdf = layout.write(self.article_layout(layout, docname, html))
             try:
                 locator.report(layout.problems)
             except PdfRenderError as error:
@@ -297,6 +357,18 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 continue
             results.append((docname, pdf, ""))
         return results
+
+    def article_layout(self, layout: PrintLayout, docname: str, html: str) -> Any:
+        """One article laid out, its footnotes kept on the pages of their calls."""
+        layout.keep_rules = []
+        document = layout.render(html)
+        chapter = self.chapters[self.order.index(docname)]
+        pairs = footnote_pairs([chapter])
+        for _ in range(MAX_LAYOUTS - 1):
+            if not layout.keep_footnotes_with_calls(document, pairs):
+                break
+            document = layout.render(html)
+        return document
 
     def save_articles(
         self, pages: list[tuple[str, str]], results: list[tuple[str, bytes, str]]

@@ -97,18 +97,36 @@ class PrintLayout:
         )
         self.pdf_variant = pdf_variant or None
         self.problems: list[stdlib_logging.LogRecord] = []
+        #: Rules that keep footnotes on the page of their call (see keep_footnotes_with_calls).
+        self.keep_rules: list[str] = []
 
     def render(self, html: str) -> Any:
-        from weasyprint import HTML
+        from weasyprint import CSS, HTML
 
+        stylesheets = [self.stylesheet]
+        if self.keep_rules:
+            stylesheets.append(CSS(string="\n".join(self.keep_rules), font_config=self.font_config))
         with weasyprint_problems() as problems:
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-                stylesheets=[self.stylesheet],
+                stylesheets=stylesheets,
                 font_config=self.font_config,
                 pdf_variant=self.pdf_variant,
             )
         self.problems.extend(problems)
         return document
+
+    def keep_footnotes_with_calls(self, document: Any, pairs: list[tuple[str, str]]) -> bool:
+        """Add rules for the footnotes *document* laid out away from their calls.
+
+        Returns whether any was added, so that the document is laid out again.
+        """
+        rules = [
+            rule
+            for rule in keep_with_call_rules(document, separated_footnotes(document, pairs))
+            if rule not in self.keep_rules
+        ]
+        self.keep_rules.extend(rules)
+        return bool(rules)
 
     def write(self, document: Any) -> bytes:
         with weasyprint_problems() as problems:
@@ -157,3 +175,87 @@ def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) 
             ):
                 paragraph.replace(lead, nodes.Text("Used on page "))
     return changed
+
+
+# --- Footnotes kept on the page of their call ---------------------------------------------
+#
+# When a page runs out of room, WeasyPrint may move footnotes already placed on it to the
+# next page, to fit one more line of text there; the call then stands a page before its note.
+# Each such page is found after layout, and the block whose line took the note's place is
+# kept whole (one more orphan line than it had there), so the note stays with its call.
+
+
+def separated_footnotes(document: Any, pairs: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """(page of the call, note id) for each footnote laid out on another page than its call."""
+    pages = anchor_pages_first(document)
+    return [
+        (pages[call], note)
+        for call, note in pairs
+        if call in pages and note in pages and pages[call] != pages[note]
+    ]
+
+
+def anchor_pages_first(document: Any) -> dict[str, int]:
+    """The first page (from 1) on which each anchor stands: an element lists every page it spans."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return pages
+
+
+def _last_line(box: Any, above: tuple[Any, ...] = ()) -> tuple[Any, tuple[Any, ...]] | None:
+    """The block holding the last line box under *box*, with the elements from the root to it."""
+    from weasyprint.formatting_structure import boxes
+
+    elements = (
+        above
+        if box.element is None or (above and above[-1] is box.element)
+        else (*above, box.element)
+    )
+    found = None
+    for child in getattr(box, "children", ()):
+        if isinstance(child, boxes.LineBox):
+            found = (box, elements)
+        elif (inner := _last_line(child, elements)) is not None:
+            found = inner
+    return found
+
+
+def _selector(elements: tuple[Any, ...]) -> str | None:
+    """A CSS selector for the last of *elements*: from its nearest ancestor with an id."""
+    current = elements[-1]
+    steps: list[str] = []
+    for parent in reversed(elements[:-1]):
+        if current.get("id"):
+            break
+        siblings = [element for element in parent if isinstance(element.tag, str)]
+        if current not in siblings:
+            return None
+        steps.insert(0, f" > :nth-child({siblings.index(current) + 1})")
+        current = parent
+    identifier = current.get("id")
+    if not identifier:
+        return ":root" + "".join(steps)
+    escaped = str(identifier).replace("\\", "\\\\").replace('"', '\\"')
+    return f'[id="{escaped}"]' + "".join(steps)
+
+
+def keep_with_call_rules(document: Any, separated: list[tuple[int, str]]) -> list[str]:
+    """CSS rules keeping whole the block that ends each page whose footnotes were moved on."""
+    from weasyprint.formatting_structure import boxes
+
+    rules = []
+    for page_number in sorted({page for page, _note in separated}):
+        # The page's laid-out boxes: WeasyPrint keeps them on the page object (pinned major).
+        root = document.pages[page_number - 1]._page_box.children[0]
+        found = _last_line(root, ())
+        if found is None:
+            continue
+        block, elements = found
+        selector = _selector(elements)
+        if selector is None:
+            continue
+        lines = sum(isinstance(child, boxes.LineBox) for child in block.children)
+        rules.append(f"{selector} {{ orphans: {lines + 1}; }}")
+    return rules

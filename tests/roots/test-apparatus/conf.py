@@ -1,0 +1,14 @@
+project = "Tides and Currents"
+author = "Ada Marsh"
+copyright = "2026, Ada Marsh"
+language = "en"
+release = "2.1"
+extensions = ["triptych"]
+triptych_subtitle = "A small book with notes, citations and an index"
+triptych_date = "24 November 2026"
+triptych_rights = "© 2026 Ada Marsh. Published under the Creative Commons Attribution 4.0 licence."
+triptych_publisher = "Harbour Test Press"
+numfig = True
+myst_enable_extensions = ["attrs_block"]
+bibtex_bibfiles = ["refs.bib"]
+bibtex_default_style = "plain"

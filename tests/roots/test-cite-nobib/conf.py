@@ -1,0 +1,2 @@
+project = "Citations Without a Bibliography"
+extensions = ["triptych"]
