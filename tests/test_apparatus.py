@@ -23,6 +23,7 @@ from outputs import (
 )
 from triptych.apparatus.imprint import CalendarDate, parse_date
 from triptych.builders.pdf.layout import PrintLayout, separated_footnotes
+from triptych.checks.pages import audit_page_numbers
 
 if TYPE_CHECKING:
     from sphinx.testing.util import SphinxTestApp
@@ -424,3 +425,44 @@ def test_an_unreadable_date_is_a_located_warning(build_root: BuildRoot) -> None:
     assert "triptych.unreadable_date" in app.warning.getvalue()
     book = Epub.open(Path(app.outdir) / "basic-test-book.epub")
     assert book.metadata("date") == ["2026-01-01"]  # SOURCE_DATE_EPOCH
+
+
+def test_the_page_audit_follows_every_index_locator(out: Path, tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, NumberObject
+
+    book = out / "pdf" / f"{SLUG}.pdf"
+    audit = audit_page_numbers(book)
+    assert audit.problems == []
+    reader = PdfReader(book)
+    index_page = len(reader.pages)
+    printed = [
+        number
+        for line in pdf_page_texts(book)[index_page - 1].splitlines()[:-1]  # the folio last
+        for number in re.findall(r"\b\d+\b", line)
+    ]
+    # Each visible number is audited (hidden repeats carry no text to read).
+    assert audit.index_locators == len(printed) >= 10
+
+    # A fault: the place one indexed passage is drawn at moves a page on.
+    writer = PdfWriter(clone_from=book)
+    names = writer.root_object["/Names"]["/Dests"]["/Names"]
+    moved = next(
+        index
+        for index in range(0, len(names), 2)
+        if str(names[index]).endswith("index-0") or "-use-" in str(names[index])
+    )
+    destination = names[moved + 1].get_object()
+    array = destination if isinstance(destination, ArrayObject) else destination["/D"]
+    page_numbers = {page.indirect_reference.idnum: n for n, page in enumerate(writer.pages)}
+    on_page = page_numbers[array[0].idnum]
+    array[0] = writer.pages[on_page + 1].indirect_reference
+    array[3] = NumberObject(800)  # the top of the page after
+    faulty = tmp_path / "faulty.pdf"
+    writer.write(faulty)
+    problems = audit_page_numbers(faulty).problems
+    assert any(
+        "index locator" in problem
+        and f"says page {on_page + 1}, the text it indexes begins on page {on_page + 2}" in problem
+        for problem in problems
+    ), problems

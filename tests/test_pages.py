@@ -171,6 +171,10 @@ def test_audit_catches_numbers_that_are_wrong(built_a4: SphinxTestApp, tmp_path:
         f'class="triptych-pageref reference internal" href="{hits["reference"]}"'
     )
     assert references >= 1
+    # The index prints the same use's page with the same kind of link: the style reaches it too.
+    locators = [problem for problem in problems if ": index locator " in problem]
+    assert len(locators) == source.count(f'href="{hits["back-reference"]}"') - 1
+    problems = [problem for problem in problems if problem not in locators]
     assert len(problems) == 3 + references, "\n".join(problems)
     contents, outlook, *reference_problems, back_reference = problems
     hydraulic = page(hits["contents"])
@@ -193,6 +197,12 @@ def test_audit_catches_numbers_that_are_wrong(built_a4: SphinxTestApp, tmp_path:
         f"{page(hits['back-reference'])}",
         back_reference,
     ), back_reference
+    for locator in locators:
+        assert re.fullmatch(
+            rf'{PDF}: page \d+: index locator 2 of ".+" says page 2, the text it indexes begins '
+            f"on page {page(hits['back-reference'])}",
+            locator,
+        ), locator
 
 
 def test_audit_of_an_untouched_render_finds_nothing(

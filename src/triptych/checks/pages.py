@@ -1,8 +1,9 @@
 """The page numbers a PDF prints, checked against the pages their text is really on.
 
-The PDF prints page numbers in three places: the contents ("Outlook . . . 11"),
-after a reference to a section of another article ("Outlook (p. 11)") and in
-the glossary's back-references ("Used on pages 4, 7"). WeasyPrint computes
+The PDF prints page numbers in four places: the contents ("Outlook . . . 11"),
+after a reference to a section of another article ("Outlook (p. 11)"), in
+the glossary's back-references ("Used on pages 4, 7") and in the index
+("Deterrence 10, 12 to 13", a range). WeasyPrint computes
 them from the position of the element that carries the target's id, so a
 number is wrong whenever that element begins on another page than the text a
 reader looks for: a section that begins at the foot of a page whose heading
@@ -19,7 +20,9 @@ what each printed number refers to; then it looks for the target's text:
   entry with the same destination, or else the first heading at its
   destination);
 - the term use a back-reference names as the term link drawn at its
-  destination, which must itself lead to the glossary entry the list belongs to.
+  destination, which must itself lead to the glossary entry the list belongs to;
+- an index locator's text as the first line drawn at its destination or after
+  it (the indexed passage, or the heading of the indexed section).
 
 Every printed number must be the page that text is on, and every link carrying
 one must land there.
@@ -28,10 +31,13 @@ one must land there.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from triptych.builders.pdf.backmatter import INDEX_TITLE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,13 +68,19 @@ class PageAudit:
     contents_entries: int = 0
     page_references: int = 0
     back_references: int = 0
+    index_locators: int = 0
     links_to_headings: int = 0
     """Other internal links to a heading found above (printing no number): where they land."""
     problems: list[str] = field(default_factory=list)
 
     @property
     def printed_numbers(self) -> int:
-        return self.contents_entries + self.page_references + self.back_references
+        return (
+            self.contents_entries
+            + self.page_references
+            + self.back_references
+            + self.index_locators
+        )
 
     def problem(self, message: str) -> None:
         self.problems.append(f"{self.pdf.name}: {message}")
@@ -77,7 +89,8 @@ class PageAudit:
         return (
             f"pages    pdf      {self.printed_numbers} page numbers printed "
             f"({self.contents_entries} contents entries, {self.page_references} page references, "
-            f"{self.back_references} back-references), {self.links_to_headings} other links to "
+            f"{self.back_references} back-references, {self.index_locators} index locators), "
+            f"{self.links_to_headings} other links to "
             f"headings, {len(self.problems)} wrong"
         )
 
@@ -351,8 +364,10 @@ class _Text:
                 sizes[round(run.size, 1)] += len(run.text)
         body_size = sizes.most_common(1)[0][0] if sizes else 0.0
         self.lines = [line for number in sorted(runs) for line in _lines(runs[number])]
+        self.line_places = [line.place for line in self.lines]
         self.line_of_run = {id(run): line for line in self.lines for run in line.runs}
         in_link = {id(run) for link in self.links for run in link.runs}
+        self.runs_in_links = in_link
         #: Index in self.lines of each line set as a heading (or a glossary term), in order.
         self.heading_indexes = [
             index
@@ -386,6 +401,11 @@ class _Text:
             if text == wanted:
                 found.append(line)
         return found
+
+    def line_at(self, landing: Landing) -> Line | None:
+        """The first line drawn at a destination or after it, in reading order."""
+        index = bisect.bisect_left(self.line_places, landing.place)
+        return self.lines[index] if index < len(self.lines) else None
 
     def heading_at(self, landing: Landing) -> Line | None:
         """The first heading at a destination or after it, in reading order."""
@@ -546,6 +566,36 @@ class _Auditor:
                 continue
             self.check(kind, link, int(number[1]), landing.page, "the term is used")
 
+    def index_locators(self) -> None:
+        """The numbers of the index chapter: each is the page where the text it points to begins."""
+        starts = [page for title, page in self.headings.values() if title == INDEX_TITLE]
+        if not starts:
+            return
+        first_page = max(starts)
+        for link in self.text.links:
+            if (
+                id(link) in self.checked
+                or link.page < first_page
+                or not (number := _PAGE_NUMBER.match(link.text))
+            ):
+                continue
+            self.audit.index_locators += 1
+            line = self.text.line_of_run[id(link.runs[0])]
+            entry = joined(
+                list(
+                    itertools.takewhile(
+                        lambda run: id(run) not in self.text.runs_in_links, line.runs
+                    )
+                )
+            ).strip(" ,")
+            kind = f'page {link.page}: index locator {number[1]} of "{entry}"'
+            landing = self.text.landings.get(link.destination)
+            indexed = self.text.line_at(landing) if landing is not None else None
+            if indexed is None:
+                self.check(kind, link, int(number[1]), -1, "the text it indexes is")
+                continue
+            self.check(kind, link, int(number[1]), indexed.page, "the text it indexes begins")
+
     def other_links_to_headings(self) -> None:
         for link in self.text.links:
             if id(link) in self.checked or link.destination not in self.headings:
@@ -565,5 +615,6 @@ def audit_page_numbers(pdf: Path, page_reference: str = DEFAULT_PAGE_REFERENCE) 
     auditor.contents()
     auditor.page_references()
     auditor.back_references()
+    auditor.index_locators()
     auditor.other_links_to_headings()
     return auditor.audit
