@@ -163,7 +163,34 @@ def make_parser() -> argparse.ArgumentParser:
         type=Path,
         help="also check the EPUB's accessibility with DAISY Ace, the ace-cli program at PATH",
     )
+    new = commands.add_parser(
+        "new",
+        help="start a publication from a working example",
+        description=(
+            "Write a new publication into DIR (which must be missing or empty): conf.py with "
+            "every common option and its default, an index, two short articles showing "
+            "cross-references, a figure, a table, a formula, a footnote, a citation and index "
+            "entries, a glossary, a .bib file, a Makefile, .gitignore, a CI workflow and a "
+            ".readthedocs.yaml. It builds at once: triptych build DIR -W."
+        ),
+    )
+    new.add_argument("directory", metavar="DIR", type=Path, help="folder to write into")
+    new.add_argument("--title", help="the publication's title (default: from DIR's name)")
+    new.add_argument("--author", help="who wrote it (default: The authors)")
     return parser
+
+
+def new(args: argparse.Namespace) -> int:
+    from triptych.scaffold import ScaffoldError, create
+
+    try:
+        written = create(args.directory, title=args.title, author=args.author)
+    except (ScaffoldError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} files into {args.directory}")
+    print(f"next: triptych build {args.directory}   or   triptych serve {args.directory}")
+    return 0
 
 
 def check(args: argparse.Namespace) -> int:
@@ -278,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return build(args, may_end_process=argv is None)
     if args.command == "check":
         return check(args)
+    if args.command == "new":
+        return new(args)
     raise AssertionError(args.command)
 
 
