@@ -6,7 +6,7 @@ import argparse
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from triptych import __version__
 from triptych.run import BUILDERS
@@ -44,6 +44,17 @@ def _jobs(value: str) -> int:
     except ValueError:
         msg = f"expected a number of processes (1 or more) or 'auto', not {value!r}"
         raise argparse.ArgumentTypeError(msg) from None
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        msg = f"expected a port number from 0 (any free port) to 65535, not {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return port
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -163,6 +174,40 @@ def make_parser() -> argparse.ArgumentParser:
         type=Path,
         help="also check the EPUB's accessibility with DAISY Ace, the ace-cli program at PATH",
     )
+    preview = commands.add_parser(
+        "serve",
+        help="preview the editions while writing: pages reload on save",
+        description=(
+            "Build SOURCE into a preview folder of its own (never OUTDIR of triptych build) and "
+            "serve it on this machine. On every save the site is rebuilt, only the articles "
+            "that changed and those that refer to them, and open pages reload; the PDF and the "
+            "EPUB are rebuilt in the background, and /_triptych/pdf shows the PDF's pages as "
+            "they change. Problems are printed here and shown on the page."
+        ),
+    )
+    preview.add_argument(
+        "source", metavar="SOURCE", type=Path, nargs="?", default=Path(),
+        help="folder of MyST articles (default: the current folder)",
+    )  # fmt: skip
+    preview.add_argument(
+        "--port", metavar="N", type=_port, default=8000, help="port to listen on (default: 8000)"
+    )
+    preview.add_argument(
+        "--host",
+        metavar="H",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    preview.add_argument("--open", action="store_true", help="open the preview in a browser")
+    preview.add_argument(
+        "--preview-dir",
+        metavar="DIR",
+        type=Path,
+        help="where the preview is built (default: a folder in the user's cache)",
+    )
+    preview.add_argument(
+        "--site-only", action="store_true", help="preview the site alone, without PDF and EPUB"
+    )
     new = commands.add_parser(
         "new",
         help="start a publication from a working example",
@@ -191,6 +236,54 @@ def new(args: argparse.Namespace) -> int:
     print(f"wrote {len(written)} files into {args.directory}")
     print(f"next: triptych build {args.directory}   or   triptych serve {args.directory}")
     return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from triptych.serve import ServeOptions
+    from triptych.serve import serve as run_preview
+
+    if not args.source.is_dir():
+        print(f"{args.source}: error: no such source folder", file=sys.stderr)
+        return 2
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        open_browser=args.open,
+        preview_dir=args.preview_dir,
+        books=not args.site_only,
+    )
+    try:
+        return run_preview(args.source, options, _serve_event)
+    except OSError as error:
+        print(f"{args.host}:{args.port}: error: cannot listen: {error.strerror or error}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+
+def _serve_event(kind: str, state: dict[str, Any]) -> None:
+    """One line on the terminal for each thing the preview did."""
+    if kind == "listening":
+        print(f"previewing at {state['url']}  (PDF pages: {state['url']}_triptych/pdf)")
+        print(f"preview folder: {state['preview']}; Ctrl+C stops")
+    elif kind == "site":
+        if state["error"]:
+            print(f"site: error: {state['error']}", file=sys.stderr)
+            return
+        written = state["written"]
+        named = ", ".join(written[:5]) + (
+            f" and {len(written) - 5} more" if len(written) > 5 else ""
+        )
+        pages = f"{len(written)} page{'s' if len(written) != 1 else ''}"
+        print(
+            f"site: {pages} written in {state['seconds']:.2f} s" + (f" ({named})" if named else "")
+        )
+    elif kind == "books" and not state.get("building"):
+        if state.get("error"):
+            print(f"pdf, epub: error: {state['error']}", file=sys.stderr)
+            return
+        pdf = state.get("pdf") or {}
+        print(f"pdf, epub: rebuilt in {state['seconds']:.1f} s, {len(pdf.get('pages', []))} pages")
+    sys.stdout.flush()
 
 
 def check(args: argparse.Namespace) -> int:
@@ -307,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check(args)
     if args.command == "new":
         return new(args)
+    if args.command == "serve":
+        return serve(args)
     raise AssertionError(args.command)
 
 

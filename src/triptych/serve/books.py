@@ -1,0 +1,150 @@
+"""The preview's PDF and EPUB, rebuilt in the background while the author goes on writing.
+
+A PDF is laid out whole, so it takes seconds where a page of the site takes
+a fraction of one. Each rebuild is a ``triptych build`` of its own process,
+into the preview's ``books/`` folder, which publishes both editions together
+or leaves the last good ones in place. Saves made while it runs are taken up
+by the next one. The PDF's pages are then drawn as images for the preview's
+PDF page, which marks those that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from triptych.serve.server import BOOKS_PATH
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+#: Page images: small enough to draw quickly, large enough to read a heading.
+PAGE_RESOLUTION = 50
+#: How many lines of a failed build the preview shows.
+SHOWN_LINES = 20
+
+
+@dataclass
+class BookPreview:
+    """Rebuilds the PDF and the EPUB of *source* into *outdir* whenever :meth:`request` is called."""
+
+    source: Path
+    outdir: Path
+    #: Called with the books' state after every rebuild (and with ``building`` when one starts).
+    report: Callable[[dict[str, Any]], None]
+    overrides: dict[str, str] = field(default_factory=dict)
+    slug: str = "publication"
+    _wanted: threading.Event = field(default_factory=threading.Event)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _process: subprocess.Popen[str] | None = None
+    _thread: threading.Thread | None = None
+    _generation: int = 0
+    _page_hashes: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="triptych-books", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        """Ask for a rebuild: at once if none runs, else as soon as the running one ends."""
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wanted.set()
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def _work(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stopping.is_set():
+                return
+            self._wanted.clear()
+            self.report({**self.state, "building": True})
+            self.state = self._build()
+            if self._stopping.is_set():
+                return
+            self.report(self.state)
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "triptych.cli", "build", str(self.source)]
+        command += ["-o", str(self.outdir), "-f", "pdf,epub", "-q"]
+        for name, value in self.overrides.items():
+            command += ["-D", f"{name}={value}"]
+        return command
+
+    def _build(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        self._process = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        _out, errors = self._process.communicate()
+        status = self._process.returncode
+        self._process = None
+        seconds = time.perf_counter() - started
+        lines = [line.rstrip() for line in errors.splitlines() if line.strip()]
+        state: dict[str, Any] = {"building": False, "seconds": round(seconds, 3)}
+        if status != 0:
+            # The last good editions stay; the preview says why these are not new.
+            for line in lines[-SHOWN_LINES:]:
+                print(f"pdf, epub: {line}", file=sys.stderr)
+            state["error"] = lines[-1] if lines else f"the build ended with status {status}"
+            state["problems"] = lines[:-1][-SHOWN_LINES:]
+            return {**self.state, **state}
+        state["problems"] = lines[-SHOWN_LINES:]
+        state["error"] = None
+        pdf = self.outdir / "pdf" / f"{self.slug}.pdf"
+        epub = self.outdir / "epub" / f"{self.slug}.epub"
+        if pdf.is_file():
+            state["pdf"] = self._pages(pdf, seconds)
+        if epub.is_file():
+            state["epub"] = {"url": f"{BOOKS_PATH}epub/{epub.name}?v={self._generation}"}
+        return state
+
+    def _pages(self, pdf: Path, seconds: float) -> dict[str, Any]:
+        """Draw the PDF's pages into a new folder; mark the pages that differ from the last."""
+        self._generation += 1
+        pages = self.outdir / "pages"
+        folder = pages / str(self._generation)
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", str(PAGE_RESOLUTION), str(pdf), str(folder / "page")],
+            check=False,
+            capture_output=True,
+        )
+        images = sorted(folder.glob("page-*.png"))
+        hashes = [hashlib.sha256(image.read_bytes()).hexdigest() for image in images]
+        previous = self._page_hashes
+        self._page_hashes = hashes
+        for older in pages.iterdir():
+            if older.name != folder.name:
+                shutil.rmtree(older, ignore_errors=True)
+        return {
+            "url": f"{BOOKS_PATH}pdf/{pdf.name}?v={self._generation}",
+            "generation": self._generation,
+            "seconds": round(seconds, 3),
+            "pages": [
+                {
+                    "url": f"{BOOKS_PATH}pages/{self._generation}/{image.name}",
+                    "changed": bool(previous)
+                    and (index >= len(previous) or previous[index] != digest),
+                }
+                for index, (image, digest) in enumerate(zip(images, hashes, strict=True))
+            ],
+        }
