@@ -205,7 +205,7 @@ def test_a_changed_title_rewrites_the_pages_that_refer_to_it(preview: Preview) -
     built = preview.next_site_build()
     assert "sharing" in built["written"]
     status, body = preview.request("/sharing.html")
-    assert b"Pictures and grids" in body
+    assert status == 200 and b"Pictures and grids" in body
 
 
 def test_problems_go_to_the_page(preview: Preview) -> None:
