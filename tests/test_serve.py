@@ -130,8 +130,10 @@ def test_it_refuses_paths_that_leave_the_preview(preview: Preview, path: str) ->
 
 
 def test_a_doubly_encoded_dot_dot_is_a_name_not_a_way_out(preview: Preview) -> None:
-    status, _body = preview.request("/%252e%252e/conf.py")
+    status, body = preview.request("/%252e%252e/conf.py")
     assert status == 404
+    # A page that is not there says so, and reloads when the site is rebuilt.
+    assert b"/_triptych/client.js" in body and b"project" not in body
 
 
 def test_it_refuses_symlinks_out_of_the_preview(preview: Preview, tmp_path: Path) -> None:

@@ -220,6 +220,9 @@ class PreviewServer:
         try:
             return self._file(path)
         except RefusedError as refused:
+            if refused.status == http.HTTPStatus.NOT_FOUND and not path.startswith(PREFIX):
+                # A page not written yet (or any more): it reloads once the site is rebuilt.
+                return _missing_page(path)
             return _text(refused.status, str(refused))
 
     def _file(self, path: str) -> Response:
@@ -248,7 +251,19 @@ def _with_client(page: bytes) -> bytes:
     return page[:at] + CLIENT_TAG + page[at:] if at >= 0 else page + CLIENT_TAG
 
 
-def _body(body: bytes, media: str) -> Response:
+def _missing_page(path: str) -> Response:
+    from html import escape
+
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not built</title>'
+        "</head><body><h1>Not in the preview</h1>"
+        f"<p>No page <code>{escape(path)}</code> has been built. This page reloads when the "
+        'site is rebuilt. <a href="/">The first page</a>.</p></body></html>'
+    ).encode()
+    return _body(_with_client(page), "text/html; charset=utf-8", http.HTTPStatus.NOT_FOUND)
+
+
+def _body(body: bytes, media: str, status: http.HTTPStatus = http.HTTPStatus.OK) -> Response:
     headers = Headers([
         ("Content-Type", media),
         ("Content-Length", str(len(body))),
@@ -257,7 +272,7 @@ def _body(body: bytes, media: str) -> Response:
         ("X-Content-Type-Options", "nosniff"),
         ("Connection", "close"),
     ])  # fmt: skip
-    return Response(http.HTTPStatus.OK, "OK", headers, body)
+    return Response(status, status.phrase, headers, body)
 
 
 def _text(status: http.HTTPStatus, message: str) -> Response:
