@@ -273,16 +273,22 @@ def _serve_event(kind: str, state: dict[str, Any]) -> None:
         named = ", ".join(written[:5]) + (
             f" and {len(written) - 5} more" if len(written) > 5 else ""
         )
-        pages = f"{len(written)} page{'s' if len(written) != 1 else ''}"
+        count = f"{len(written)} page{'s' if len(written) != 1 else ''}"
         print(
-            f"site: {pages} written in {state['seconds']:.2f} s" + (f" ({named})" if named else "")
+            f"site: {count} written in {state['seconds']:.2f} s" + (f" ({named})" if named else "")
         )
     elif kind == "books" and not state.get("building"):
-        if state.get("error"):
-            print(f"pdf, epub: error: {state['error']}", file=sys.stderr)
+        edition = state["edition"]
+        for line in state["problems"]:
+            print(f"{edition}: {line}", file=sys.stderr)
+        if state["error"]:
+            print(
+                f"{edition}: error: {state['error']}; the last one built is kept", file=sys.stderr
+            )
             return
-        pdf = state.get("pdf") or {}
-        print(f"pdf, epub: rebuilt in {state['seconds']:.1f} s, {len(pdf.get('pages', []))} pages")
+        drawn = len((state.get("pdf") or {}).get("pages", []))
+        built = f", {drawn} pages" if edition == "pdf" else ""
+        print(f"{edition}: rebuilt in {state['seconds']:.1f} s{built}")
     sys.stdout.flush()
 
 

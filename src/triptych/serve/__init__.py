@@ -110,7 +110,8 @@ class _Preview:
             source,
             self.books_dir,
             report=lambda state: self.work.put(("books", state)),
-            overrides={"triptych_article_pdfs": "0"},
+            # Untagged: tagging costs a third of the layout and changes nothing one sees.
+            overrides={"triptych_article_pdfs": "0", "triptych_pdf_variant": ""},
         )
         self.server = PreviewServer(
             self.site_dir, self.books_dir, host=options.host, port=options.port
@@ -167,7 +168,7 @@ class _Preview:
         self.events("site", built.state())
 
     def _books(self, state: dict[str, Any]) -> None:
-        if not state.get("building") and state.get("pdf"):
+        if not state.get("building") and state.get("edition") == "epub" and state.get("pdf"):
             if not self.pages_link_books:
                 # The first PDF and EPUB: every page gets its download links.
                 self.pages_link_books = True

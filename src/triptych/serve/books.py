@@ -33,11 +33,11 @@ SHOWN_LINES = 20
 
 @dataclass
 class BookPreview:
-    """Rebuilds the PDF and the EPUB of *source* into *outdir* whenever :meth:`request` is called."""
+    """Rebuilds the PDF, then the EPUB, of *source* into *outdir* whenever :meth:`request` is called."""
 
     source: Path
     outdir: Path
-    #: Called with the books' state after every rebuild (and with ``building`` when one starts).
+    #: Called with the books' state after each edition (and with ``building`` when one starts).
     report: Callable[[dict[str, Any]], None]
     overrides: dict[str, str] = field(default_factory=dict)
     slug: str = "publication"
@@ -76,45 +76,46 @@ class BookPreview:
             if self._stopping.is_set():
                 return
             self._wanted.clear()
-            self.report({**self.state, "building": True})
-            self.state = self._build()
-            if self._stopping.is_set():
-                return
-            self.report(self.state)
+            # The PDF first: it is what the preview's PDF page shows, and the EPUB is quick.
+            for edition in ("pdf", "epub"):
+                self.report({**self.state, "building": edition})
+                self.state = self._build(edition)
+                if self._stopping.is_set():
+                    return
+                self.report(self.state)
 
-    def command(self) -> list[str]:
+    def command(self, edition: str) -> list[str]:
         command = [sys.executable, "-m", "triptych.cli", "build", str(self.source)]
-        command += ["-o", str(self.outdir), "-f", "pdf,epub", "-q"]
+        command += ["-o", str(self.outdir), "-f", edition, "-q"]
         for name, value in self.overrides.items():
             command += ["-D", f"{name}={value}"]
         return command
 
-    def _build(self) -> dict[str, Any]:
+    def _build(self, edition: str) -> dict[str, Any]:
+        """Build one edition; the state of both, with this one's problems or error."""
         started = time.perf_counter()
         self._process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            self.command(edition), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         _out, errors = self._process.communicate()
         status = self._process.returncode
         self._process = None
         seconds = time.perf_counter() - started
         lines = [line.rstrip() for line in errors.splitlines() if line.strip()]
-        state: dict[str, Any] = {"building": False, "seconds": round(seconds, 3)}
+        state: dict[str, Any] = {**self.state, "building": False, "edition": edition}
+        state["seconds"] = round(seconds, 3)
         if status != 0:
-            # The last good editions stay; the preview says why these are not new.
-            for line in lines[-SHOWN_LINES:]:
-                print(f"pdf, epub: {line}", file=sys.stderr)
+            # The last good edition stays; the preview says why it is not new.
             state["error"] = lines[-1] if lines else f"the build ended with status {status}"
             state["problems"] = lines[:-1][-SHOWN_LINES:]
-            return {**self.state, **state}
+            return state
         state["problems"] = lines[-SHOWN_LINES:]
         state["error"] = None
-        pdf = self.outdir / "pdf" / f"{self.slug}.pdf"
-        epub = self.outdir / "epub" / f"{self.slug}.epub"
-        if pdf.is_file():
-            state["pdf"] = self._pages(pdf, seconds)
-        if epub.is_file():
-            state["epub"] = {"url": f"{BOOKS_PATH}epub/{epub.name}?v={self._generation}"}
+        built = self.outdir / edition / f"{self.slug}.{edition}"
+        if edition == "pdf" and built.is_file():
+            state["pdf"] = self._pages(built, seconds)
+        elif built.is_file():
+            state["epub"] = {"url": f"{BOOKS_PATH}epub/{built.name}?v={time.time_ns()}"}
         return state
 
     def _pages(self, pdf: Path, seconds: float) -> dict[str, Any]:
