@@ -35,7 +35,8 @@ help:
 	@echo "make check      audit the built editions: links, glossary terms, back-references, text"
 	@echo "make test       run the test suite"
 	@echo "make reproducible  build twice (other clock, TZ, hash seed, folder) and compare bytes"
-	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf"
+	@echo "make bench      compare build time and memory with Sphinx and sphinx-simplepdf; time the"
+	@echo "                preview (BENCH_PREVIEW_CORPUS=300 adds the corpus of 300 articles)"
 	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove $(BUILDDIR)/"
 

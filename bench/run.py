@@ -359,6 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (0)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--no-preview",
+        action="store_true",
+        help="skip the latencies of triptych serve (bench/preview.py; "
+        "BENCH_PREVIEW_CORPUS=N adds the corpus of N articles)",
+    )
     args = parser.parse_args(argv)
 
     sizes: list[int] = args.sizes
@@ -406,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
             "results": [asdict(r) for r in results],
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if not args.no_preview:
+        import preview  # bench/preview.py, beside this script
+
+        print()
+        preview.main([])
     return 0
 
 
