@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -66,3 +67,61 @@ def test_the_console_of_the_publication_fits_on_a_screen(tmp_path: Path) -> None
     assert result.stderr == ""
     quiet = triptych("build", REPOSITORY_DOCS, "-o", tmp_path / "out", "-W", "-q")
     assert next(line for line in quiet.stdout.splitlines() if line).startswith("pdf   ")
+
+
+def test_a_terminal_shows_a_progress_bar_per_phase_and_the_pages_laid_out(tmp_path: Path) -> None:
+    import pty
+
+    body = "\n\n".join(f"Paragraph {n}. " * 40 for n in range(10))
+    source = publication(tmp_path, "```{toctree}\nfirst\nsecond\n```\n\n" + body)
+    for name in ("first", "second"):
+        (source / f"{name}.md").write_text(f"# The {name} article\n\n{body}\n")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "triptych.cli",
+            "build",
+            source,
+            "-o",
+            tmp_path / "out",
+            "-f",
+            "pdf",
+        ],
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120"},
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the build
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait(timeout=300) == 0
+    text = shown.decode()
+    # One line that updates itself: a bar for reading, then the pages as WeasyPrint lays them out.
+    assert "\r\x1b[Kpdf: reading sources [" in text and "100%" in text
+    pages = [int(n) for n in re.findall(r"laying out the PDF(?: \[[^\]]*\])? page (\d+)", text)]
+    assert pages and max(pages) >= 2
+    assert re.search(r"page \d+ of \d+", text)  # the layout after the first is counted against it
+    assert "pdf: laying out the PDF\n" not in text  # no plain lines on a terminal
+
+
+def test_phase_lines_are_plain_when_not_on_a_terminal() -> None:
+    import io
+
+    from triptych.console import PhaseLog
+
+    out = io.StringIO()
+    phases = PhaseLog(out, terminal=False)
+    phases.write("building [pdf]: all source files\nreading sources... [ 50%] a\n")
+    phases.write("reading sources... [100%] b\nlaying out the PDF...\n")
+    for page in (1, 2, 3, 1, 2, 3):
+        phases.laid_out(page)
+    assert out.getvalue() == "pdf: reading sources\npdf: laying out the PDF\n"

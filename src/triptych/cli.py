@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -376,11 +377,12 @@ def build(args: argparse.Namespace, may_end_process: bool) -> int:
     phases = None if args.quiet or args.verbose else PhaseLog(sys.stdout, terminal=_terminal())
     problems = ProblemLog(sys.stderr, verbose=args.verbose, phases=phases)
     try:
-        result = build_publication(
-            args.source, args.output, options,
-            status=sys.stdout if args.verbose else cast("TextIO | None", phases),
-            warning=cast("TextIO", problems),
-        )  # fmt: skip
+        with phases.counting_pages() if phases is not None else nullcontext():
+            result = build_publication(
+                args.source, args.output, options,
+                status=sys.stdout if args.verbose else cast("TextIO | None", phases),
+                warning=cast("TextIO", problems),
+            )  # fmt: skip
     finally:
         problems.flush_pending()
         if phases is not None:

@@ -1,21 +1,28 @@
-"""What ``triptych build`` shows: one status line per phase, each problem once, long lists grouped.
+"""What ``triptych build`` shows: a progress bar per phase, each problem once, long lists grouped.
 
 Sphinx's log is written for one builder and repeats itself once per
 edition. The command hands Sphinx these streams instead: :class:`PhaseLog`
-keeps the name of each phase (a line that updates itself on a terminal,
-plain lines otherwise) and :class:`ProblemLog` prints each warning or error
-once, however many editions meet it, and groups long runs of one kind.
+keeps the name of each phase (on a terminal, one line that updates itself
+with a progress bar, counting the pages WeasyPrint lays out; plain lines
+otherwise) and :class:`ProblemLog` prints each warning or error once,
+however many editions meet it, and groups long runs of one kind.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-#: Colour codes Sphinx adds on a terminal.
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: Control sequences Sphinx writes on a terminal: colours, and erasing the line it rewrites.
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: "reading sources... [ 17%] alliance", "writing article PDFs [100%] glossary".
 PROGRESS = re.compile(r"^(?P<phase>[^\[]*?)(?:\.\.\.)?\s*\[\s*(?P<percent>\d+)%\]")
 #: The long phases of triptych's own builders, which show no progress percentage.
@@ -28,6 +35,10 @@ PROBLEM = re.compile(r"^(?P<location>.*?): (?P<level>WARNING|ERROR|CRITICAL): (?
 EMPTY_LINE_NUMBER = re.compile(r"^(?P<path>\S[^:]*?):: (?P<level>WARNING|ERROR|CRITICAL):")
 #: How many problems of one kind are shown before the rest are counted.
 SHOWN_OF_A_KIND = 10
+#: WeasyPrint's account of its layout: "Step 5 - Creating layout - Page 12".
+LAID_OUT_PAGE = re.compile(r"Creating layout - Page (?P<page>\d+)")
+#: Characters of a progress bar.
+BAR_WIDTH = 24
 
 
 class _LineStream(io.TextIOBase):
@@ -56,6 +67,13 @@ class _LineStream(io.TextIOBase):
             self.line(pending)
 
 
+def bar(fraction: float, *, unicode: bool = True) -> str:
+    """``[██████░░░░░░]``: *fraction* (0 to 1) of :data:`BAR_WIDTH` filled."""
+    done = round(max(0.0, min(1.0, fraction)) * BAR_WIDTH)
+    full, empty = ("█", "░") if unicode else ("#", "-")
+    return f"[{full * done}{empty * (BAR_WIDTH - done)}]"
+
+
 class PhaseLog(_LineStream):
     """One line per phase of each edition: ``pdf: laying out the PDF``."""
 
@@ -66,6 +84,17 @@ class PhaseLog(_LineStream):
         self.edition = ""
         self.phase = ""
         self._line_open = False
+        #: Pages of the layout before: what the next layout is counted against.
+        self._pages_before = 0
+        self._pages = 0
+        encoding = (getattr(out, "encoding", None) or "ascii").lower()
+        self._unicode = encoding.replace("-", "") in {"utf8", "utf16", "utf32"}
+
+    def _show(self, text: str) -> None:
+        width = shutil.get_terminal_size().columns - 1
+        self.out.write(f"\r\x1b[K{text[:width]}")
+        self.out.flush()
+        self._line_open = True
 
     def line(self, line: str) -> None:
         line = line.strip()
@@ -79,13 +108,49 @@ class PhaseLog(_LineStream):
         if not phase or not self.edition:
             return
         if self.terminal:
-            percent = f" {progress['percent']}%" if progress else ""
-            self.out.write(f"\r\x1b[K{self.edition}: {phase}{percent}")
-            self._line_open = True
+            if progress:
+                percent = int(progress["percent"])
+                meter = f" {bar(percent / 100, unicode=self._unicode)} {percent:3d}%"
+            else:
+                meter = ""
+            self._show(f"{self.edition}: {phase}{meter}")
         elif phase != self.phase:
             self.out.write(f"{self.edition}: {phase}\n")
+            self.out.flush()
         self.phase = phase
-        self.out.flush()
+
+    def laid_out(self, page: int) -> None:
+        """WeasyPrint began page *page* of a layout: count it against the layout before."""
+        if page == 1 and self._pages:
+            self._pages_before = self._pages
+        self._pages = page
+        if not self.terminal:
+            return
+        # Sphinx has not ended the line that names the phase yet: it is this one.
+        phase = "laying out the PDF"
+        if self._pages_before:
+            total = max(self._pages_before, page)
+            meter = f" {bar(page / total, unicode=self._unicode)} page {page} of {total}"
+        else:
+            meter = f" page {page}"
+        self._show(f"{self.edition or 'pdf'}: {phase}{meter}")
+
+    @contextmanager
+    def counting_pages(self) -> Iterator[None]:
+        """While the block runs, the pages WeasyPrint lays out in this process are counted."""
+        progress = logging.getLogger("weasyprint.progress")
+        handler = _LayoutProgress(self)
+        level, propagate = progress.level, progress.propagate
+        progress.addHandler(handler)
+        progress.setLevel(logging.INFO)
+        # Its steps are for this line only: nothing else reports them.
+        progress.propagate = False
+        try:
+            yield
+        finally:
+            progress.removeHandler(handler)
+            progress.setLevel(level)
+            progress.propagate = propagate
 
     def close_line(self) -> None:
         """End the updating line, so what follows starts on its own."""
@@ -93,6 +158,22 @@ class PhaseLog(_LineStream):
             self.out.write("\r\x1b[K")
             self.out.flush()
             self._line_open = False
+
+
+class _LayoutProgress(logging.Handler):
+    """Hands WeasyPrint's "Creating layout - Page N" to the phase line."""
+
+    def __init__(self, phases: PhaseLog) -> None:
+        super().__init__(logging.INFO)
+        self.phases = phases
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a message WeasyPrint formats badly is no page
+            return
+        if page := LAID_OUT_PAGE.search(message):
+            self.phases.laid_out(int(page["page"]))
 
 
 @dataclass
