@@ -78,7 +78,11 @@ class PrintLayout:
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
+        from triptych.builders.pdf.pydyf_pages import keep_page_references
         from triptych.safety.fetcher import ConfinedURLFetcher
+
+        # Tagging reads pydyf's page references once per structure element.
+        keep_page_references()
 
         assets = asset_path("fonts").parent
         self.font_config = FontConfiguration()
