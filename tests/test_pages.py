@@ -150,21 +150,23 @@ def test_audit_catches_numbers_that_are_wrong(built_a4: SphinxTestApp, tmp_path:
     staged = Path(built_a4.doctreedir) / "triptych-pdf" / "harbour-works.html"
     source = staged.read_text()
     css, hits = wrong_numbers_css(html.fromstring(source))
+    reader = PdfReader(Path(built_a4.outdir) / PDF)
+
+    def page(destination: str) -> int:
+        return pdf_destination_page(reader, destination.removeprefix("#"))
+
     # And a contents entry pointed at another section: its number and its link are wrong.
-    retargeted = source.replace(
-        '<li><a href="#ferries--ferries-outlook">Outlook</a>',
-        '<li><a href="#quays--quays-what-remains">Outlook</a>',
+    retargeted = re.sub(
+        r'<li><a class="triptych-contents-link" href="#ferries--ferries-outlook" data-page="\d+">',
+        '<li><a class="triptych-contents-link" href="#quays--quays-what-remains" '
+        f'data-page="{page("#quays--quays-what-remains")}">',
+        source,
     )
     assert retargeted != source
     edited = retargeted.replace("</head>", f"<style>{css}</style>\n</head>")
     layout = built_a4.builder.layout()  # type: ignore[attr-defined]
     wrong = tmp_path / PDF
     wrong.write_bytes(layout.write(layout.render(edited)))
-
-    reader = PdfReader(Path(built_a4.outdir) / PDF)
-
-    def page(destination: str) -> int:
-        return pdf_destination_page(reader, destination.removeprefix("#"))
 
     problems = audit_page_numbers(wrong).problems
     references = source.count(

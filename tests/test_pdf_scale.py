@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import lxml.html
 import pydyf
 import pytest
+from pypdf import PdfReader
+from sphinx.testing.util import SphinxTestApp
 
+from conftest import ROOTS
+from outputs import pdf_destination_page
+from triptych.builders import pdf as pdf_builder
 from triptych.builders.pdf import pydyf_pages
+from triptych.builders.pdf.layout import PrintLayout
+from triptych.builders.pdf.pagemap import UNKNOWN_PAGE, PagesNotSettled
+from triptych.checks.pages import audit_page_numbers
 
 
 class CountingArray(pydyf.Array):
@@ -60,3 +74,71 @@ def test_unchecked_pydyf_versions_are_left_alone(
     monkeypatch.setattr(pydyf.PDF, "page_references", original)
     assert not pydyf_pages.keep_page_references(version)
     assert pydyf.PDF.page_references is original
+
+
+def build_counting_layouts(
+    srcdir: Path, monkeypatch: pytest.MonkeyPatch, article_pdfs: bool = False
+) -> tuple[SphinxTestApp, list[str]]:
+    """Build the PDF of *srcdir*, noting the print HTML of every layout of the book."""
+    layouts: list[str] = []
+    render = PrintLayout.render
+
+    def counted(layout: PrintLayout, html: str) -> Any:
+        layouts.append(html)
+        return render(layout, html)
+
+    monkeypatch.setattr(PrintLayout, "render", counted)
+    app = SphinxTestApp(
+        "pdf", srcdir=srcdir, status=StringIO(), warning=StringIO(),
+        confoverrides={"triptych_article_pdfs": article_pdfs},
+    )  # fmt: skip
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+        monkeypatch.setattr(PrintLayout, "render", render)
+    return app, layouts
+
+
+def printed_pages(html: str) -> dict[str, str]:
+    """What each page slot of a print HTML prints, by its target."""
+    tree = lxml.html.fromstring(html)
+    return {
+        str(link.get("href"))[1:]: str(link.get("data-page"))
+        for link in tree.xpath("//a[@data-page]")
+    }
+
+
+def test_page_numbers_are_written_from_the_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-basic", srcdir)
+    app, layouts = build_counting_layouts(srcdir, monkeypatch)
+    assert app.warning.getvalue() == ""
+    pdf = Path(app.outdir) / "basic-test-book.pdf"
+    assert audit_page_numbers(pdf).problems == []
+    # The first layout cannot know the pages; the second prints them, and they hold.
+    assert len(layouts) == 2
+    first, last = printed_pages(layouts[0]), printed_pages(layouts[-1])
+    assert set(first.values()) == {UNKNOWN_PAGE}
+    reader = PdfReader(pdf)
+    assert len(last) >= 5
+    for target, page in last.items():
+        assert page == str(pdf_destination_page(reader, target)), target
+    # The saved page map is the next build's first guess: it lays the book out once.
+    app, layouts = build_counting_layouts(srcdir, monkeypatch)
+    assert len(layouts) == 1
+    assert printed_pages(layouts[0]) == last
+    assert audit_page_numbers(Path(app.outdir) / "basic-test-book.pdf").problems == []
+
+
+def test_page_numbers_that_do_not_settle_fail_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-basic", srcdir)
+    monkeypatch.setattr(pdf_builder, "MAX_LAYOUTS", 1)
+    with pytest.raises(PagesNotSettled, match=r"did not settle after 1 layouts \(\d+ still wrong"):
+        build_counting_layouts(srcdir, monkeypatch)
+    assert not (srcdir / "_build" / "pdf" / "basic-test-book.pdf").exists()

@@ -11,7 +11,9 @@ naming the article it comes from (:mod:`.locate`).
 from __future__ import annotations
 
 import gc
+import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,13 +59,18 @@ from triptych.builders.pdf.backmatter import (
 from triptych.builders.pdf.floats import defer_figures, mark_figures
 from triptych.builders.pdf.layout import (
     PrintLayout,
-    anchor_pages,
-    anchor_pages_first,
     drop_repeated_pages,
     separated_footnotes,
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
+from triptych.builders.pdf.pagemap import (
+    PagesNotSettled,
+    moved_numbers,
+    page_map,
+    slot_targets,
+    with_page_numbers,
+)
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
@@ -82,8 +89,18 @@ logger = logging.getLogger(__name__)
 #: ``triptych_hyphenate = False``: print breaks lines between words only.
 NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
 
-#: Layouts of the book at most: each may settle page lists and footnotes the one before moved.
-MAX_LAYOUTS = 4
+#: Layouts of the book at most: each prints the page numbers of the one before, and may settle
+#: page lists and footnotes it moved.
+MAX_LAYOUTS = 5
+
+
+@dataclass(frozen=True)
+class ArticleLayout:
+    """An article's PDF as a worker laid it out, or the error that stopped it."""
+
+    docname: str
+    pdf: bytes
+    error: str
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -108,6 +125,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         # Intermediate files live beside the doctrees; the output folder gets the PDF only.
         self.staging_dir = Path(self.doctreedir) / "triptych-pdf"
         self.print_html = ""
+        #: The page each page slot of the print HTML prints (see :mod:`.pagemap`).
+        self.printed_pages: dict[str, int] = {}
         self.chapters: list[nodes.container] = []
         #: What follows the articles in the book (its index), not in the article PDFs.
         self.back_matter: list[nodes.container] = []
@@ -250,7 +269,29 @@ class PdfBuilder(SingleFileHTMLBuilder):
     @progress_message(__("writing the print HTML"))
     def write_print_html(self) -> None:
         path = self.staging_dir / f"{self.config.triptych_slug}.html"
-        write_atomically(path, self.print_html.encode())
+        write_atomically(path, self.numbered_print_html().encode())
+
+    def numbered_print_html(self) -> str:
+        """The print HTML as it is laid out: with the page numbers it prints."""
+        return with_page_numbers(self.print_html, self.printed_pages)
+
+    @property
+    def page_map_path(self) -> Path:
+        """The pages the last book printed: the first guess of the next build's layout."""
+        return self.staging_dir / "pages.json"
+
+    def previous_pages(self, targets: set[str]) -> dict[str, int]:
+        try:
+            saved = json.loads(self.page_map_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(saved, dict):
+            return {}
+        return {
+            target: page
+            for target, page in saved.items()
+            if target in targets and isinstance(page, int) and not isinstance(page, bool)
+        }
 
     @property
     def articles_dir(self) -> Path:
@@ -280,33 +321,53 @@ class PdfBuilder(SingleFileHTMLBuilder):
             document = self.settled_layout(layout)
             pdf = layout.write(document)
         self.locator().report(layout.problems)
+        write_atomically(
+            self.page_map_path, json.dumps(self.printed_pages, sort_keys=True).encode()
+        )
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
         logger.info(self.summary.line())
 
-    def lay_out_again(self, layout: PrintLayout) -> Any:
-        """The print HTML written anew from the chapters as they now are, and laid out."""
-        self.print_html = self.render_print_html(self.chapters, self.order)
-        self.write_print_html()
-        return layout.render(self.print_html)
-
     def settled_layout(self, layout: PrintLayout) -> Any:
-        """The book laid out until what depends on its pages holds: figures, page lists, notes."""
-        document = layout.render(self.print_html)
-        if defer_figures(self.chapters, document):
-            # Text moved up into the holes, so later pages may have changed.
-            document = self.lay_out_again(layout)
+        """The book laid out until what depends on its pages holds.
+
+        Each layout after the first prints the page numbers the one before laid out, moves the
+        figures below a gap (after the first only), settles the glossary's and the index's page
+        lists and keeps footnotes with their calls; the book is done when a layout changes
+        none of them. Page numbers that still move after :data:`MAX_LAYOUTS` fail the build.
+        """
+        targets = slot_targets(self.print_html)
+        self.printed_pages = self.previous_pages(targets)
+        if self.settle_page_lists(self.printed_pages):
+            # The last build's pages: its page lists are the likeliest to hold.
+            self.print_html = self.render_print_html(self.chapters, self.order)
+        document = layout.render(self.numbered_print_html())
         pairs = footnote_pairs(self.chapters)
-        for _ in range(MAX_LAYOUTS - 1):
-            # Only the glossary's lists and the index change, so the pages they point at stay put.
-            html_changed = drop_repeated_pages(self.chapters, anchor_pages(document))
-            html_changed |= settle_index_pages(self.back_matter, anchor_pages_first(document))
+        layouts = 1
+        while True:
+            pages = page_map(document)
+            moved = moved_numbers(targets, self.printed_pages, pages)
+            html_changed = layouts == 1 and defer_figures(self.chapters, document)
+            html_changed |= self.settle_page_lists(pages)
             css_changed = layout.keep_footnotes_with_calls(document, pairs)
-            if not (html_changed or css_changed):
-                return document
-            document = (
-                self.lay_out_again(layout) if html_changed else layout.render(self.print_html)
-            )
+            if not (moved or html_changed or css_changed):
+                break
+            if layouts == MAX_LAYOUTS:
+                if moved:
+                    raise PagesNotSettled(
+                        layouts, moved, str(self.env.doc2path(self.config.root_doc))
+                    )
+                break
+            self.printed_pages = {target: pages[target] for target in targets if target in pages}
+            if html_changed:
+                # Text moved, or page lists were shortened: the print HTML is written anew.
+                self.print_html = self.render_print_html(self.chapters, self.order)
+                targets = slot_targets(self.print_html)
+            document = layout.render(self.numbered_print_html())
+            layouts += 1
+        # What was laid out last, numbers included, is kept to be looked at.
+        self.write_print_html()
+        logger.verbose("the PDF was laid out %d times", layouts)
         for page, note in separated_footnotes(document, pairs):
             owner = id_owners(self.chapters, self.order).get(note)
             warn(
@@ -316,6 +377,12 @@ class PdfBuilder(SingleFileHTMLBuilder):
             )  # fmt: skip
         return document
 
+    def settle_page_lists(self, pages: dict[str, int]) -> bool:
+        """Page lists (back-references, the index) without repeats, for *pages*; whether any
+        changed."""
+        changed = drop_repeated_pages(self.chapters, pages)
+        return settle_index_pages(self.back_matter, pages) or changed
+
     def write_article_pdfs(self) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""
         # Articles removed or renamed since the last build must not linger.
@@ -323,25 +390,26 @@ class PdfBuilder(SingleFileHTMLBuilder):
         if not self.config.triptych_article_pdfs:
             return
         owners = id_owners(self.chapters, self.order)
-        pages = [
-            (docname, self.render_print_html(
+        pages: list[tuple[str, str]] = []
+        for docname, chapter in zip(self.order, self.chapters, strict=True):
+            if is_front_matter(self.config, docname):
+                continue
+            html = self.render_print_html(
                 [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
-            ))
-            for docname, chapter in zip(self.order, self.chapters, strict=True)
-            if not is_front_matter(self.config, docname)
-        ]  # fmt: skip
+            )
+            pages.append((docname, html))
         # WeasyPrint uses one core; with -j the articles are laid out side by side.
         if self.parallel_ok and self.jobs > 1 and len(pages) > 1:
             tasks = ParallelTasks(self.jobs)
             for chunk in (pages[i :: self.jobs] for i in range(self.jobs)):
                 tasks.add_task(self.lay_out_articles, chunk, self.save_articles)
             tasks.join()
-        else:
+        elif pages:
             self.save_articles(pages, self.lay_out_articles(pages))
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages))
 
-    def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[tuple[str, bytes, str]]:
-        """(docname, PDF, error or "") for each article's print HTML."""
+    def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[ArticleLayout]:
+        """Each article's print HTML laid out, or the error that stopped it."""
         layout = self.layout()
         locator = self.locator()
         results = []
@@ -349,34 +417,43 @@ class PdfBuilder(SingleFileHTMLBuilder):
             pages, __("writing article PDFs "), "darkgreen", len(pages),
             self.config.verbosity, stringify_func=lambda page: page[0],
         ):  # fmt: skip
-            pdf = layout.write(self.article_layout(layout, docname, html))
             try:
+                document = self.article_layout(layout, docname, html)
+                pdf = layout.write(document)
                 locator.report(layout.problems)
             except PdfRenderError as error:
-                results.append((docname, b"", f"{error.location}: {error}".lstrip(": ")))
+                message = f"{error.location}: {error}".lstrip(": ")
+                results.append(ArticleLayout(docname, b"", message))
                 continue
-            results.append((docname, pdf, ""))
+            results.append(ArticleLayout(docname, pdf, ""))
         return results
 
     def article_layout(self, layout: PrintLayout, docname: str, html: str) -> Any:
         """One article laid out, its footnotes kept on the pages of their calls."""
         layout.keep_rules = []
-        document = layout.render(html)
+        targets = slot_targets(html)
+        printed: dict[str, int] = {}
+        document = layout.render(with_page_numbers(html, printed))
         chapter = self.chapters[self.order.index(docname)]
         pairs = footnote_pairs([chapter])
-        for _ in range(MAX_LAYOUTS - 1):
-            if not layout.keep_footnotes_with_calls(document, pairs):
+        for layouts in range(1, MAX_LAYOUTS + 1):
+            pages = page_map(document)
+            moved = moved_numbers(targets, printed, pages)
+            if not (layout.keep_footnotes_with_calls(document, pairs) or moved):
                 break
-            document = layout.render(html)
+            if layouts == MAX_LAYOUTS:
+                if moved:
+                    raise PagesNotSettled(layouts, moved, str(self.env.doc2path(docname)))
+                break
+            printed = {target: pages[target] for target in targets if target in pages}
+            document = layout.render(with_page_numbers(html, printed))
         return document
 
-    def save_articles(
-        self, pages: list[tuple[str, str]], results: list[tuple[str, bytes, str]]
-    ) -> None:
-        for docname, pdf, error in results:
-            if error:
-                raise PdfRenderError(error)
-            write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
+    def save_articles(self, _pages: list[tuple[str, str]], results: list[ArticleLayout]) -> None:
+        for result in results:
+            if result.error:
+                raise PdfRenderError(result.error)
+            write_atomically(self.articles_dir / f"{result.docname}.pdf", result.pdf)
 
 
 def note_parallel_jobs(app: Sphinx) -> None:

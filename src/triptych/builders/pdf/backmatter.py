@@ -1,8 +1,8 @@
 """The printed index: a chapter after the last article, its locators printed as page numbers.
 
-Each locator is a link whose text is its target's page (CSS
-``target-counter()``, as in the contents), so the number is the page
-WeasyPrint laid the target out on. Once a layout has given the pages,
+Each locator is a link whose text is its target's page (a page slot, as in
+the contents: :mod:`.pagemap`), so the number is the page WeasyPrint laid the
+target out on. Once a layout has given the pages,
 :func:`settle_index_pages` hides a locator that repeats the page before it
 and joins consecutive pages into a range (4, 5, 6 print as 4-6, with an en
 dash); the index is laid out again, and since it comes last, the pages it

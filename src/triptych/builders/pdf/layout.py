@@ -14,12 +14,17 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes
 
 from triptych.builders import asset_path, asset_text
+from triptych.builders.pdf.pagemap import page_map
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
+#: A back-reference to a page its entry already lists: laid out, but not shown.
+REPEATED_PAGE_CLASS = "triptych-repeated-page"
+#: How a back-reference line begins: for several pages (False), for one (True).
+USED_ON_PAGES = {False: "Used on pages ", True: "Used on page "}
 
 
 class _Collector(stdlib_logging.Handler):
@@ -51,9 +56,12 @@ def css_string(text: str) -> str:
 
 
 def page_reference_css(template: str) -> str:
-    """CSS that prints *template* ("(p. {page})") after each marked reference."""
+    """CSS that prints *template* ("(p. {page})") after each marked reference.
+
+    The page is the link's ``data-page``, written from a layout (see :mod:`.pagemap`).
+    """
     before, _, after = template.partition("{page}")
-    counter = "target-counter(attr(href url), page)"
+    counter = "attr(data-page)"
     return (
         f"a.triptych-pageref::after {{ content: {css_string(before)} {counter} {css_string(after)}; }}\n"
         f"a.triptych-page-number::after {{ content: {counter}; }}\n"
@@ -93,8 +101,9 @@ class PrintLayout:
             f".triptych-chapter, .triptych-part {{ break-before: {'right' if chapter_start == 'right' else 'page'}; }}\n"
             + page_reference_css(page_reference)
         )
+        stylesheet = asset_text("print.css") + extra_css + page_css
         self.stylesheet = CSS(
-            string=asset_text("print.css") + extra_css + page_css,
+            string=stylesheet,
             base_url=assets.as_uri() + "/",
             url_fetcher=self.fetcher,
             font_config=self.font_config,
@@ -139,19 +148,11 @@ class PrintLayout:
         return bytes(pdf)
 
 
-def anchor_pages(document: Any) -> dict[str, int]:
-    """The page (from 1) on which each anchor of a laid-out document stands."""
-    return {
-        anchor: number
-        for number, page in enumerate(document.pages, start=1)
-        for anchor in page.anchors
-    }
-
-
 def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) -> bool:
     """Hide back-references whose page repeats an earlier one of the same entry ("4, 4, 7").
 
-    Returns whether any was hidden.
+    Recomputed from scratch for *pages*, which may be a guess: a back-reference hidden for a
+    page it is no longer on is shown again. Returns whether anything changed.
     """
     changed = False
     for chapter in chapters:
@@ -165,19 +166,21 @@ def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) 
                 reference = next(item.findall(nodes.reference), None)
                 target = str(reference.get("refuri", "")).removeprefix("#") if reference else ""
                 page = pages.get(target)
-                if page is None:
-                    continue
-                if page in seen and "triptych-repeated-page" not in item["classes"]:
-                    item["classes"].append("triptych-repeated-page")
+                repeated = page is not None and page in seen
+                if repeated != (REPEATED_PAGE_CLASS in item["classes"]):
+                    if repeated:
+                        item["classes"].append(REPEATED_PAGE_CLASS)
+                    else:
+                        item["classes"].remove(REPEATED_PAGE_CLASS)
                     changed = True
-                seen.add(page)
+                if page is not None:
+                    seen.add(page)
             lead = paragraph.children[0] if paragraph.children else None
-            if (
-                len(seen) == 1
-                and isinstance(lead, nodes.Text)
-                and lead.astext() == "Used on pages "
-            ):
-                paragraph.replace(lead, nodes.Text("Used on page "))
+            if seen and isinstance(lead, nodes.Text) and lead.astext() in USED_ON_PAGES.values():
+                wording = USED_ON_PAGES[len(seen) == 1]
+                if lead.astext() != wording:
+                    paragraph.replace(lead, nodes.Text(wording))
+                    changed = True
     return changed
 
 
@@ -191,21 +194,12 @@ def drop_repeated_pages(chapters: list[nodes.container], pages: dict[str, int]) 
 
 def separated_footnotes(document: Any, pairs: list[tuple[str, str]]) -> list[tuple[int, str]]:
     """(page of the call, note id) for each footnote laid out on another page than its call."""
-    pages = anchor_pages_first(document)
+    pages = page_map(document)
     return [
         (pages[call], note)
         for call, note in pairs
         if call in pages and note in pages and pages[call] != pages[note]
     ]
-
-
-def anchor_pages_first(document: Any) -> dict[str, int]:
-    """The first page (from 1) on which each anchor stands: an element lists every page it spans."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for anchor in page.anchors:
-            pages.setdefault(anchor, number)
-    return pages
 
 
 def _last_line(box: Any, above: tuple[Any, ...] = ()) -> tuple[Any, tuple[Any, ...]] | None:

@@ -1,7 +1,7 @@
 """The print edition's HTML writer: every id stands where the reader will find its content.
 
-WeasyPrint counts a page number (``target-counter()``) and places a link's
-destination at the top of the box that carries the target's id. docutils
+The page map (:mod:`.pagemap`) counts the page where the box that carries
+a target's id begins, and WeasyPrint places a link's destination at its top. docutils
 writes a section's ids on ``<section>``, but the print stylesheet keeps a
 heading with what follows it (``break-after: avoid``): when the heading is
 pushed to the next page, the section's box still begins at the foot of the
