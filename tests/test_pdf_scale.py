@@ -142,3 +142,61 @@ def test_page_numbers_that_do_not_settle_fail_the_build(
     with pytest.raises(PagesNotSettled, match=r"did not settle after 1 layouts \(\d+ still wrong"):
         build_counting_layouts(srcdir, monkeypatch)
     assert not (srcdir / "_build" / "pdf" / "basic-test-book.pdf").exists()
+
+
+def test_an_unchanged_rebuild_lays_out_no_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-basic", srcdir)
+    app, layouts = build_counting_layouts(srcdir, monkeypatch, article_pdfs=True)
+    outdir = Path(app.outdir)
+    pdfs = sorted(outdir.rglob("*.pdf"))
+    assert [path.name for path in pdfs] == [
+        "first.pdf",
+        "glossary.pdf",
+        "second.pdf",
+        "basic-test-book.pdf",
+    ]
+    first = {path: path.read_bytes() for path in pdfs}
+    assert len(layouts) >= 4
+    for path in pdfs:
+        path.unlink()
+
+    app, layouts = build_counting_layouts(srcdir, monkeypatch, article_pdfs=True)
+    assert layouts == []
+    assert app.warning.getvalue() == ""
+    assert {path: path.read_bytes() for path in sorted(outdir.rglob("*.pdf"))} == first
+
+    # One sentence edited: the book and that article are laid out again, nothing else.
+    article = srcdir / "second.md"
+    article.write_text(article.read_text().replace("again.", "once more."))
+    app, layouts = build_counting_layouts(srcdir, monkeypatch, article_pdfs=True)
+    book_layouts = [html for html in layouts if "triptych-contents-title" in html]
+    article_layouts = [html for html in layouts if html not in book_layouts]
+    assert book_layouts
+    assert article_layouts
+    assert all("once more." in html for html in article_layouts)
+    book, second = (
+        PdfReader(outdir / name) for name in ("basic-test-book.pdf", "articles/second.pdf")
+    )
+    assert any("once more." in page.extract_text() for page in book.pages)
+    assert "once more." in second.pages[0].extract_text()
+    assert (outdir / "articles" / "first.pdf").read_bytes() == first[
+        outdir / "articles" / "first.pdf"
+    ]
+    assert audit_page_numbers(outdir / "basic-test-book.pdf").problems == []
+
+
+def test_a_changed_setting_lays_the_book_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-basic", srcdir)
+    build_counting_layouts(srcdir, monkeypatch)
+    conf = srcdir / "conf.py"
+    conf.write_text(conf.read_text() + '\ntriptych_paper_size = "Letter"\n')
+    app, layouts = build_counting_layouts(srcdir, monkeypatch)
+    assert layouts
+    width, height = PdfReader(Path(app.outdir) / "basic-test-book.pdf").pages[0].mediabox[2:]
+    assert (round(float(width)), round(float(height))) == (612, 792)

@@ -56,6 +56,7 @@ from triptych.builders.pdf.backmatter import (
     index_chapter,
     settle_index_pages,
 )
+from triptych.builders.pdf.cache import LayoutCache, layout_key
 from triptych.builders.pdf.floats import defer_figures, mark_figures
 from triptych.builders.pdf.layout import (
     PrintLayout,
@@ -89,6 +90,12 @@ logger = logging.getLogger(__name__)
 #: ``triptych_hyphenate = False``: print breaks lines between words only.
 NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
 
+#: The name the book's PDF is kept under, beside the doctrees (articles: their document names).
+BOOK_CACHE_NAME = "book"
+
+#: The folder the article PDFs are kept in, beside the book's.
+ARTICLES_CACHE_FOLDER = "articles"
+
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
 MAX_LAYOUTS = 5
@@ -99,8 +106,12 @@ class ArticleLayout:
     """An article's PDF as a worker laid it out, or the error that stopped it."""
 
     docname: str
+    key: str
     pdf: bytes
+    pages: int
     error: str
+    #: Whether the layout reported nothing: only such a PDF is kept for the next build.
+    clean: bool
 
 
 class PdfBuilder(SingleFileHTMLBuilder):
@@ -127,6 +138,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         self.print_html = ""
         #: The page each page slot of the print HTML prints (see :mod:`.pagemap`).
         self.printed_pages: dict[str, int] = {}
+        #: (page, note) for the footnotes the book could not keep on their calls' pages.
+        self.separated_notes: list[tuple[int, str]] = []
         self.chapters: list[nodes.container] = []
         #: What follows the articles in the book (its index), not in the article PDFs.
         self.back_matter: list[nodes.container] = []
@@ -315,17 +328,34 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def locator(self) -> ProblemLocator:
         return ProblemLocator(self.env, self.order, self.chapters, self.images)
 
+    @property
+    def cache(self) -> LayoutCache:
+        return LayoutCache(self.staging_dir / "kept")
+
+    def layout_key(self, layout: PrintLayout, html: str) -> str:
+        images = [self.staging_dir / self.imagedir / name for name in self.images.values()]
+        return layout_key(html, layout.settings, images)
+
     def write_pdf(self) -> None:
         layout = self.layout()
-        with progress_message(__("laying out the PDF")):
-            document = self.settled_layout(layout)
-            pdf = layout.write(document)
-        self.locator().report(layout.problems)
-        write_atomically(
-            self.page_map_path, json.dumps(self.printed_pages, sort_keys=True).encode()
-        )
+        key = self.layout_key(layout, self.print_html)
+        kept = self.cache.get(BOOK_CACHE_NAME, key)
+        if kept is not None:
+            # The same print HTML with the same settings: the book it gave is the book.
+            pdf, pages = kept.pdf, kept.pages
+        else:
+            with progress_message(__("laying out the PDF")):
+                document = self.settled_layout(layout)
+                pdf = layout.write(document)
+            pages = len(document.pages)
+            self.locator().report(layout.problems)
+            write_atomically(
+                self.page_map_path, json.dumps(self.printed_pages, sort_keys=True).encode()
+            )
+            if not (layout.problems or self.separated_notes):
+                self.cache.put(BOOK_CACHE_NAME, key, pdf, pages)
         write_atomically(self.pdf_path, pdf)
-        self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), len(document.pages), "pages")
+        self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
         logger.info(self.summary.line())
 
     def settled_layout(self, layout: PrintLayout) -> Any:
@@ -368,7 +398,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         # What was laid out last, numbers included, is kept to be looked at.
         self.write_print_html()
         logger.verbose("the PDF was laid out %d times", layouts)
-        for page, note in separated_footnotes(document, pairs):
+        self.separated_notes = separated_footnotes(document, pairs)
+        for page, note in self.separated_notes:
             owner = id_owners(self.chapters, self.order).get(note)
             warn(
                 logger, Subtype.FOOTNOTE_PAGE,
@@ -390,14 +421,22 @@ class PdfBuilder(SingleFileHTMLBuilder):
         if not self.config.triptych_article_pdfs:
             return
         owners = id_owners(self.chapters, self.order)
-        pages: list[tuple[str, str]] = []
+        layout = self.layout()
+        pages: list[tuple[str, str, str]] = []
+        kept = 0
         for docname, chapter in zip(self.order, self.chapters, strict=True):
             if is_front_matter(self.config, docname):
                 continue
             html = self.render_print_html(
                 [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
             )
-            pages.append((docname, html))
+            key = self.layout_key(layout, html)
+            article = self.cache.get(f"{ARTICLES_CACHE_FOLDER}/{docname}", key)
+            if article is None:
+                pages.append((docname, html, key))
+                continue
+            write_atomically(self.articles_dir / f"{docname}.pdf", article.pdf)
+            kept += 1
         # WeasyPrint uses one core; with -j the articles are laid out side by side.
         if self.parallel_ok and self.jobs > 1 and len(pages) > 1:
             tasks = ParallelTasks(self.jobs)
@@ -406,26 +445,28 @@ class PdfBuilder(SingleFileHTMLBuilder):
             tasks.join()
         elif pages:
             self.save_articles(pages, self.lay_out_articles(pages))
-        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages))
+        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages) + kept)
 
-    def lay_out_articles(self, pages: list[tuple[str, str]]) -> list[ArticleLayout]:
+    def lay_out_articles(self, pages: list[tuple[str, str, str]]) -> list[ArticleLayout]:
         """Each article's print HTML laid out, or the error that stopped it."""
         layout = self.layout()
         locator = self.locator()
         results = []
-        for docname, html in status_iterator(
+        for docname, html, key in status_iterator(
             pages, __("writing article PDFs "), "darkgreen", len(pages),
             self.config.verbosity, stringify_func=lambda page: page[0],
         ):  # fmt: skip
+            reported = len(layout.problems)
             try:
                 document = self.article_layout(layout, docname, html)
                 pdf = layout.write(document)
                 locator.report(layout.problems)
             except PdfRenderError as error:
                 message = f"{error.location}: {error}".lstrip(": ")
-                results.append(ArticleLayout(docname, b"", message))
+                results.append(ArticleLayout(docname, key, b"", 0, message, clean=False))
                 continue
-            results.append(ArticleLayout(docname, pdf, ""))
+            clean = len(layout.problems) == reported
+            results.append(ArticleLayout(docname, key, pdf, len(document.pages), "", clean))
         return results
 
     def article_layout(self, layout: PrintLayout, docname: str, html: str) -> Any:
@@ -449,11 +490,16 @@ class PdfBuilder(SingleFileHTMLBuilder):
             document = layout.render(with_page_numbers(html, printed))
         return document
 
-    def save_articles(self, _pages: list[tuple[str, str]], results: list[ArticleLayout]) -> None:
+    def save_articles(
+        self, _pages: list[tuple[str, str, str]], results: list[ArticleLayout]
+    ) -> None:
         for result in results:
             if result.error:
                 raise PdfRenderError(result.error)
             write_atomically(self.articles_dir / f"{result.docname}.pdf", result.pdf)
+            if result.clean:
+                name = f"{ARTICLES_CACHE_FOLDER}/{result.docname}"
+                self.cache.put(name, result.key, result.pdf, result.pages)
 
 
 def note_parallel_jobs(app: Sphinx) -> None:

@@ -102,6 +102,8 @@ class PrintLayout:
             + page_reference_css(page_reference)
         )
         stylesheet = asset_text("print.css") + extra_css + page_css
+        #: Everything besides the HTML and its images that a layout depends on.
+        self.settings = f"{stylesheet}\0{pdf_variant}\0{sorted(allowed_hosts)}"
         self.stylesheet = CSS(
             string=stylesheet,
             base_url=assets.as_uri() + "/",
