@@ -272,8 +272,12 @@ class PdfBuilder(SingleFileHTMLBuilder):
     def finish(self) -> None:
         self.copy_image_files()
         self.write_print_html()
+        # Written before the book's layout moves figures for its own pages: an article is
+        # laid out from its chapter as the author wrote it, the same whether the book is
+        # laid out or taken from the last build.
+        articles = self.article_pages() if self.config.triptych_article_pdfs else []
         self.write_pdf()
-        self.write_article_pdfs()
+        self.write_article_pdfs(articles)
         # Laid-out documents hold Pango objects in reference cycles. Freed here,
         # they go while WeasyPrint's libraries are whole; left to the
         # interpreter's shutdown, their destructors may run after those are torn down.
@@ -414,22 +418,27 @@ class PdfBuilder(SingleFileHTMLBuilder):
         changed = drop_repeated_pages(self.chapters, pages)
         return settle_index_pages(self.back_matter, pages) or changed
 
-    def write_article_pdfs(self) -> None:
+    def article_pages(self) -> list[tuple[str, str]]:
+        """(docname, print HTML) of each article PDF."""
+        owners = id_owners(self.chapters, self.order)
+        return [
+            (docname, self.render_print_html(
+                [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
+            ))
+            for docname, chapter in zip(self.order, self.chapters, strict=True)
+            if not is_front_matter(self.config, docname)
+        ]  # fmt: skip
+
+    def write_article_pdfs(self, articles: list[tuple[str, str]]) -> None:
         """One PDF per article; links to other articles point at the site, or become text."""
         # Articles removed or renamed since the last build must not linger.
         shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.triptych_article_pdfs:
             return
-        owners = id_owners(self.chapters, self.order)
         layout = self.layout()
         pages: list[tuple[str, str, str]] = []
         kept = 0
-        for docname, chapter in zip(self.order, self.chapters, strict=True):
-            if is_front_matter(self.config, docname):
-                continue
-            html = self.render_print_html(
-                [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
-            )
+        for docname, html in articles:
             key = self.layout_key(layout, html)
             article = self.cache.get(f"{ARTICLES_CACHE_FOLDER}/{docname}", key)
             if article is None:
