@@ -105,8 +105,11 @@ reproducible: $(STAMP)
 	diff -r --exclude=doctrees $(BUILDDIR)/reproducible/first $(BUILDDIR)/reproducible/second
 	@echo "reproducible: the HTML site, the PDFs and the EPUB are byte-identical"
 
+# Corpus sizes in articles; `make bench BENCH_SIZES=50,300,1000` adds the large one.
+BENCH_SIZES ?= 50,300
+BENCHOPTS   ?=
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES) $(BENCHOPTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -52,6 +52,10 @@ REFERENCE_TOOL: dict[str, str] = {
     "epub": "sphinx epub",
 }
 STDERR_TAIL_LINES = 15
+#: Builds of all three editions, one after the other into the same output (and doctrees):
+#: from nothing, again with nothing changed, and after one sentence added to one article.
+SCENARIOS: tuple[str, ...] = ("cold", "unchanged", "edit")
+EDIT_SENTENCE = "\nThis sentence was added to measure a rebuild after an edit.\n"
 
 
 @dataclass
@@ -70,6 +74,9 @@ class RunResult:
     output_path: str | None = None
     pdf_pages: int | None = None
     stderr_tail: list[str] = field(default_factory=list)
+    #: User and system CPU time of the child and its descendants: steadier than wall time
+    #: on a shared machine.
+    cpu_seconds: float | None = None
 
 
 def _fresh_dir(path: Path) -> Path:
@@ -113,7 +120,12 @@ def measure(
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # already reaped: keep Popen from waiting again
     peak_mb = rusage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    _cpu_seconds.append(rusage.ru_utime + rusage.ru_stime)
     return code, seconds, peak_mb, _tail(stderr_path)
+
+
+#: The CPU time of each run :func:`measure` reaped, in order.
+_cpu_seconds: list[float] = []
 
 
 def _dir_bytes(path: Path, skip: frozenset[str]) -> int:
@@ -209,6 +221,97 @@ def _runs(
         yield REFERENCE_TOOL[edition], edition, cmd, out, {**base, "BENCH_TOOL": tool_env}
 
 
+def _all_editions(
+    corpus: Path, work: Path, jobs: int
+) -> dict[str, list[tuple[str, list[str], Path, dict[str, str]]]]:
+    """The builds of all three editions, by tool: (edition, command, output, environment)."""
+    base = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
+    jobs_args = ["-j", str(jobs)] if jobs != 1 else []
+    out = work / "triptych-all"
+    triptych = [str(TRIPTYCH), "build", "-q", str(corpus), "-o", str(out), *jobs_args]
+    builds: dict[str, list[tuple[str, list[str], Path, dict[str, str]]]] = {
+        "triptych": [("all", triptych, out, {**base, "BENCH_TOOL": "triptych"})],
+        "reference": [],
+    }
+    for edition in EDITIONS:
+        builder = REFERENCE_BUILDER[edition]
+        ref_out = work / f"all-{builder}"
+        cmd = [str(SPHINX_BUILD), "-q", "-b", builder, *jobs_args]
+        cmd += ["-d", str(work / f"all-{builder}.doctrees"), str(corpus), str(ref_out)]
+        tool_env = "simplepdf" if builder == "simplepdf" else "sphinx"
+        builds["reference"].append((edition, cmd, ref_out, {**base, "BENCH_TOOL": tool_env}))
+    return builds
+
+
+def _book_pdf(out: Path) -> Path | None:
+    """The largest PDF of an output folder, outside its doctrees (the book, not an article)."""
+    files = [p for p in out.rglob("*.pdf") if not {"doctrees", ".doctrees"} & set(p.parts)]
+    return max(files, key=lambda p: p.stat().st_size) if files else None
+
+
+def run_all_editions(
+    tool: str,
+    scenario: str,
+    size: int,
+    builds: list[tuple[str, list[str], Path, dict[str, str]]],
+    log_dir: Path,
+) -> RunResult:
+    """All three editions built by *tool*: the times added up, the largest peak memory."""
+    seconds = 0.0
+    cpu = 0.0
+    peak = 0.0
+    commands: list[str] = []
+    for edition, command, _out, env in builds:
+        commands.append(" ".join(command))
+        code, taken, peak_mb, tail = measure(command, env, _fresh_dir(log_dir / edition))
+        if code != 0 or taken is None or peak_mb is None:
+            return RunResult(
+                tool, scenario, size, commands, False, code, None, None, stderr_tail=tail
+            )
+        seconds += taken
+        cpu += _cpu_seconds[-1]
+        peak = max(peak, peak_mb)
+    result = RunResult(tool, scenario, size, commands, True, 0, seconds, peak, cpu_seconds=cpu)
+    pdf = next((_book_pdf(out) for edition, _c, out, _e in builds if edition in {"all", "pdf"}))
+    if pdf is not None:
+        result.output_path = str(pdf)
+        result.pdf_pages = _pdf_pages(pdf)
+    return result
+
+
+def edit_one_article(corpus: Path, size: int) -> Path:
+    """Add one sentence to the article in the middle of the corpus; the article's path."""
+    article = corpus / f"article-{(size + 1) // 2:04d}.md"
+    with article.open("a", encoding="utf-8") as stream:
+        stream.write(EDIT_SENTENCE)
+    return article
+
+
+def run_rebuilds(size: int, corpus: Path, work: Path, jobs: int) -> list[RunResult]:
+    """All three editions by each tool: cold, unchanged, after an edit (the corpus is edited)."""
+    results: list[RunResult] = []
+    builds = _all_editions(corpus, work, jobs)
+    for tool_builds in builds.values():
+        for _edition, _cmd, out, _env in tool_builds:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(out.with_name(out.name + ".doctrees"), ignore_errors=True)
+    for scenario in SCENARIOS:
+        if scenario == "edit":
+            edit_one_article(corpus, size)
+        for tool, tool_builds in builds.items():
+            print(
+                f"[{size} articles] {scenario}: {tool} ...",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+            log_dir = work / "logs" / f"all-{tool}-{scenario}"
+            result = run_all_editions(tool, scenario, size, tool_builds, log_dir)
+            results.append(result)
+            print(f" {_status(result)}", file=sys.stderr, flush=True)
+    return results
+
+
 def _generate(size: int, corpus: Path, seed: int) -> None:
     if corpus.exists():
         shutil.rmtree(corpus)
@@ -217,6 +320,12 @@ def _generate(size: int, corpus: Path, seed: int) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+
+
+def _status(result: RunResult) -> str:
+    if result.ok and result.seconds is not None and result.peak_mb is not None:
+        return f"{result.seconds:.2f} s, {result.peak_mb:.0f} MB"
+    return "FAILED"
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -326,6 +435,79 @@ def report(results: list[RunResult], sizes: list[int]) -> str:
     return "\n".join(parts)
 
 
+def _per_second(pages: int | None, seconds: float | None) -> str:
+    if pages is None or not seconds:
+        return "-"
+    return f"{pages / seconds:.1f}"
+
+
+def report_rebuilds(results: list[RunResult], sizes: list[int]) -> str:
+    """All three editions, cold, unchanged and after an edit, beside the reference tools."""
+    by_key = {(r.size, r.tool, r.edition): r for r in results}
+    rows: list[list[str]] = []
+    for size in sizes:
+        cold = {tool: by_key.get((size, tool, "cold")) for tool in ("triptych", "reference")}
+        for scenario in SCENARIOS:
+            q, ref = (
+                by_key.get((size, "triptych", scenario)),
+                by_key.get((size, "reference", scenario)),
+            )
+            if q is None or ref is None:
+                continue
+            q_cold, ref_cold = cold["triptych"], cold["reference"]
+            rows.append(
+                [
+                    str(size),
+                    scenario,
+                    _fmt(q.seconds, ".2f") if q.ok else "FAILED",
+                    _fmt(q.peak_mb, ".0f") if q.ok else "-",
+                    _fmt(ref.seconds, ".2f") if ref.ok else "FAILED",
+                    _fmt(ref.peak_mb, ".0f") if ref.ok else "-",
+                    _ratio(q.seconds, ref.seconds) if q.ok and ref.ok else "-",
+                    _ratio(q.peak_mb, ref.peak_mb) if q.ok and ref.ok else "-",
+                    _fmt(q.cpu_seconds, ".1f") if q.ok else "-",
+                    _fmt(ref.cpu_seconds, ".1f") if ref.ok else "-",
+                    _ratio(q.cpu_seconds, ref.cpu_seconds) if q.ok and ref.ok else "-",
+                    _ratio(q.seconds, q_cold.seconds) if q_cold and q.ok and q_cold.ok else "-",
+                    _ratio(ref.seconds, ref_cold.seconds)
+                    if ref_cold and ref.ok and ref_cold.ok
+                    else "-",
+                    _per_second(q.pdf_pages, q.seconds) if scenario == "cold" else "",
+                    _per_second(ref.pdf_pages, ref.seconds) if scenario == "cold" else "",
+                ]
+            )
+    return "\n".join(
+        [
+            (
+                "All three editions (reference: sphinx html + sphinx epub + sphinx-simplepdf, "
+                "times added up, largest peak memory)"
+            ),
+            _table(
+                [
+                    "articles",
+                    "build",
+                    "triptych s",
+                    "triptych MB",
+                    "ref s",
+                    "ref MB",
+                    "time q/r",
+                    "mem q/r",
+                    "q CPU s",
+                    "ref CPU s",
+                    "CPU q/r",
+                    "q/cold",
+                    "ref/cold",
+                    "q PDF pages/s",
+                    "ref PDF pages/s",
+                ],
+                rows,
+                left=2,
+            ),
+            "(PDF pages/s: the book's pages over the whole cold build of all three editions)",
+        ]
+    )
+
+
 def _parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -365,6 +547,11 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the latencies of triptych serve (bench/preview.py; "
         "BENCH_PREVIEW_CORPUS=N adds the corpus of N articles)",
     )
+    parser.add_argument(
+        "--editions",
+        action="store_true",
+        help="also build each edition on its own beside its reference tool",
+    )
     args = parser.parse_args(argv)
 
     sizes: list[int] = args.sizes
@@ -374,10 +561,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python: {sys.executable}", file=sys.stderr)
         print(f"workdir: {workdir}", file=sys.stderr)
         results: list[RunResult] = []
+        rebuilds: list[RunResult] = []
         for size in sizes:
             corpus = workdir / f"corpus-{size}"
             _generate(size, corpus, args.seed)
             work = workdir / f"out-{size}"
+            rebuilds += run_rebuilds(size, corpus, work, args.jobs)
+            if not args.editions:
+                continue
             for tool, edition, cmd, out, env in _runs(size, corpus, work, args.jobs):
                 label = f"[{size} articles] {edition}: {tool}"
                 print(f"{label} ...", end="", file=sys.stderr, flush=True)
@@ -393,15 +584,17 @@ def main(argv: list[str] | None = None) -> int:
                     log_dir=log_dir,
                 )
                 results.append(result)
-                status = (
-                    f"{result.seconds:.2f} s, {result.peak_mb:.0f} MB"
-                    if result.ok and result.seconds is not None and result.peak_mb is not None
-                    else "FAILED"
-                )
-                print(f" {status}", file=sys.stderr, flush=True)
+                print(f" {_status(result)}", file=sys.stderr, flush=True)
 
     print()
-    print(report(results, sizes))
+    print(report_rebuilds(rebuilds, sizes))
+    failures = [r for r in rebuilds if not r.ok]
+    for r in failures:
+        print(f"\n* {r.size} articles, {r.tool} {r.edition} failed:")
+        print("\n".join(f"  | {line}" for line in r.stderr_tail))
+    if results:
+        print()
+        print(report(results, sizes))
     if args.json:
         payload = {
             "python": sys.executable,
@@ -410,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             "jobs": args.jobs,
             "source_date_epoch": SOURCE_DATE_EPOCH,
             "results": [asdict(r) for r in results],
+            "rebuilds": [asdict(r) for r in rebuilds],
         }
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if not args.no_preview:
