@@ -397,6 +397,10 @@ class PdfBuilder(SingleFileHTMLBuilder):
                 # Text moved, or page lists were shortened: the print HTML is written anew.
                 self.print_html = self.render_print_html(self.chapters, self.order)
                 targets = slot_targets(self.print_html)
+            # Freed before the next layout, not after it: two laid-out books at once would
+            # double the peak memory. Their Pango objects sit in reference cycles.
+            del document
+            gc.collect()
             document = layout.render(self.numbered_print_html())
             layouts += 1
         # What was laid out last, numbers included, is kept to be looked at.
