@@ -40,12 +40,16 @@
     const height = viewport.clientHeight;
     // The stylesheet caps the width at the viewport's, scroll bar excluded.
     preview.style.setProperty("--triptych-viewport-width", `${width}px`);
+    preview.style.setProperty("--triptych-viewport-height", `${height}px`);
     const box = preview.getBoundingClientRect();
     const left = Math.max(MARGIN, Math.min(line.left, width - MARGIN - box.width));
     let top = line.bottom + GAP;
     if (top + box.height > height - MARGIN && line.top - GAP - box.height >= MARGIN) {
       top = line.top - GAP - box.height;
     }
+    // Where neither side has room (a short screen, or a line scrolled out of it),
+    // the preview stays on the screen, over the text rather than past its edge.
+    top = Math.max(MARGIN, Math.min(top, height - MARGIN - box.height));
     preview.style.left = `${left}px`;
     preview.style.top = `${top}px`;
   }
