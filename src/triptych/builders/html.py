@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
+from sphinx.locale import _
 from sphinx.util import logging
 from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
@@ -46,7 +47,11 @@ logger = logging.getLogger(__name__)
 DOWNLOADS_DIR = "_downloads"
 HTML_CSS = "triptych.css"
 HTML_JS = "triptych.js"
+SEARCH_JS = "triptych-search.js"
 ARTICLES_DIR = "articles"
+
+#: Templates put before the theme's: every page's landmarks named (see page.html there).
+TEMPLATES_DIR = Path(__file__).parents[1] / "templates"
 
 #: Edition label, the folder it is built in beside ``html/``, its file suffix.
 DOWNLOADABLE_EDITIONS = (("PDF", "pdf", ".pdf"), ("EPUB", "epub", ".epub"))
@@ -100,7 +105,9 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
         size = human_size(article.stat().st_size)
         paragraph += nodes.Text(" · this article: ")
         paragraph += nodes.reference("", f"PDF ({size})", refuri=href, internal=True)
-    doctree.insert(0, nodes.container("", paragraph, classes=["triptych-downloads"]))
+    # Out of the search index: the line is on every page, and no page's own text.
+    classes = ["triptych-downloads", "no-search"]
+    doctree.insert(0, nodes.container("", paragraph, classes=classes))
 
 
 def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
@@ -128,6 +135,7 @@ def _prepare_site(app: Sphinx) -> None:
     static.mkdir(parents=True, exist_ok=True)
     copy_asset_file(asset_path("html.css"), static / HTML_CSS, force=True)
     copy_asset_file(asset_path("html.js"), static / HTML_JS, force=True)
+    copy_asset_file(asset_path("search.js"), static / SEARCH_JS, force=True)
     app.add_js_file(HTML_JS, loading_method="defer")
     # Whatever translator the project or its theme chose, extended rather than replaced.
     base = app.registry.get_translator_class(app.builder)
@@ -152,9 +160,49 @@ class AttributesTranslator(HTML5Translator):
         if extra:
             attributes = {**extra, **attributes}
         names = {name.lower(): name for name in attributes}
-        if "role" in names and attributes[names["role"]] == "heading" and "aria-level" not in names:
+        role = attributes.get(names.get("role", ""))
+        if role == "heading" and "aria-level" not in names:
             attributes["aria-level"] = str(max(2, self.section_level + 1))
+        elif role == "doc-biblioentry":
+            # Deprecated in DPUB-ARIA 1.1, and no item of the list docutils puts it in.
+            attributes[names["role"]] = "listitem"
         return super().starttag(node, tagname, suffix, empty, **attributes)
+
+
+def _add_templates(app: Sphinx, config: Any) -> None:
+    config.templates_path = [*config.templates_path, str(TEMPLATES_DIR)]
+
+
+#: Furo's wrappers, which scroll sideways what is wider than a phone's screen.
+SCROLLING_WRAPPERS = {"table-wrapper": "Table", "math-wrapper": "Equation"}
+
+
+def _scrolling_regions(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A wrapper that scrolls is a region a keyboard can reach and scroll, named by its caption."""
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    for container in doctree.findall(nodes.container):
+        kind = next(
+            (SCROLLING_WRAPPERS[c] for c in container["classes"] if c in SCROLLING_WRAPPERS), None
+        )
+        if kind is None:
+            continue
+        caption = next(iter(container.findall(nodes.title)), None)
+        label = caption.astext() if caption is not None else _(kind)
+        container[HTML_ATTRIBUTES] = {
+            **container.get(HTML_ATTRIBUTES, {}),
+            "role": "region",
+            "tabindex": "0",
+            "aria-label": label,
+        }
+
+
+def _search_page_script(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """The search page lists each page once (``triptych-search.js``), after Sphinx's search."""
+    if app.builder.name in SITE_BUILDERS and templatename == "search.html":
+        app.add_js_file(SEARCH_JS, loading_method="defer")
 
 
 def _unique_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -224,6 +272,9 @@ def setup(app: Sphinx) -> None:
     app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
     app.connect("doctree-resolved", _unique_ids, priority=900)
+    app.connect("doctree-resolved", _scrolling_regions)
+    app.connect("config-inited", _add_templates)
     app.connect("builder-inited", _prepare_site)
     app.connect("build-finished", _finish_site)
     app.connect("html-collect-pages", _landing_page)
+    app.connect("html-page-context", _search_page_script)
