@@ -16,7 +16,8 @@ SYSTEM_DEPS := $(VENV)/.system-deps
 TRIPTYCH       := $(BIN)/triptych
 
 # Debian packages the editions and the tests need: WeasyPrint's Pango and HarfBuzz
-# subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages.
+# subsetting, fonts, Java for epubcheck, poppler for looking at PDF pages, Chromium for
+# DAISY Ace and the browser tests (Playwright drives it; no browser is downloaded).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
                    fonts-dejavu-extra poppler-utils chromium
 
@@ -24,6 +25,9 @@ DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 TOOLS       := .tools
 ACE         := $(TOOLS)/node_modules/.bin/ace-cli
 ACE_VERSION := 1.4.6
+# axe-core checks every page of the site in the browser tests, injected into Debian's Chromium.
+AXE_CORE    := $(TOOLS)/node_modules/axe-core/axe.min.js
+AXE_CORE_VERSION := 4.14.1
 
 .DEFAULT_GOAL := all
 .NOTPARALLEL:
@@ -66,7 +70,12 @@ $(ACE): | $(SYSTEM_DEPS)
 	  --loglevel=error @daisy/ace-cli@$(ACE_VERSION)
 	@touch $@
 
-setup: $(STAMP) $(ACE)
+$(AXE_CORE): | $(SYSTEM_DEPS)
+	PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix $(TOOLS) --ignore-scripts --no-audit --no-fund \
+	  --loglevel=error axe-core@$(AXE_CORE_VERSION)
+	@touch $@
+
+setup: $(STAMP) $(ACE) $(AXE_CORE)
 
 # The PDF and the EPUB are built before the site, so that every page can link to them.
 all: $(STAMP)
@@ -87,10 +96,11 @@ pdf: $(STAMP)
 epub: $(STAMP)
 	$(TRIPTYCH) build $(SOURCEDIR) -o $(BUILDDIR) -f epub $(TRIPTYCHOPTS)
 
-test: $(STAMP) $(ACE)
+test: $(STAMP) $(ACE) $(AXE_CORE)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	PYTHONFAULTHANDLER=1 TRIPTYCH_ACE=$(abspath $(ACE)) $(BIN)/python -m pytest $(PYTESTOPTS)
+	PYTHONFAULTHANDLER=1 TRIPTYCH_ACE=$(abspath $(ACE)) TRIPTYCH_AXE_CORE=$(abspath $(AXE_CORE)) \
+	  $(BIN)/python -m pytest $(PYTESTOPTS)
 
 # Two builds with one SOURCE_DATE_EPOCH, but another clock, time zone, hash seed and
 # output folder, must give the same bytes in every edition.

@@ -8,7 +8,6 @@ phone-sized screen.
 
 from __future__ import annotations
 
-import os
 import re
 import zipfile
 from typing import TYPE_CHECKING, Any
@@ -19,10 +18,8 @@ from pypdf import PdfReader
 from sphinx.search.en import SearchEnglish
 
 from outputs import epubcheck_messages, indexed_documents, nu_check, search_index, triptych_build
-from triptych.checks import validators
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from playwright.sync_api import Browser, Page
@@ -144,28 +141,6 @@ def test_the_other_editions_have_no_previews(out: Path) -> None:
 
 
 # --- In a browser -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = validators.chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        executable = None
-    if executable is None:
-        reason = "Playwright and Debian's Chromium are needed; `make test` installs both"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield launched
-        launched.close()
 
 
 def open_page(browser: Browser, out: Path, name: str, **options: Any) -> Page:
