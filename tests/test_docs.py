@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from lxml import html
@@ -25,7 +24,9 @@ from outputs import (
 from triptych import cli
 from triptych.checks.pages import audit_page_numbers
 
-DOCS = Path(__file__).parents[1] / "docs"
+if TYPE_CHECKING:
+    from pathlib import Path
+
 ARTICLES = ("alliance", "coordination", "motives", "ripple-effects")
 SLUG = "bound-by-arms"
 #: The contents of the PDF and of the EPUB, top level.
@@ -42,12 +43,9 @@ CHAPTER_TITLES = [
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("docs")
-    # A copy, so that the build cannot write into the repository's docs/.
-    shutil.copytree(DOCS, work / "docs", ignore=shutil.ignore_patterns("_build"))
-    assert cli.main(["build", str(work / "docs"), "-o", str(work / "build"), "-W", "-q"]) == 0
-    return work / "build"
+def out(docs_build: Path) -> Path:
+    """docs/ built once with ``-W``, shared with the browser tests: read it, never change it."""
+    return docs_build
 
 
 def article_text(page: Path) -> str:
