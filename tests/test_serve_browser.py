@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import queue
 import re
 import threading
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pypdf import PdfReader
 
-from triptych.checks import validators
 from triptych.scaffold import create
 from triptych.serve import ServeOptions, serve
 
@@ -24,28 +22,6 @@ if TYPE_CHECKING:
 
 #: Milliseconds a rebuild may take on a busy machine.
 PATIENCE_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = validators.chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        executable = None
-    if executable is None:
-        reason = "Playwright and Debian's Chromium are needed; `make test` installs both"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
