@@ -216,8 +216,8 @@ def long_article(megabytes: int) -> str:
     [
         ([], "over the limit of 8,388,608 bytes (triptych_max_article_mb)"),
         (
-            ["triptych_max_article_mb=100", "triptych_max_build_seconds=2"],
-            "the build took longer than 2 s (triptych_max_build_seconds)",
+            ["triptych_max_article_mb=100", "triptych_max_build_seconds=6"],
+            "the build took longer than 6 s (triptych_max_build_seconds)",
         ),
         (
             ["triptych_max_article_mb=100", "triptych_max_memory_mb=350"],
