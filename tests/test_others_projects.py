@@ -97,6 +97,17 @@ CASES = [
         ["triptych.outside_book"],
     ),
     (
+        "sphinx-notfound-page's 404 page, whose links start at the server's root",
+        {
+            "conf.py": MYST_CONF.replace(
+                '["myst_parser"]', '["myst_parser", "notfound.extension"]'
+            ),
+            "index.md": "# Demo\n\n```{toctree}\nguide\n```\n",
+            "guide.md": "# Guide\n\nText.\n",
+        },
+        [],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",
@@ -138,3 +149,19 @@ def test_a_pattern_from_real_projects_publishes(
     assert (out / "html" / "index.html").is_file()
     for audit in audit_editions(out):
         assert audit.broken == [], (audit.edition, audit.broken)
+
+
+def test_links_from_the_servers_root_are_checked_where_the_site_is(tmp_path: Path) -> None:
+    from triptych.checks.audit import audit_html
+
+    (tmp_path / "guide").mkdir()
+    (tmp_path / "guide" / "index.html").write_text("<p id='here'>Guide</p>")
+    links = ["/en/latest/guide/", "/en/latest/guide/index.html#here", "/guide/#here", "/"]
+    wrong = ["/en/latest/nowhere.html", "/en/latest/guide/#elsewhere"]
+    (tmp_path / "index.html").write_text("".join(f"<a href='{h}'>x</a>" for h in links + wrong))
+    audit = audit_html(tmp_path)
+    assert audit.links == len(links) + len(wrong)
+    assert audit.broken == [
+        "index.html: /en/latest/nowhere.html: no such file",
+        "index.html: /en/latest/guide/#elsewhere: no such id",
+    ]
