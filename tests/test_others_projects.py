@@ -57,6 +57,16 @@ CASES = [
         [],
     ),
     (
+        "the module index of a project that documents no module",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{toctree}\nguide\nmodindex\ngenindex\n```\n\n"
+            "* {ref}`modindex`\n* {ref}`genindex`\n* {ref}`search`\n",
+            "guide.md": "# Guide\n\nText.\n",
+        },
+        ["triptych.outside_book"],
+    ),
+    (
         "a link to a document outside the book",
         {
             "conf.py": MYST_CONF,
