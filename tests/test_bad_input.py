@@ -162,6 +162,13 @@ CASES = [
         "conf.py:4",
         "The config value `numfig' has type `str'",
     ),
+    (
+        "site theme not installed",
+        "conf.py",
+        CONF + "html_theme = 'no_such_theme'\n",
+        "conf.py:4",
+        "html_theme = 'no_such_theme': no such theme is installed",
+    ),
 ]
 
 
@@ -187,6 +194,22 @@ def test_bad_input_is_one_line_and_loses_nothing(
     located = rf"^{re.escape(str(source / where))}: .*{re.escape(message)}"
     assert re.search(located, result.stderr, re.MULTILINE), result.stderr
     assert fingerprint(tmp_path / "out") == before
+
+
+def test_a_missing_theme_stops_the_build_before_any_edition(
+    published: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(published[0], source)
+    (source / "conf.py").write_text(CONF + "html_theme = 'no_such_theme'\n")
+    result = triptych("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stdout == ""  # no edition was begun
+    assert result.stderr == (
+        f"{source / 'conf.py'}:4: error: Configuration error: html_theme = 'no_such_theme': "
+        "no such theme is installed (pip install the package that provides it, or choose "
+        "another)\n"
+    )
 
 
 def test_a_missing_source_folder(tmp_path: Path) -> None:
