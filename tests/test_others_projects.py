@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from outputs import epubcheck_messages
 from triptych.checks.audit import audit_editions
 
 if TYPE_CHECKING:
@@ -118,6 +119,14 @@ CASES = [
         [],
     ),
     (
+        "a link with a text fragment after its fragment",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nSee [the rule](https://example.org/a#rules#:~:text=B950).\n",
+        },
+        [],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",
@@ -159,6 +168,7 @@ def test_a_pattern_from_real_projects_publishes(
     assert (out / "html" / "index.html").is_file()
     for audit in audit_editions(out):
         assert audit.broken == [], (audit.edition, audit.broken)
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
 
 
 def test_links_from_the_servers_root_are_checked_where_the_site_is(tmp_path: Path) -> None:

@@ -215,6 +215,15 @@ class EbookBuilder(StandaloneHTMLBuilder):
         nav_ids = itertools.count(1)
         book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
         book.toc += [epub.Link(page.file_name, page.title, f"nav-{next(nav_ids)}") for page in back]
+        if not book.toc:
+            # A publication of one document without sections: the nav and the NCX may not be
+            # empty, so they list the document itself.
+            book.toc = [
+                epub.Link(
+                    docname + self.out_suffix, chapters[docname].title, f"nav-{next(nav_ids)}"
+                )
+                for docname in order
+            ]
         nav = epub.EpubNav(title="Contents")
         nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
         book.add_item(epub.EpubNcx())
