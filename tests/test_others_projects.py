@@ -119,6 +119,14 @@ CASES = [
         [],
     ),
     (
+        "a footnote called but never written, a reST target named nowhere",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nA call[^sandbox].\n\n```{eval-rst}\nSee factory_.\n```\n",
+        },
+        ["docutils"],
+    ),
+    (
         "a link with a text fragment after its fragment",
         {
             "conf.py": MYST_CONF,
