@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import fingerprint, triptych_build
+from outputs import fingerprint, triptych, triptych_build
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,17 +45,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         (source / name).write_text(text)
     out = triptych_build(source, work)
     return work / "src", fingerprint(out)
-
-
-def triptych(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "triptych.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
 
 
 #: (case, file to write, its text, the file:line stderr must name, the message)

@@ -7,14 +7,11 @@ editions must hold every document and no broken link.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import epubcheck_messages
+from outputs import epubcheck_messages, triptych
 from triptych.checks.audit import audit_editions
 
 if TYPE_CHECKING:
@@ -157,14 +154,7 @@ def test_a_pattern_from_real_projects_publishes(
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(text)
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "triptych.cli", "build", str(source), "-o", str(out), "-q"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
+    result = triptych("build", source, "-o", out, "-q")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     for line in filter(None, result.stderr.splitlines()):
