@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import shutil
 import subprocess
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,8 +232,6 @@ def pdf_broken_links(reader: PdfReader) -> LinkReport:
 
 def pdf_page_texts(path: Path) -> list[str]:
     """The text of every page (poppler's ``pdftotext -layout``), page 1 first."""
-    import subprocess
-
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
@@ -240,6 +240,18 @@ def pdf_page_texts(path: Path) -> list[str]:
 
 def pdf_destination_page(reader: PdfReader, name: str) -> int:
     return reader.get_destination_page_number(reader.named_destinations[name]) + 1
+
+
+def triptych(*args: object, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the ``triptych`` command in a child process, as a user would, without colours."""
+    return subprocess.run(
+        [sys.executable, "-m", "triptych.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=timeout,
+        check=False,
+    )
 
 
 def triptych_build(root: Path, work: Path, *options: str) -> Path:

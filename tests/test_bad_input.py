@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import fingerprint, triptych_build
+from outputs import fingerprint, triptych, triptych_build
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,17 +45,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         (source / name).write_text(text)
     out = triptych_build(source, work)
     return work / "src", fingerprint(out)
-
-
-def triptych(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "triptych.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
 
 
 #: (case, file to write, its text, the file:line stderr must name, the message)
@@ -162,6 +149,13 @@ CASES = [
         "conf.py:4",
         "The config value `numfig' has type `str'",
     ),
+    (
+        "site theme not installed",
+        "conf.py",
+        CONF + "html_theme = 'no_such_theme'\n",
+        "conf.py:4",
+        "html_theme = 'no_such_theme': no such theme is installed",
+    ),
 ]
 
 
@@ -187,6 +181,22 @@ def test_bad_input_is_one_line_and_loses_nothing(
     located = rf"^{re.escape(str(source / where))}: .*{re.escape(message)}"
     assert re.search(located, result.stderr, re.MULTILINE), result.stderr
     assert fingerprint(tmp_path / "out") == before
+
+
+def test_a_missing_theme_stops_the_build_before_any_edition(
+    published: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(published[0], source)
+    (source / "conf.py").write_text(CONF + "html_theme = 'no_such_theme'\n")
+    result = triptych("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stdout == ""  # no edition was begun
+    assert result.stderr == (
+        f"{source / 'conf.py'}:4: error: Configuration error: html_theme = 'no_such_theme': "
+        "no such theme is installed (pip install the package that provides it, or choose "
+        "another)\n"
+    )
 
 
 def test_a_missing_source_folder(tmp_path: Path) -> None:

@@ -8,23 +8,13 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from outputs import triptych
 from triptych.console import SHOWN_OF_A_KIND
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 REPOSITORY_DOCS = __import__("pathlib").Path(__file__).parents[1] / "docs"
-
-
-def triptych(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "triptych.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
 
 
 def publication(tmp_path: Path, body: str) -> Path:

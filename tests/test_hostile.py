@@ -15,8 +15,6 @@ import re
 import secrets
 import shutil
 import string
-import subprocess
-import sys
 import threading
 import zipfile
 from io import StringIO
@@ -27,6 +25,8 @@ import pytest
 from lxml import html as lxml_html
 from pypdf import PdfReader
 from sphinx.testing.util import SphinxTestApp
+
+from outputs import triptych
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -135,14 +135,7 @@ def test_every_hostile_line_is_refused_with_its_file_and_line(
 ) -> None:
     source = hostile_publication(tmp_path, canary, token, READ_CORPUS)
     canary.requests.clear()
-    result = subprocess.run(
-        [sys.executable, "-m", "triptych.cli", "build", source, "-o", tmp_path / "out", "-q", "-v"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
+    result = triptych("build", source, "-o", tmp_path / "out", "-q", "-v")
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert "unexpected" not in result.stderr

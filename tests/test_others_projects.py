@@ -7,13 +7,11 @@ editions must hold every document and no broken link.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
+from outputs import epubcheck_messages, triptych
 from triptych.checks.audit import audit_editions
 
 if TYPE_CHECKING:
@@ -57,6 +55,16 @@ CASES = [
         [],
     ),
     (
+        "the module index of a project that documents no module",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n```{toctree}\nguide\nmodindex\ngenindex\n```\n\n"
+            "* {ref}`modindex`\n* {ref}`genindex`\n* {ref}`search`\n",
+            "guide.md": "# Guide\n\nText.\n",
+        },
+        ["triptych.outside_book"],
+    ),
+    (
         "a link to a document outside the book",
         {
             "conf.py": MYST_CONF,
@@ -97,6 +105,33 @@ CASES = [
         ["triptych.outside_book"],
     ),
     (
+        "sphinx-notfound-page's 404 page, whose links start at the server's root",
+        {
+            "conf.py": MYST_CONF.replace(
+                '["myst_parser"]', '["myst_parser", "notfound.extension"]'
+            ),
+            "index.md": "# Demo\n\n```{toctree}\nguide\n```\n",
+            "guide.md": "# Guide\n\nText.\n",
+        },
+        [],
+    ),
+    (
+        "a footnote called but never written, a reST target named nowhere",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nA call[^sandbox].\n\n```{eval-rst}\nSee factory_.\n```\n",
+        },
+        ["docutils"],
+    ),
+    (
+        "a link with a text fragment after its fragment",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nSee [the rule](https://example.org/a#rules#:~:text=B950).\n",
+        },
+        [],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",
@@ -119,14 +154,7 @@ def test_a_pattern_from_real_projects_publishes(
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text(text)
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "triptych.cli", "build", str(source), "-o", str(out), "-q"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=300,
-        check=False,
-    )
+    result = triptych("build", source, "-o", out, "-q")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     for line in filter(None, result.stderr.splitlines()):
@@ -138,3 +166,20 @@ def test_a_pattern_from_real_projects_publishes(
     assert (out / "html" / "index.html").is_file()
     for audit in audit_editions(out):
         assert audit.broken == [], (audit.edition, audit.broken)
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+
+
+def test_links_from_the_servers_root_are_checked_where_the_site_is(tmp_path: Path) -> None:
+    from triptych.checks.audit import audit_html
+
+    (tmp_path / "guide").mkdir()
+    (tmp_path / "guide" / "index.html").write_text("<p id='here'>Guide</p>")
+    links = ["/en/latest/guide/", "/en/latest/guide/index.html#here", "/guide/#here", "/"]
+    wrong = ["/en/latest/nowhere.html", "/en/latest/guide/#elsewhere"]
+    (tmp_path / "index.html").write_text("".join(f"<a href='{h}'>x</a>" for h in links + wrong))
+    audit = audit_html(tmp_path)
+    assert audit.links == len(links) + len(wrong)
+    assert audit.broken == [
+        "index.html: /en/latest/nowhere.html: no such file",
+        "index.html: /en/latest/guide/#elsewhere: no such id",
+    ]

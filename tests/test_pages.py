@@ -216,3 +216,55 @@ def test_audit_of_an_untouched_render_finds_nothing(
     again = tmp_path / PDF
     again.write_bytes(layout.write(layout.render(staged.read_text())))
     assert audit_page_numbers(again).problems == []
+
+
+def test_a_font_missing_a_glyph_is_read_as_drawn(tmp_path: Path) -> None:
+    """WeasyPrint encodes a font that lacks a glyph (here an emoji) with a CMap of its own."""
+    from triptych import cli
+
+    source = tmp_path / "emoji"
+    source.mkdir()
+    (source / "index.md").write_text("# Launch\n\n```{toctree}\nfirst\nsecond\n```\n")
+    (source / "first.md").write_text("# First steps \U0001f680\n\nSee {ref}`later`.\n")
+    (source / "second.md").write_text("(later)=\n# Later steps\n\nText \U0001f680.\n")
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-f", "pdf"]) == 0
+    pdf = out / "pdf" / "launch.pdf"
+    fonts = [
+        font.get_object()
+        for page in PdfReader(pdf).pages
+        for font in page["/Resources"]["/Font"].values()
+    ]
+    assert any(font["/Encoding"] != "/Identity-H" for font in fonts)  # the case at hand
+
+    audit = audit_page_numbers(pdf)
+    assert audit.problems == []
+    assert audit.contents_entries == 2
+    assert audit.page_references == 1
+
+
+def test_text_that_cannot_be_read_is_a_problem(tmp_path: Path) -> None:
+    """An encoding the audit cannot read fails it, rather than leaving nothing to check."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    test_a_font_missing_a_glyph_is_read_as_drawn(tmp_path)
+    writer = PdfWriter(clone_from=tmp_path / "out" / "pdf" / "launch.pdf")
+    for page in writer.pages:
+        for font in page["/Resources"]["/Font"].values():
+            encoding = font.get_object()["/Encoding"].get_object()
+            if encoding != "/Identity-H":
+                # One-byte codes: pypdf splits the two-byte text into NULs and characters.
+                encoding.set_data(encoding.get_data().replace(b"<0000> <ffff>", b"<00> <ff>"))
+                font.get_object()[NameObject("/Encoding")] = encoding.indirect_reference
+    unreadable = tmp_path / "unreadable.pdf"
+    with unreadable.open("wb") as stream:
+        writer.write(stream)
+
+    audit = audit_page_numbers(unreadable)
+    assert audit.printed_numbers == 0
+    assert len(audit.problems) == 1
+    assert re.fullmatch(
+        r"unreadable\.pdf: page \d+: its text cannot be read .*; no page number was checked",
+        audit.problems[0],
+    ), audit.problems

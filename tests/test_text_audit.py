@@ -293,3 +293,43 @@ def test_words_are_matched_in_order() -> None:
     assert unmatched(source, normalised("the war in Ukraine reshaped calculus")) == [5]
     assert unmatched(source, normalised("reshaped the calculus, the war in Ukraine")) != []
     assert normalised("Russia\u2019s \ufb01rst H\u00adO") == ["russia", "s", "first", "ho"]
+
+
+AUTODOC_MODULE = '''
+from __future__ import annotations
+
+
+def define(maybe_cls: type | None = None, *, these: dict[str, int] | None = None,
+           repr: bool | None = None, frozen: bool = False) -> type:
+    """Decorate a class, making it tidy."""
+
+
+class Field:
+    """One field of a class."""
+
+    def evolve(self, **changes: object) -> Field:
+        """A copy, with *changes* applied."""
+'''
+
+
+def test_signatures_read_as_the_editions_print_them(tmp_path: Path) -> None:
+    """Parameters are printed apart, in brackets and with commas the doctree does not hold."""
+    source = tmp_path / "api"
+    source.mkdir()
+    (source / "tidy.py").write_text(AUTODOC_MODULE)
+    (source / "conf.py").write_text(
+        "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        'project = "Api"\nextensions = ["myst_parser", "sphinx.ext.autodoc"]\n'
+    )
+    (source / "index.md").write_text("# Api\n\n```{toctree}\nreference\n```\n")
+    (source / "reference.md").write_text(
+        "# Reference\n\n```{eval-rst}\n.. autofunction:: tidy.define\n\n"
+        ".. autoclass:: tidy.Field\n   :members:\n```\n"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-W"]) == 0
+    audits = audit_text(out)
+    assert {audit.edition for audit in audits} >= {"site", "pdf", "epub"}
+    for audit in audits:
+        assert audit.words > 20, audit.edition
+        assert audit.missing == [], (audit.edition, audit.missing)

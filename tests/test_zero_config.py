@@ -54,3 +54,26 @@ def test_the_title_is_the_index_heading_and_math_is_on(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "out" / "epub" / "tides-and-their-periods.epub") as archive:
         package = etree.fromstring(archive.read("EPUB/content.opf"))
     assert package.xpath("string(//dc:title)", namespaces=NS) == "Tides and Their Periods"
+
+
+def test_articles_the_root_does_not_list_are_in_every_edition(tmp_path: Path) -> None:
+    from triptych.checks.text import audit_text
+
+    source = tmp_path / "book"
+    source.mkdir()
+    (source / "index.md").write_text("# Book\n\n```{toctree}\nfirst\n```\n")
+    (source / "first.md").write_text("# First\n\nFirst words.\n")
+    (source / "stray.md").write_text("# Stray\n\nStray words.\n")
+    (source / "aside.md").write_text("---\norphan: true\n---\n# Aside\n\nOn the site.\n")
+    out = tmp_path / "out"
+    build(source, out)  # with -W: no "document isn't included in any toctree"
+    with zipfile.ZipFile(out / "epub" / "book.epub") as archive:
+        names = set(archive.namelist())
+    assert {"EPUB/first.xhtml", "EPUB/stray.xhtml"} <= names
+    assert "EPUB/aside.xhtml" not in names
+    pdf = "".join(page.extract_text() for page in PdfReader(out / "pdf" / "book.pdf").pages)
+    assert pdf.index("First words") < pdf.index("Stray words")
+    assert "On the site" not in pdf
+    for audit in audit_text(out):
+        assert audit.missing == [], audit.edition
+        assert audit.site_only == ([] if audit.edition in {"site", "articles"} else ["aside"])

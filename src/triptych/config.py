@@ -192,6 +192,42 @@ def _check_values(app: Sphinx, config: Config) -> None:
     for name in ("triptych_authors", "triptych_subjects", "triptych_allowed_hosts"):
         if not all(isinstance(item, str) for item in getattr(config, name)):
             fail(name, f"{name} must be a list of strings")
+    theme = config.html_theme
+    if isinstance(theme, str) and theme not in installed_themes(app, config):
+        fail(
+            "html_theme",
+            f"html_theme = {theme!r}: no such theme is installed (pip install the package "
+            "that provides it, or choose another)",
+        )
+
+
+def installed_themes(app: Sphinx, config: Config) -> set[str]:
+    """The names of the HTML themes the site could use, found as Sphinx looks for them.
+
+    Sphinx's own, those extensions registered, those in ``html_theme_path`` and
+    those installed packages declare (the ``sphinx.html_themes`` entry point),
+    without loading any: the site's build loads the one it uses.
+    """
+    from importlib.metadata import entry_points
+
+    from sphinx import package_dir
+
+    def themes_in(folder: Path) -> set[str]:
+        if not folder.is_dir():
+            return set()
+        return {
+            path.stem if path.suffix == ".zip" else path.name
+            for path in folder.iterdir()
+            if path.suffix == ".zip"
+            or (path / "theme.toml").is_file()
+            or (path / "theme.conf").is_file()
+        }
+
+    names = set(app.registry.html_themes) | themes_in(Path(package_dir, "themes"))
+    for folder in getattr(config, "html_theme_path", None) or []:
+        names |= themes_in(Path(str(app.confdir), folder))
+    names |= {entry.name for entry in entry_points(group="sphinx.html_themes")}
+    return names
 
 
 #: How Sphinx names a configuration value in its messages.

@@ -36,7 +36,9 @@ class Subtype(enum.StrEnum):
     RAW_IMAGE = "raw_image"
     """An image in raw HTML, shown as its text alternative in the PDF and the EPUB."""
     OUTSIDE_BOOK = "outside_book"
-    """A link to a page the PDF or the EPUB does not hold, shown as its text there."""
+    """A link to a page an edition does not hold, shown as its text there: in the PDF or the
+    EPUB a page outside the book, on the site a generated page it does not write (the module
+    index of a project that documents no module)."""
     MISSING_IMAGE = "missing_image"
     """An image in raw HTML whose file does not exist."""
     REMOTE_IMAGE = "remote_image"

@@ -229,6 +229,56 @@ def _append_auto_toctree(app: Sphinx, docname: str, source: list[str]) -> None:
         source[0] += f"\n\n```{{toctree}}\n:hidden:\n\n{listing}\n```\n"
 
 
+def _list_unlisted_documents(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """In a folder without ``conf.py``, the articles no toctree lists follow the listed ones.
+
+    The root's own toctree decides the order of what it lists, but every
+    article of the folder is published, in every edition: without this, Sphinx
+    would write the others on the site alone. A document marked ``orphan``
+    stays out of the contents, as its author asked. The root is given one more
+    hidden toctree, in its doctree and in the relations Sphinx keeps, before
+    Sphinx numbers sections and figures.
+    """
+    config = app.config
+    root = config.root_doc
+    if not config.triptych_auto_toctree or root not in env.all_docs:
+        return []
+    reached, waiting = {root}, [root]
+    while waiting:
+        for child in env.toctree_includes.get(waiting.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                waiting.append(child)
+    unlisted = sorted(
+        docname
+        for docname in env.found_docs
+        if docname not in reached and "orphan" not in env.metadata.get(docname, {})
+    )
+    if not unlisted:
+        return []
+    from sphinx.environment.adapters.toctree import note_toctree
+
+    doctree = env.get_doctree(root)
+    toctree = addnodes.toctree(
+        parent=root, entries=[(None, docname) for docname in unlisted],
+        includefiles=list(unlisted), maxdepth=-1, caption=None, glob=False,
+        hidden=True, includehidden=False, numbered=0, titlesonly=False,
+    )  # fmt: skip
+    section = next(iter(doctree.findall(nodes.section)), doctree)
+    section.append(toctree)
+    note_toctree(env, root, toctree)
+    toc = env.tocs.get(root)
+    if toc is not None and toc.children and isinstance(toc[0], nodes.list_item):
+        item = toc[0]
+        sublists = [child for child in item.children if isinstance(child, nodes.bullet_list)]
+        if not sublists:
+            sublists = [nodes.bullet_list()]
+            item.append(sublists[0])
+        sublists[-1].append(toctree.copy())
+    app.builder.write_doctree(root, doctree)
+    return [root]
+
+
 def _reread_auto_root(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
@@ -289,3 +339,4 @@ def prepare_for_book(
 def setup(app: Sphinx) -> None:
     app.connect("source-read", _append_auto_toctree)
     app.connect("env-get-outdated", _reread_auto_root)
+    app.connect("env-updated", _list_unlisted_documents)

@@ -101,7 +101,29 @@ def _forget(_app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     troubled(env).discard(docname)
 
 
+#: The logger Sphinx passes docutils' system messages to ("sphinx." + the module's name).
+DOCUTILS_MESSAGES_LOGGER = "sphinx.sphinx.util.docutils"
+
+
+class MarkupErrorsAsWarnings(stdlib_logging.Filter):
+    """docutils' errors about markup (a footnote never defined, a target nowhere) are warnings.
+
+    docutils still renders what it could not make sense of, as the text that
+    was written, so no edition loses it: like everything that cannot be
+    rendered, a located warning, which ``-W`` makes fatal. Severe messages
+    (what docutils could not read at all) stay errors.
+    """
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        if record.levelno == stdlib_logging.ERROR and getattr(record, "type", "") == "docutils":
+            record.levelno, record.levelname = stdlib_logging.WARNING, "WARNING"
+        return True
+
+
 def setup(app: Sphinx) -> None:
+    docutils_messages = stdlib_logging.getLogger(DOCUTILS_MESSAGES_LOGGER)
+    if not any(isinstance(f, MarkupErrorsAsWarnings) for f in docutils_messages.filters):
+        docutils_messages.addFilter(MarkupErrorsAsWarnings())
     marker = TroubleMarker(app)
     app.connect("builder-inited", lambda _app: marker.attach())
     app.connect("build-finished", lambda _app, _exception: marker.detach())

@@ -8,15 +8,15 @@ import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.util import logging
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from docutils import nodes
-    from sphinx.builders.html import StandaloneHTMLBuilder
     from sphinx.config import Config
     from sphinx.highlighting import PygmentsBridge
 
@@ -102,6 +102,45 @@ def replace_missing_images(builder: StandaloneHTMLBuilder, doctree: nodes.Node) 
             continue
         text = str(image.get("alt") or "")
         image.replace_self(nodes.inline(text, text, classes=["triptych-missing-image"]))
+
+
+class BookEditionBuilder(StandaloneHTMLBuilder):
+    """What the PDF and the EPUB builders share, on Sphinx's HTML builders.
+
+    They carry their own stylesheet, not the site's theme; copy the images the
+    documents use into their staging folder (``self.staging_dir``); print the
+    code in ``triptych_print_code_style``; always render math as triptych does;
+    and give an image Sphinx found no file for, or an image in raw HTML, as
+    its text alternative.
+    """
+
+    staging_dir: Path
+
+    def get_theme_config(self) -> tuple[str, dict[str, Any]]:
+        return "basic", {}
+
+    def init_highlighter(self) -> None:
+        self.highlighter = print_highlighter(self.config, self.confdir)
+        self.dark_highlighter = None
+
+    @property
+    def math_renderer_name(self) -> str:
+        from triptych.math import RENDERER
+
+        # The site may choose another renderer; a book edition cannot run one in a reader.
+        return RENDERER
+
+    def copy_assets(self) -> None:
+        # The theme's scripts and stylesheets are for the site; a book edition carries its own.
+        pass
+
+    def copy_image_files(self) -> None:
+        copy_images(self, self.staging_dir / self.imagedir)
+
+    def post_process_images(self, doctree: nodes.Node) -> None:
+        super().post_process_images(doctree)
+        replace_missing_images(self, doctree)
+        raw_images_as_text(doctree)
 
 
 def print_highlighter(config: Config, confdir: str | Path | None) -> PygmentsBridge:

@@ -144,13 +144,108 @@ def _prepare_site(app: Sphinx) -> None:
         app.set_translator(app.builder.name, translator, override=True)
 
 
+#: Pages Sphinx generates, which a toctree or ``{ref}`` may name, by the name a link gives them.
+GENERATED_PAGES = ("genindex", "py-modindex", "search")
+
+
+def unwritten_pages(builder: Builder) -> set[str]:
+    """The generated pages this site does not write, though a toctree or a ``{ref}`` may name them.
+
+    Sphinx writes the Python module index only when some module is documented
+    (and ``html_domain_indices`` asks for it), the general index with
+    ``html_use_index``, the search page when the builder has a search.
+    """
+    written = {index[0] for index in getattr(builder, "domain_indices", [])}
+    if getattr(builder, "use_index", False):
+        written.add("genindex")
+    if getattr(builder, "search", False):
+        written.add("search")
+    return {page for page in GENERATED_PAGES if page not in written}
+
+
+def names_unwritten_page(builder: Builder, uri: str) -> str | None:
+    """The generated page a link leads to, if this site does not write it."""
+    path = uri.partition("#")[0]
+    while path.startswith("../"):
+        path = path[3:]
+    if not path:
+        return None
+    return next(
+        (page for page in unwritten_pages(builder) if path == builder.get_target_uri(page)), None
+    )
+
+
+def _unlink_unwritten_pages(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Links and toctree entries naming a generated page the site does not write become text.
+
+    The module index is the usual one: projects name it in their index page's
+    toctree or list, and it exists only where some module is documented.
+    """
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    from sphinx import addnodes
+
+    from triptych.diagnostics import Subtype, warn
+
+    unwritten = unwritten_pages(app.builder)
+    if not unwritten:
+        return
+    virtual = {"genindex": "genindex", "modindex": "py-modindex", "search": "search"}
+    for toctree in doctree.findall(addnodes.toctree):
+        kept = []
+        for title, ref in toctree["entries"]:
+            if virtual.get(ref) in unwritten:
+                warn(
+                    logger, Subtype.OUTSIDE_BOOK,
+                    "the contents name %s, which the site does not have (%s): left out",
+                    ref, _why_unwritten(virtual[ref]), location=toctree,
+                )  # fmt: skip
+                continue
+            kept.append((title, ref))
+        toctree["entries"] = kept
+    for reference in list(doctree.findall(nodes.reference)):
+        page = names_unwritten_page(app.builder, str(reference.get("refuri", "")))
+        if page is not None and reference.get("internal", True):
+            warn(
+                logger, Subtype.OUTSIDE_BOOK,
+                "a link to %s, which the site does not have (%s), is shown as text",
+                page, _why_unwritten(page),
+                location=reference if reference.source or reference.line else (docname, None),
+            )  # fmt: skip
+            reference.replace_self(nodes.inline("", "", *reference.children))
+
+
+def _why_unwritten(page: str) -> str:
+    return {
+        "py-modindex": "no Python module is documented",
+        "genindex": "html_use_index is off",
+        "search": "this site has no search",
+    }[page]
+
+
 class AttributesTranslator(HTML5Translator):
     """Put before the site's translator: start tags carry the node's HTML attributes.
 
     An element given the role ``heading`` (Sphinx's toctree captions) also gets the
     ``aria-level`` that role requires: one below the section it is in, and never 1,
     which the page's title holds.
+
+    A link to a generated page the site does not write (the module index of a
+    project without modules, named by its index page's toctree, which the
+    theme's navigation shows on every page) is written as its text.
     """
+
+    def visit_reference(self, node: nodes.Element) -> None:
+        if "refuri" in node and names_unwritten_page(self.builder, str(node["refuri"])):
+            self.body.append(self.starttag(node, "span", ""))
+            return
+        super().visit_reference(node)
+
+    def depart_reference(self, node: nodes.reference) -> None:
+        if "refuri" in node and names_unwritten_page(self.builder, str(node["refuri"])):
+            self.body.append("</span>")
+            return
+        super().depart_reference(node)
 
     def starttag(
         self, node: nodes.Element, tagname: str, suffix: str = "\n", empty: bool = False,
@@ -271,6 +366,7 @@ def summarise(builder: Builder) -> EditionSummary:
 def setup(app: Sphinx) -> None:
     app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
+    app.connect("doctree-resolved", _unlink_unwritten_pages)
     app.connect("doctree-resolved", _unique_ids, priority=900)
     app.connect("doctree-resolved", _scrolling_regions)
     app.connect("config-inited", _add_templates)

@@ -69,6 +69,22 @@ def _parse_html(path: Path) -> etree._ElementTree:
 # --- the site ----------------------------------------------------------------------------
 
 
+def _site_target(site: Path, page: Path, path: str) -> Path:
+    """The file a link's path names: relative to its page, or, from ``/``, to where the site is.
+
+    A path from the server's root is what a page served at any address must
+    use (sphinx-notfound-page's 404 page: ``/en/latest/index.html``). Where the
+    site will be served is not known here, so the path's leading folders are
+    taken as that place, as many as leave a file of the site.
+    """
+    if not path.startswith("/"):
+        return (page.parent / path).resolve()
+    parts = [part for part in path.split("/") if part]
+    candidates = [site.joinpath(*parts[skip:]) for skip in range(len(parts))] or [site]
+    found = next((c for c in candidates if c.is_file() or (c / "index.html").is_file()), None)
+    return (found or candidates[0]).resolve()
+
+
 def audit_html(site: Path) -> EditionAudit:
     audit = EditionAudit("html", site)
     ids: dict[Path, set[str]] = {}
@@ -85,7 +101,7 @@ def audit_html(site: Path) -> EditionAudit:
                 continue
             audit.links += 1
             parts = urlsplit(href)
-            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            target = _site_target(site, page, unquote(parts.path)) if parts.path else page
             if target.is_dir():
                 target /= "index.html"
             if not target.is_file():

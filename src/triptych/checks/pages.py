@@ -233,6 +233,43 @@ def _is_bold(font: Any) -> bool:
     )
 
 
+#: The code space of a CMap: each code is two bytes, as in ``Identity-H``.
+_TWO_BYTE_CODES = re.compile(
+    rb"begincodespacerange\s*<0000>\s*<ffff>\s*endcodespacerange", re.IGNORECASE
+)
+
+
+def read_two_byte_codes(reader: PdfReader) -> None:
+    """Fonts encoded by an embedded CMap of two-byte codes are read as ``Identity-H``.
+
+    WeasyPrint writes such a CMap for a font that lacks a glyph the text asks
+    for (an emoji, a script the fonts do not cover), mapping those codes to the
+    ``.notdef`` glyph. pypdf reads predefined CMaps only and splits every code
+    of another into two one-byte codes, so that each character comes out with a
+    NUL before it. The font's ``ToUnicode`` map is keyed by the same two-byte
+    codes, so reading them as ``Identity-H`` gives the text as drawn.
+    """
+    from pypdf.generic import NameObject, StreamObject
+
+    done: set[int] = set()
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        for reference in (fonts.get_object() if fonts is not None else {}).values():
+            font = reference.get_object()
+            if id(font) in done or font.get("/Subtype") != "/Type0":
+                continue
+            done.add(id(font))
+            encoding = font.get("/Encoding")
+            stream = encoding.get_object() if encoding is not None else None
+            if isinstance(stream, StreamObject) and _TWO_BYTE_CODES.search(stream.get_data()):
+                font[NameObject("/Encoding")] = NameObject("/Identity-H")
+
+
+class UnreadableTextError(Exception):
+    """The PDF's text cannot be read as a reader sees it: nothing it prints could be checked."""
+
+
 def page_runs(number: int, page: PageObject) -> list[TextRun]:
     """Every run of text drawn on page *number*: where it starts, its size, whether bold."""
     runs: list[TextRun] = []
@@ -252,6 +289,10 @@ def page_runs(number: int, page: PageObject) -> list[TextRun]:
                 runs.append(TextRun(number, x, baseline, size * scale, bold, piece))
 
     page.extract_text(visitor_text=visit)
+    if any("\x00" in run.text for run in runs):
+        # A code pypdf cannot decode: every check would look for text it cannot find.
+        msg = f"page {number}: its text cannot be read (a font's codes come out as NUL bytes)"
+        raise UnreadableTextError(msg)
     return runs
 
 
@@ -355,6 +396,7 @@ class _Text:
     """The text of a PDF, read once: lines, links, destinations, and the lines set as headings."""
 
     def __init__(self, reader: PdfReader) -> None:
+        read_two_byte_codes(reader)
         runs = {number: page_runs(number, page) for number, page in enumerate(reader.pages, 1)}
         self.links = _links(reader, runs)
         self.landings = _landings(reader)
@@ -611,7 +653,12 @@ def audit_page_numbers(pdf: Path, page_reference: str = DEFAULT_PAGE_REFERENCE) 
     *page_reference* is the publication's ``triptych_page_reference``: how the
     number after a reference to another article is printed.
     """
-    auditor = _Auditor(pdf, page_reference)
+    try:
+        auditor = _Auditor(pdf, page_reference)
+    except UnreadableTextError as error:
+        audit = PageAudit(pdf)
+        audit.problem(f"{error}; no page number was checked")
+        return audit
     auditor.contents()
     auditor.page_references()
     auditor.back_references()

@@ -122,6 +122,16 @@ _NUMBERED_REFERENCES = frozenset({"eq"})
 #: printed as its label or its authors and year (sphinxcontrib-bibtex).
 _FORMATTED_DOMAINS = frozenset({"cite", "footcite"})
 _NUMREF_PLACEHOLDERS = re.compile(r"\{number\}|\{name\}|%s")
+#: Parts of an object's signature (autodoc's, or a domain directive's) that the writers set
+#: apart with brackets, commas or an arrow of their own, which the doctree does not hold.
+_SIGNATURE_PARTS = (
+    addnodes.desc_parameterlist,
+    addnodes.desc_parameter,
+    addnodes.desc_type_parameter_list,
+    addnodes.desc_type_parameter,
+    addnodes.desc_optional,
+    addnodes.desc_returns,
+)
 #: Blocks whose line is the fence's or the directive's, not the first line of their text.
 _FENCED = (nodes.literal_block, nodes.math_block, nodes.doctest_block)
 #: How far past a table's or a fence's line a cell's or a block's text is looked for.
@@ -254,8 +264,13 @@ class SourceReader:
             # The author's template, less the number or caption the edition puts in.
             yield _NUMREF_PLACEHOLDERS.sub(" ", node.astext())
             return
+        apart = isinstance(node, _SIGNATURE_PARTS)
+        if apart:
+            yield " "
         for child in node.children:
             yield from self._inline_text(child)
+        if apart:
+            yield " "
 
     def _first_text_line(self, block: _Block, text: str) -> int:
         """The line a block's text starts on, looked for in the file from the line noted."""

@@ -195,7 +195,8 @@ def unreachable_link(target: str, source: str, line: int) -> None:
 
 
 class UnresolvedAsText(SphinxPostTransform):
-    """A reference nothing resolved is its text, in every edition.
+    """A reference nothing resolved is its text, in every edition; so is markup docutils
+    could not make sense of, which would link to a report no edition prints.
 
     MyST leaves an unresolved link as a reference to an anchor named after
     the target (it warned where the link is); no document holds that anchor,
@@ -216,6 +217,11 @@ class UnresolvedAsText(SphinxPostTransform):
                 and reference["refid"] not in ids
             ):
                 reference.replace_self(nodes.inline("", "", *reference.children))
+        for problematic in self.document.findall(nodes.problematic):
+            # Markup docutils could not make sense of links to its report, which Sphinx
+            # removed from the document (``keep_warnings`` is off): the text stays, unlinked.
+            if problematic.get("refid") and problematic["refid"] not in ids:
+                del problematic["refid"]
 
 
 class MissingAnchorToDocument(SphinxPostTransform):

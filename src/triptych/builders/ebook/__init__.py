@@ -18,7 +18,6 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.errors import ConfigError
 from sphinx.locale import __
 from sphinx.util import logging
@@ -28,12 +27,9 @@ from triptych import config as triptych_config
 from triptych.apparatus.imprint import dc_date, publication_date
 from triptych.apparatus.index import publication_index
 from triptych.builders import (
+    BookEditionBuilder,
     EditionSummary,
     asset_text,
-    copy_images,
-    print_highlighter,
-    raw_images_as_text,
-    replace_missing_images,
     unlink_outside,
     write_atomically,
 )
@@ -58,7 +54,6 @@ from triptych.documents import (
     walk_contents,
 )
 from triptych.glossary.domain import glossary_domain
-from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
 from triptych.safety.paths import is_within
 
@@ -87,7 +82,7 @@ IMAGE_TYPES = {
 }
 
 
-class EbookBuilder(StandaloneHTMLBuilder):
+class EbookBuilder(BookEditionBuilder):
     """Builds the publication as one EPUB 3 file with ebooklib."""
 
     name = "ebook"
@@ -119,34 +114,10 @@ class EbookBuilder(StandaloneHTMLBuilder):
         # html_file_suffix and html_link_suffix are for the site, not for the package.
         self.out_suffix = self.link_suffix = ".xhtml"
 
-    def get_theme_config(self) -> tuple[str, dict[str, Any]]:
-        return "basic", {}
-
-    def init_highlighter(self) -> None:
-        self.highlighter = print_highlighter(self.config, self.confdir)
-        self.dark_highlighter = None
-
-    @property
-    def math_renderer_name(self) -> str:
-        # The site may choose another renderer; this edition cannot run one in a reader.
-        return MATH_RENDERER
-
     def prepare_writing(self, docnames: AbstractSet[str]) -> None:
         # Chapters of articles since removed must not reach the package or its metadata.
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         super().prepare_writing(docnames)
-
-    def copy_assets(self) -> None:
-        # The theme's scripts and stylesheets are for the site; this edition carries its own.
-        pass
-
-    def copy_image_files(self) -> None:
-        copy_images(self, self.staging_dir / self.imagedir)
-
-    def post_process_images(self, doctree: nodes.Node) -> None:
-        super().post_process_images(doctree)
-        replace_missing_images(self, doctree)
-        raw_images_as_text(doctree)
 
     def get_outdated_docs(self) -> str:  # type: ignore[override]
         # Every chapter is written every time, so the package never mixes two builds.
@@ -215,6 +186,15 @@ class EbookBuilder(StandaloneHTMLBuilder):
         nav_ids = itertools.count(1)
         book.toc = [self.nav_entry(entry, nav_ids) for entry in contents]
         book.toc += [epub.Link(page.file_name, page.title, f"nav-{next(nav_ids)}") for page in back]
+        if not book.toc:
+            # A publication of one document without sections: the nav and the NCX may not be
+            # empty, so they list the document itself.
+            book.toc = [
+                epub.Link(
+                    docname + self.out_suffix, chapters[docname].title, f"nav-{next(nav_ids)}"
+                )
+                for docname in order
+            ]
         nav = epub.EpubNav(title="Contents")
         nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
         book.add_item(epub.EpubNcx())

@@ -72,6 +72,15 @@ class EbookTranslator(HTML5Translator):
         else:
             super().visit_definition(node)
 
+    def visit_reference(self, node: nodes.Element) -> None:
+        uri = str(node.get("refuri", ""))
+        if uri.count("#") > 1:
+            # A browser's text fragment (``#:~:text=``) added to a URL that has a fragment: a
+            # URL may hold one "#", and EPUB reading systems must be given a valid one.
+            base, _, fragment = uri.partition("#")
+            node["refuri"] = f"{base}#{fragment.replace('#', '%23')}"
+        super().visit_reference(node)
+
     def visit_footnote_reference(self, node: nodes.Element) -> None:
         label_style = self.settings.footnote_references
         attributes: dict[str, Any] = {"epub:type": "noteref", "role": "doc-noteref"}

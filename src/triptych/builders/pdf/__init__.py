@@ -31,12 +31,9 @@ from triptych import config as triptych_config
 from triptych.apparatus.imprint import Imprint
 from triptych.apparatus.index import publication_index
 from triptych.builders import (
+    BookEditionBuilder,
     EditionSummary,
     asset_text,
-    copy_images,
-    print_highlighter,
-    raw_images_as_text,
-    replace_missing_images,
     unlink_outside,
     write_atomically,
 )
@@ -75,7 +72,6 @@ from triptych.builders.pdf.pagemap import (
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
-from triptych.math import RENDERER as MATH_RENDERER
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
@@ -114,7 +110,7 @@ class ArticleLayout:
     clean: bool
 
 
-class PdfBuilder(SingleFileHTMLBuilder):
+class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     """Renders the whole publication as one PDF with WeasyPrint."""
 
     name = "pdf"
@@ -148,29 +144,8 @@ class PdfBuilder(SingleFileHTMLBuilder):
         #: Processes for the article PDFs: the application's ``-j``, noted at builder-inited.
         self.jobs = 1
 
-    def get_theme_config(self) -> tuple[str, dict[str, Any]]:
-        return "basic", {}
-
-    def init_highlighter(self) -> None:
-        self.highlighter = print_highlighter(self.config, self.confdir)
-        self.dark_highlighter = None
-
-    @property
-    def math_renderer_name(self) -> str:
-        # The site may choose another renderer; this edition cannot run one in a reader.
-        return MATH_RENDERER
-
-    def copy_assets(self) -> None:
-        # The theme's scripts and stylesheets are for the site; this edition carries its own.
-        pass
-
-    def copy_image_files(self) -> None:
-        copy_images(self, self.staging_dir / self.imagedir)
-
     def post_process_images(self, doctree: nodes.Node) -> None:
         super().post_process_images(doctree)
-        replace_missing_images(self, doctree)
-        raw_images_as_text(doctree)
         for image in doctree.findall(nodes.image):
             if not str(image.get("alt") or "").strip():
                 # PDF/UA needs a text for every figure; the author was warned it lacks one.
