@@ -75,6 +75,7 @@ from triptych.documents import TitlePage, is_front_matter, prepare_for_book, pub
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
+    import logging as stdlib_logging
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -327,11 +328,12 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 document = self.settled_layout(layout)
                 pdf = layout.write(document)
             pages = len(document.pages)
-            self.locator().report(layout.problems)
+            self.keep_new_problems(layout)
+            self.locator().report(self.layout_problems)
             write_atomically(
                 self.page_map_path, json.dumps(self.printed_pages, sort_keys=True).encode()
             )
-            if not (layout.problems or self.separated_notes):
+            if not (self.layout_messages or self.separated_notes):
                 self.cache.put(BOOK_CACHE_NAME, key, pdf, pages)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
@@ -350,7 +352,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         if self.settle_page_lists(self.printed_pages):
             # The last build's pages: its page lists are the likeliest to hold.
             self.print_html = self.render_print_html(self.chapters, self.order)
+        self.layout_messages: set[str] = set()
+        self.layout_problems: list[stdlib_logging.LogRecord] = []
         document = layout.render(self.numbered_print_html())
+        self.keep_new_problems(layout)
         pairs = footnote_pairs(self.chapters)
         layouts = 1
         while True:
@@ -377,6 +382,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             del document
             gc.collect()
             document = layout.render(self.numbered_print_html())
+            self.keep_new_problems(layout)
             layouts += 1
         # What was laid out last, numbers included, is kept to be looked at.
         self.write_print_html()
@@ -390,6 +396,17 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 location=str(self.env.doc2path(owner)) if owner else None,
             )  # fmt: skip
         return document
+
+    def keep_new_problems(self, layout: PrintLayout) -> None:
+        """Keep what WeasyPrint logged that no layout of this book logged before.
+
+        Each layout of the same book logs the same messages again: each is reported once.
+        """
+        for record in layout.problems:
+            if (message := record.getMessage()) not in self.layout_messages:
+                self.layout_messages.add(message)
+                self.layout_problems.append(record)
+        layout.problems.clear()
 
     def settle_page_lists(self, pages: dict[str, int]) -> bool:
         """Page lists (back-references, the index) without repeats, for *pages*; whether any
