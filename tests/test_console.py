@@ -115,3 +115,18 @@ def test_phase_lines_are_plain_when_not_on_a_terminal() -> None:
     for page in (1, 2, 3, 1, 2, 3):
         phases.laid_out(page)
     assert out.getvalue() == "pdf: reading sources\npdf: laying out the PDF\n"
+
+
+def test_a_problem_sphinx_knows_no_line_of_names_the_file_alone() -> None:
+    import io
+
+    from triptych.console import ProblemLog
+
+    out = io.StringIO()
+    log = ProblemLog(out)
+    log.line('/pub/beta.md:: WARNING: Duplicate explicit target name: "x". [docutils]')
+    log.line("/pub/beta.md:: ERROR: Unknown target name: y. [docutils]")
+    assert out.getvalue().splitlines() == [
+        '/pub/beta.md: WARNING: Duplicate explicit target name: "x". [docutils]',
+        "/pub/beta.md: ERROR: Unknown target name: y. [docutils]",
+    ]

@@ -192,7 +192,7 @@ class ProblemLog(_LineStream):
 
     def line(self, line: str) -> None:
         # Sphinx writes "file::" for a node it knows no line of: the file alone is the place.
-        line = EMPTY_LINE_NUMBER.sub(r"\g<path>: \g<level>", line)
+        line = EMPTY_LINE_NUMBER.sub(r"\g<path>: \g<level>:", line)
         if not line.strip() or line in self.seen:
             return
         self.seen.add(line)
