@@ -183,3 +183,43 @@ def test_links_from_the_servers_root_are_checked_where_the_site_is(tmp_path: Pat
         "index.html: /en/latest/nowhere.html: no such file",
         "index.html: /en/latest/guide/#elsewhere: no such id",
     ]
+
+
+def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
+    from lxml import html
+    from pypdf import PdfReader
+
+    from outputs import pdf_links
+
+    source = tmp_path / "repository" / "docs"
+    source.mkdir(parents=True)
+    (source / "conf.py").write_text(MYST_CONF + "myst_heading_anchors = 3\n")
+    (source / "index.md").write_text(
+        "# Demo\n\n```{toctree}\nguide\n```\n\n<ol>\n"
+        '  <li>See <a href="#the-outreach">outreach</a>.</li>\n'
+        '  <li>See <a href="#nowhere">nothing</a>.</li>\n</ol>\n\n'
+        'Inline <a href="#gone" class="x">gone</a> too.\n\n## The Outreach\n\nText.\n'
+    )
+    # The same id in two pages: each page's own links go to its own.
+    (source / "guide.md").write_text(
+        '# Guide\n\n<p id="here">Here.</p>\n\n<a href="#here">back here</a>\n'
+    )
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    index = source / "index.md"
+    assert result.stderr.count("[triptych.unknown_syntax]") == 2, result.stderr
+    assert f"{index}:9: WARNING: a link in raw HTML to #nowhere" in result.stderr
+    assert f"{index}:12: WARNING: a link in raw HTML to #gone" in result.stderr
+
+    page = html.parse(out / "html" / "index.html").getroot()
+    assert page.xpath("//a[text()='outreach']/@href") == ["#the-outreach"]
+    for text in ("nothing", "gone"):
+        assert page.xpath(f"//a[text()='{text}']/@href") == [], text
+    assert page.xpath("//a[text()='gone']/@class") == ["x"]
+
+    internal = {link.target for link in pdf_links(PdfReader(out / "pdf" / "demo.pdf"))}
+    assert {"index--the-outreach", "guide--here"} <= internal
+    for audit in audit_editions(out):
+        assert audit.broken == [], (audit.edition, audit.broken)
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []

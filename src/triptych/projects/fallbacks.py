@@ -11,7 +11,8 @@ their own tools (or extensions that are not installed) understand:
 * an ``xref:`` link (to another mystmd project's pages) is its text;
 * a reference that nothing resolved is its text in every edition, never a
   link to an anchor that does not exist; a link to a place another document
-  does not have goes to that document;
+  does not have goes to that document; a raw HTML link to a place its page
+  does not have is its text (a heading's MyST slug is taken for its id);
 * without sphinxcontrib-bibtex, ``{cite}`` roles show their keys and the
   ``{bibliography}`` is left out: the project was told once.
 """
@@ -22,6 +23,7 @@ import re
 import textwrap
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import unquote
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives, roles
@@ -32,6 +34,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, is_directive_registered, is_role_registered
 
 from triptych.diagnostics import Subtype, warn
+from triptych.rawhtml import anchors_in, rewrite_start_tags
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -275,6 +278,51 @@ class MissingAnchorToDocument(SphinxPostTransform):
         return known
 
 
+def settle_raw_links(app: Sphinx, doctree: nodes.document) -> None:
+    """Raw HTML links within the page point at what the page has, or are text.
+
+    The site and the EPUB would keep a dead link; the PDF renderer refuses
+    it. A link by a heading's MyST slug (GitHub's, when it differs from the
+    id) goes to that heading, as a Markdown link would.
+    """
+    raws = [raw for raw in doctree.findall(nodes.raw) if "html" in raw.get("format", "").split()]
+    if not raws:
+        return
+    docname = app.env.current_document.docname
+    anchors = {anchor for node in doctree.findall(nodes.Element) for anchor in node["ids"]}
+    for raw in raws:
+        anchors |= anchors_in(raw.astext())
+    slugs = {
+        slug: anchor
+        for slug, (_level, anchor, _text) in app.env.metadata[docname].get("myst_slugs", {}).items()
+    }
+    source = str(app.env.doc2path(docname))
+    for raw in raws:
+
+        def settle(
+            tag: str, attributes: list[tuple[str, str | None]], line: int, raw: nodes.raw = raw
+        ) -> list[tuple[str, str | None]] | None:
+            href = dict(attributes).get("href")
+            if tag != "a" or href is None or not href.startswith("#"):
+                return None
+            fragment = unquote(href[1:])
+            if fragment and fragment in anchors:
+                return None
+            if fragment in slugs:
+                return [(n, "#" + slugs[fragment] if n == "href" else v) for n, v in attributes]
+            warn(
+                logger, Subtype.UNKNOWN_SYNTAX,
+                "a link in raw HTML to %s, which this page does not have, is shown as text",
+                href, location=f"{raw.source or source}:{(raw.line or 1) + line - 1}",
+            )  # fmt: skip
+            return [(name, value) for name, value in attributes if name != "href"]
+
+        markup = raw.astext()
+        settled = rewrite_start_tags(markup, settle)
+        if settled != markup:
+            raw[:] = [nodes.Text(settled)]
+
+
 # --- Citations without sphinxcontrib-bibtex ---------------------------------------------
 
 CITE_ROLES = (
@@ -330,5 +378,7 @@ def register_fallbacks(app: Sphinx) -> None:
 def setup(app: Sphinx) -> None:
     app.add_source_parser(TriptychRSTParser, override=True)
     app.connect("builder-inited", register_fallbacks)
+    # After the sanitiser (400): it may have removed links or ids.
+    app.connect("doctree-read", settle_raw_links, priority=500)
     app.add_post_transform(MissingAnchorToDocument)
     app.add_post_transform(UnresolvedAsText)

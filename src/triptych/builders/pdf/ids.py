@@ -3,14 +3,18 @@
 Every document keeps its own ids (``id1``, ``footnote-1``, ``outlook``), so
 merging them would collide. Before the merge, each id is qualified with its
 document's name, and every reference is pointed at the qualified id. This is
-done on the doctree, so the HTML writer only ever sees unique ids.
+done on the doctree, so the HTML writer only ever sees unique ids; raw HTML's
+ids and its links within the page are qualified alike.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+
+from triptych.rawhtml import Attributes, names_a_place, rewrite_start_tags
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -54,3 +58,22 @@ def qualify_ids(doctree: nodes.Node, docname: str, known_docs: Iterable[str]) ->
         refuri = node.get("refuri")
         if isinstance(refuri, str) and (target := merged_target(refuri, docs)) is not None:
             node["refuri"] = target
+        if isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
+            markup = node.astext()
+            qualified = rewrite_start_tags(markup, partial(_qualify_raw, docname))
+            if qualified != markup:
+                node[:] = [nodes.Text(qualified)]
+
+
+def _qualify_raw(docname: str, tag: str, attributes: Attributes, _line: int) -> Attributes | None:
+    """A raw start tag's ids and links within its page, qualified with *docname*."""
+
+    def qualified(name: str, value: str | None) -> str | None:
+        if value and names_a_place(tag, name):
+            return qualified_id(docname, value)
+        if value and name == "href" and value.startswith("#") and len(value) > 1:
+            return "#" + qualified_id(docname, value[1:])
+        return value
+
+    changed = [(name, qualified(name, value)) for name, value in attributes]
+    return changed if changed != attributes else None
