@@ -105,6 +105,24 @@ CASES = [
         ["triptych.outside_book"],
     ),
     (
+        "viewcode's source page of a module whose objects a package documents too",
+        {
+            "conf.py": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+            + MYST_CONF.replace(
+                '["myst_parser"]', '["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.viewcode"]'
+            ),
+            "index.md": "# Demo\n\n```{toctree}\nerrors\n```\n\n"
+            "```{eval-rst}\n.. automodule:: demo_pkg\n   :members:\n```\n",
+            "errors.md": "# Errors\n\n```{eval-rst}\n.. automodule:: demo_pkg.errors\n"
+            "   :members:\n```\n",
+            "demo_pkg/__init__.py": '"""Demo."""\nfrom demo_pkg.errors import Oops\n\n'
+            '__all__ = ["Oops"]\n',
+            "demo_pkg/errors.py": '"""Errors."""\n\n\nclass Base(Exception):\n'
+            '    """Every error."""\n\n\nclass Oops(Base):\n    """One error."""\n',
+        },
+        ["triptych.outside_book"],
+    ),
+    (
         "sphinx-notfound-page's 404 page, whose links start at the server's root",
         {
             "conf.py": MYST_CONF.replace(

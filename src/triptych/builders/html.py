@@ -26,7 +26,7 @@ from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
 from sphinx.writers.html5 import HTML5Translator
 
-from triptych.builders import EditionSummary, asset_path, human_size
+from triptych.builders import EditionSummary, asset_path, human_size, viewcode
 from triptych.documents import (
     HTML_ATTRIBUTES,
     SITE_BUILDERS,
@@ -374,3 +374,4 @@ def setup(app: Sphinx) -> None:
     app.connect("build-finished", _finish_site)
     app.connect("html-collect-pages", _landing_page)
     app.connect("html-page-context", _search_page_script)
+    app.connect("html-page-context", viewcode.settle_backlinks)
