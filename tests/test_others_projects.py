@@ -150,6 +150,15 @@ CASES = [
         [],
     ),
     (
+        "a heading with no text, above footnotes",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\nText[^1].\n\n## Part\n\nMore.\n\n##\n\n### Kept\n\n"
+            "[^1]: A note.\n",
+        },
+        ["triptych.empty_heading"],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",

@@ -51,6 +51,8 @@ class Subtype(enum.StrEnum):
     """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
+    EMPTY_HEADING = "empty_heading"
+    """A heading with no text: the contents, which could not name it, leave it out."""
     UNKNOWN_SYNTAX = "unknown_syntax"
     """A directive, role or link triptych cannot render (mystmd's or an extension's): kept as text."""
     PROJECT = "project"

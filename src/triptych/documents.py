@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.util import logging
 
 from triptych.config import display_date
 
@@ -123,6 +124,10 @@ def _entries(
         children: tuple[ContentsEntry, ...] = ()
         for sublist in sublists:
             children += _entries(env, sublist, docname, depth - 1)
+        if not reference.astext().strip():
+            # A heading with no text (warned of when read) has no name to be picked by.
+            entries.extend(children)
+            continue
         anchor = reference.get("anchorname", "").lstrip("#")
         entries.append(
             ContentsEntry(
@@ -336,7 +341,20 @@ def prepare_for_book(
         section.replace_self([anchor, *content])
 
 
+def _warn_empty_headings(_app: Sphinx, doctree: nodes.document) -> None:
+    from triptych.diagnostics import Subtype, warn
+
+    for section in doctree.findall(nodes.section):
+        title = section.next_node(nodes.title)
+        if title is not None and title.parent is section and not title.astext().strip():
+            warn(
+                logging.getLogger(__name__), Subtype.EMPTY_HEADING,
+                "a heading with no text is left out of the contents", location=title,
+            )  # fmt: skip
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("doctree-read", _warn_empty_headings)
     app.connect("source-read", _append_auto_toctree)
     app.connect("env-get-outdated", _reread_auto_root)
     app.connect("env-updated", _list_unlisted_documents)
