@@ -159,6 +159,16 @@ CASES = [
         ["triptych.empty_heading"],
     ),
     (
+        "a video written as an image, and as a figure",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n![](media/clip.mp4)\n\n```{figure} media/clip.mp4\n"
+            ":alt: The sandbox at work\n\nThe sandbox.\n```\n",
+            "media/clip.mp4": "\x00\x00\x00\x18ftypmp42",
+        },
+        ["triptych.video"],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",

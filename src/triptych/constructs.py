@@ -5,6 +5,12 @@ rightly removes and which an e-book or a page could not tick anyway. Here it
 becomes a :class:`task_marker` node: the stylesheets draw it as a box, ticked
 or not, and a screen reader reads its name ("done", "to do"). The name is the
 edition's, not the author's, so the node holds no text.
+
+A video written as an image (``![](demo.mp4)``, a figure of one) would be an
+``<img>`` no browser plays and a resource an EPUB may not hold as an image.
+It becomes a download of the file, named by its alt text or its file name:
+a link on the site, its text in the PDF and the EPUB, which carry no
+downloads.
 """
 
 from __future__ import annotations
@@ -63,7 +69,43 @@ def task_markers(_app: Sphinx, doctree: nodes.document) -> None:
         raw.replace_self([task_marker(done=bool(CHECKED.search(raw.astext()))), nodes.Text(" ")])
 
 
+#: What a file name ends with when it holds a video, not an image.
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".webm", ".ogv", ".mov", ".avi", ".mkv")
+
+
+def videos_as_downloads(app: Sphinx, doctree: nodes.document) -> None:
+    """A video written as an image becomes a link to its file, with a warning at its line."""
+    from pathlib import PurePosixPath
+
+    from sphinx import addnodes
+    from sphinx.util import logging
+
+    from triptych.diagnostics import Subtype, warn
+
+    for image in list(doctree.findall(nodes.image)):
+        uri = str(image.get("uri", ""))
+        if "://" in uri or not uri.lower().endswith(VIDEO_SUFFIXES):
+            continue
+        warn(
+            logging.getLogger(__name__), Subtype.VIDEO,
+            "%s is a video, which no edition shows as an image: it is a link to the file "
+            "on the site and its name in the PDF and the EPUB", uri, location=image,
+        )  # fmt: skip
+        text = str(image.get("alt") or PurePosixPath(uri).name)
+        download = addnodes.download_reference(
+            "", "", nodes.literal(text, text), reftarget=uri,
+            refdoc=app.env.current_document.docname, refexplicit=True, reftype="download",
+        )  # fmt: skip
+        if isinstance(image.parent, nodes.figure):
+            image.replace_self(nodes.paragraph("", "", download))
+        else:
+            image.replace_self(download)
+
+
 def setup(app: Sphinx) -> None:
+    # After the checks of what files content names (400), before Sphinx notes images and
+    # downloads for copying (500).
+    app.connect("doctree-read", videos_as_downloads, priority=450)
     skip = (skip_task_marker, None)
     app.add_node(
         task_marker,

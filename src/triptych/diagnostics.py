@@ -51,6 +51,8 @@ class Subtype(enum.StrEnum):
     """A control character in an article (removed: no edition can carry it)."""
     EMPTY_ARTICLE = "empty_article"
     """An article with no content."""
+    VIDEO = "video"
+    """A video written as an image: a link to its file on the site, its name in the books."""
     EMPTY_HEADING = "empty_heading"
     """A heading with no text: the contents, which could not name it, leave it out."""
     UNKNOWN_SYNTAX = "unknown_syntax"

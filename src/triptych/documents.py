@@ -113,7 +113,7 @@ def _entries(
 ) -> tuple[ContentsEntry, ...]:
     if depth <= 0:
         return ()
-    entries = []
+    entries: list[ContentsEntry] = []
     for item in bullets.children:
         if not isinstance(item, nodes.list_item):
             continue
