@@ -169,6 +169,18 @@ CASES = [
         ["triptych.video"],
     ),
     (
+        "an autodoc parameter's description that starts with a note",
+        {
+            "conf.py": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+            + MYST_CONF.replace('["myst_parser"]', '["myst_parser", "sphinx.ext.autodoc"]'),
+            "index.md": "# Demo\n\n```{eval-rst}\n.. autofunction:: demo_module.spam\n```\n",
+            "demo_module.py": 'def spam(flag: bool, size: int) -> None:\n    """Make spam.\n\n'
+            "    :param flag:\n\n        .. note:: Careful.\n\n        Whether to.\n\n"
+            '    :param size: How much.\n\n        - some\n        - more\n    """\n',
+        },
+        [],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",

@@ -11,6 +11,12 @@ A video written as an image (``![](demo.mp4)``, a figure of one) would be an
 It becomes a download of the file, named by its alt text or its file name:
 a link on the site, its text in the PDF and the EPUB, which carry no
 downloads.
+
+Sphinx's field lists (an autodoc parameter's description) put a note or a
+list of the description inside the paragraph that names the parameter: a
+block in a paragraph, which no HTML allows and epubcheck refuses. The blocks
+are lifted out after the paragraph's words, its first paragraph kept on the
+line of the name.
 """
 
 from __future__ import annotations
@@ -102,7 +108,43 @@ def videos_as_downloads(app: Sphinx, doctree: nodes.document) -> None:
             image.replace_self(download)
 
 
+def _is_block(node: nodes.Node) -> bool:
+    return isinstance(node, (nodes.Body, nodes.Structural)) and not isinstance(node, nodes.Inline)
+
+
+def blocks_out_of_paragraphs(_app: Sphinx, doctree: nodes.document) -> None:
+    """A paragraph holding blocks becomes its words and the blocks, one after another."""
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        children: list[nodes.Node] = []
+        for child in paragraph.children:
+            # Sphinx wraps a field's description in an inline element, blocks and all.
+            if isinstance(child, nodes.inline) and any(map(_is_block, child.children)):
+                children.extend(child.children)
+            else:
+                children.append(child)
+        if not any(_is_block(child) for child in children):
+            continue
+        paragraph.clear()
+        sequence: list[nodes.Node] = []
+        words: nodes.Element = paragraph
+        for child in children:
+            if not _is_block(child):
+                words.append(child)
+            elif isinstance(child, nodes.paragraph) and not sequence and words is paragraph:
+                # The description that follows a parameter's name stays on its line.
+                words.extend(child.children)
+            else:
+                if words.children:
+                    sequence.append(words)
+                sequence.append(child)
+                words = nodes.paragraph()
+        if words.children:
+            sequence.append(words)
+        paragraph.replace_self(sequence)
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("doctree-read", blocks_out_of_paragraphs)
     # After the checks of what files content names (400), before Sphinx notes images and
     # downloads for copying (500).
     app.connect("doctree-read", videos_as_downloads, priority=450)
