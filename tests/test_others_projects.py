@@ -17,6 +17,7 @@ from triptych.checks.audit import audit_editions
 if TYPE_CHECKING:
     from pathlib import Path
 
+XHTML = {"x": "http://www.w3.org/1999/xhtml"}
 MYST_CONF = 'project = "Demo"\nextensions = ["myst_parser"]\n'
 
 #: (case, files, the warning types expected on stderr)
@@ -235,7 +236,9 @@ def test_links_from_the_servers_root_are_checked_where_the_site_is(tmp_path: Pat
 
 
 def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
-    from lxml import html
+    import zipfile
+
+    from lxml import etree, html
     from pypdf import PdfReader
 
     from outputs import pdf_links
@@ -247,11 +250,13 @@ def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
         "# Demo\n\n```{toctree}\nguide\n```\n\n<ol>\n"
         '  <li>See <a href="#the-outreach">outreach</a>.</li>\n'
         '  <li>See <a href="#nowhere">nothing</a>.</li>\n</ol>\n\n'
-        'Inline <a href="#gone" class="x">gone</a> too.\n\n## The Outreach\n\nText.\n'
+        'Inline <a href="#gone" class="x">gone</a> too, <a href="guide">guide</a>.\n\n'
+        "## The Outreach\n\nText.\n"
     )
     # The same id in two pages: each page's own links go to its own.
     (source / "guide.md").write_text(
-        '# Guide\n\n<p id="here">Here.</p>\n\n<a href="#here">back here</a>\n'
+        '# Guide\n\n<p id="here">Here.</p>\n\n<a href="#here">back here</a>\n\n'
+        '<p>To <a href="index.md#the-outreach">outreach</a>, <a href="./">home</a>.</p>\n'
     )
     out = tmp_path / "out"
     result = triptych("build", source, "-o", out, "-q")
@@ -267,8 +272,17 @@ def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
         assert page.xpath(f"//a[text()='{text}']/@href") == [], text
     assert page.xpath("//a[text()='gone']/@class") == ["x"]
 
+    assert page.xpath("//a[text()='guide']/@href") == ["guide.html"]
+    guide = html.parse(out / "html" / "guide.html").getroot()
+    assert guide.xpath("//a[text()='outreach']/@href") == ["index.html#the-outreach"]
+    assert guide.xpath("//a[text()='home']/@href") == ["index.html"]
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/guide.xhtml"))
+    hrefs = chapter.xpath("//x:a[text()='outreach' or text()='home']/@href", namespaces=XHTML)
+    assert hrefs == ["index.xhtml#the-outreach", "index.xhtml"]
+
     internal = {link.target for link in pdf_links(PdfReader(out / "pdf" / "demo.pdf"))}
-    assert {"index--the-outreach", "guide--here"} <= internal
+    assert {"index--the-outreach", "guide--here", "document-guide", "document-index"} <= internal
     for audit in audit_editions(out):
         assert audit.broken == [], (audit.edition, audit.broken)
     assert epubcheck_messages(out / "epub" / "demo.epub") == []

@@ -19,11 +19,12 @@ their own tools (or extensions that are not installed) understand:
 
 from __future__ import annotations
 
+import posixpath
 import re
 import textwrap
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives, roles
@@ -323,6 +324,57 @@ def settle_raw_links(app: Sphinx, doctree: nodes.document) -> None:
             raw[:] = [nodes.Text(settled)]
 
 
+class RawLinksToDocuments(SphinxPostTransform):
+    """A raw HTML link to another document by its name goes where the edition holds it.
+
+    ``<a href="guide">``, ``guide.html`` or ``guide.md#part``, relative to the
+    page, names a document; each edition has its own address for it (a page,
+    a chapter file, a place in the one PDF document), which no raw HTML
+    spells, so the address is written here, as for any reference.
+    """
+
+    #: With the other links that resolve at writing time.
+    default_priority = 12
+
+    def run(self, **_kwargs: Any) -> None:
+        docname = self.env.current_document.docname
+        here = posixpath.dirname(docname)
+        for raw in list(self.document.findall(nodes.raw)):
+            if "html" not in raw.get("format", "").split():
+                continue
+
+            def address(
+                tag: str, attributes: list[tuple[str, str | None]], _line: int
+            ) -> list[tuple[str, str | None]] | None:
+                href = dict(attributes).get("href")
+                target = self.document_named(here, href) if tag == "a" and href else None
+                if target is None:
+                    return None
+                page, fragment = target
+                uri = self.app.builder.get_relative_uri(docname, page)
+                uri += f"#{fragment}" if fragment else ""
+                return [(n, uri if n == "href" else v) for n, v in attributes]
+
+            markup = raw.astext()
+            addressed = rewrite_start_tags(markup, address)
+            if addressed != markup:
+                raw[:] = [nodes.Text(addressed)]
+
+    def document_named(self, here: str, href: str) -> tuple[str, str] | None:
+        """(document, fragment) that a relative *href* names, or None."""
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+            return None
+        path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
+        path = "" if path == "." else path
+        for suffix in (".html", *self.config.source_suffix):
+            path = path.removesuffix(suffix)
+        for name in (path, posixpath.join(path, "index")):
+            if name in self.env.all_docs:
+                return name, parts.fragment
+        return None
+
+
 # --- Citations without sphinxcontrib-bibtex ---------------------------------------------
 
 CITE_ROLES = (
@@ -381,4 +433,5 @@ def setup(app: Sphinx) -> None:
     # After the sanitiser (400): it may have removed links or ids.
     app.connect("doctree-read", settle_raw_links, priority=500)
     app.add_post_transform(MissingAnchorToDocument)
+    app.add_post_transform(RawLinksToDocuments)
     app.add_post_transform(UnresolvedAsText)

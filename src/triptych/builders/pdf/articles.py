@@ -8,6 +8,7 @@ articles instead of their pages.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -16,6 +17,7 @@ from triptych.builders.pdf.assembly import PAGE_REFERENCE_CLASS
 from triptych.documents import title_of
 from triptych.glossary.domain import glossary_domain
 from triptych.glossary.transforms import BACKREFS_CLASS, used_in
+from triptych.rawhtml import Attributes, rewrite_start_tags
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -48,7 +50,29 @@ def standalone_chapter(
         if owner not in glossary_docs and text != title:
             text = f"{text} ({title})"
         reference.replace_self(nodes.inline(text, text))
+    for raw in list(standalone.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split():
+            markup = raw.astext()
+            alone = rewrite_start_tags(markup, partial(_raw_link_alone, docname, owners, base))
+            if alone != markup:
+                raw[:] = [nodes.Text(alone)]
     return standalone
+
+
+def _raw_link_alone(
+    docname: str, owners: dict[str, str], base: str, tag: str, attributes: Attributes, _line: int
+) -> Attributes | None:
+    """A raw HTML link into another article: to the site when it has an address, else text."""
+    target = dict(attributes).get("href") or ""
+    owner = owners.get(target.removeprefix("#")) if tag == "a" and target.startswith("#") else None
+    if owner is None or owner == docname:
+        return None
+    if not base:
+        return [(name, value) for name, value in attributes if name != "href"]
+    fragment = target.removeprefix("#").removeprefix(f"{owner}--")
+    page = f"{base}/{owner}.html"
+    uri = page if fragment.startswith("document-") else f"{page}#{fragment}"
+    return [(name, uri if name == "href" else value) for name, value in attributes]
 
 
 def articles_using(

@@ -60,17 +60,21 @@ def qualify_ids(doctree: nodes.Node, docname: str, known_docs: Iterable[str]) ->
             node["refuri"] = target
         if isinstance(node, nodes.raw) and "html" in node.get("format", "").split():
             markup = node.astext()
-            qualified = rewrite_start_tags(markup, partial(_qualify_raw, docname))
+            qualified = rewrite_start_tags(markup, partial(_qualify_raw, docname, docs))
             if qualified != markup:
                 node[:] = [nodes.Text(qualified)]
 
 
-def _qualify_raw(docname: str, tag: str, attributes: Attributes, _line: int) -> Attributes | None:
+def _qualify_raw(
+    docname: str, docs: frozenset[str], tag: str, attributes: Attributes, _line: int
+) -> Attributes | None:
     """A raw start tag's ids and links within its page, qualified with *docname*."""
 
     def qualified(name: str, value: str | None) -> str | None:
         if value and names_a_place(tag, name):
             return qualified_id(docname, value)
+        if value and name == "href" and (target := merged_target(value, docs)) is not None:
+            return target
         if value and name == "href" and value.startswith("#") and len(value) > 1:
             return "#" + qualified_id(docname, value[1:])
         return value
