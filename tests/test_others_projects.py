@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from outputs import epubcheck_messages, triptych
+from outputs import epubcheck_messages, pdf_page_texts, triptych
 from triptych.checks.audit import audit_editions
 
 if TYPE_CHECKING:
@@ -286,3 +286,26 @@ def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
     for audit in audit_editions(out):
         assert audit.broken == [], (audit.edition, audit.broken)
     assert epubcheck_messages(out / "epub" / "demo.epub") == []
+
+
+def test_a_second_heading_at_the_top_of_the_root_keeps_its_heading_in_print(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "repository" / "docs"
+    source.mkdir(parents=True)
+    (source / "conf.py").write_text(MYST_CONF)
+    (source / "index.md").write_text(
+        "# Demo\n\nIntro.\n\n```{toctree}\nguide\n```\n\n# Indices and tables\n\n- {ref}`genindex`\n"
+    )
+    (source / "guide.md").write_text("# Guide\n\nText.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    lines = [
+        line.strip()
+        for page in pdf_page_texts(out / "pdf" / "demo.pdf")
+        for line in page.splitlines()
+    ]
+    assert lines.count("Indices and tables") == 1  # its heading (the contents line has dots)
+    checked = triptych("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -334,7 +334,10 @@ def prepare_for_book(
     for paragraph in list(doctree.findall(nodes.paragraph)):
         if BYLINE in paragraph["classes"] and paragraph.parent is not None:
             paragraph.parent.remove(paragraph)
-    for section in [child for child in doctree.children if isinstance(child, nodes.section)]:
+    # The title page stands in for the document's title: its first section's heading. A
+    # further section at the top (an "Indices and tables" after the rest) keeps its own.
+    section = next((child for child in doctree.children if isinstance(child, nodes.section)), None)
+    if section is not None:
         # An empty anchor keeps references to the section's own ids working.
         anchor = nodes.inline(ids=list(section["ids"]))
         content = [child for child in section.children if not isinstance(child, nodes.title)]

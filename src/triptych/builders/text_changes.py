@@ -37,7 +37,7 @@ class Replaced:
     classes: frozenset[str] = frozenset()
     """Classes the node must carry, all of them."""
     top_level: bool = False
-    """Only the title of a section that is the document's own (a child of the document)."""
+    """Only the title of the document's own section (its first, a child of the document)."""
 
 
 #: The PDF and the EPUB open with a title page made from the configuration (title,

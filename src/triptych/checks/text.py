@@ -302,6 +302,7 @@ def _replacement(node: nodes.Element, replacements: Sequence[Replaced]) -> Repla
         if replaced.top_level and not (
             isinstance(node.parent, nodes.section)
             and isinstance(node.parent.parent, nodes.document)
+            and node.parent is node.parent.parent.next_node(nodes.section)
         ):
             continue
         return replaced
