@@ -309,3 +309,16 @@ def test_a_second_heading_at_the_top_of_the_root_keeps_its_heading_in_print(
     assert lines.count("Indices and tables") == 1  # its heading (the contents line has dots)
     checked = triptych("check", out)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_chapter_titled_otherwise_in_its_toctree_passes_the_page_audit(tmp_path: Path) -> None:
+    source = tmp_path / "repository" / "docs"
+    source.mkdir(parents=True)
+    (source / "conf.py").write_text(MYST_CONF)
+    (source / "index.md").write_text("# Demo\n\n```{toctree}\nCurrent style <current>\n```\n")
+    (source / "current.md").write_text("# The code style\n\nText.\n\n## Lines\n\nShort.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    checked = triptych("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

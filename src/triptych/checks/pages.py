@@ -539,6 +539,12 @@ class _Auditor:
             self.audit.contents_entries += 1
             kind = f'contents entry "{title}"'
             found = [line for line in self.text.headings_titled(title) if line.place > after]
+            landing = self.text.landings.get(link.destination)
+            if not found and landing is not None and landing.place > after:
+                # Titled by its toctree entry ("Current style <current>"), not by its
+                # heading: the heading it lands on is the one it lists.
+                at_landing = self.text.heading_at(landing)
+                found = [at_landing] if at_landing is not None else []
             if not found:
                 self.checked.add(id(link))
                 self.audit.problem(f"{kind}: no heading of that title after page {after[0]}")
