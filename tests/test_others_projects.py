@@ -182,6 +182,16 @@ CASES = [
         [],
     ),
     (
+        "a reST link whose target is a name written as an address",
+        {
+            "conf.py": MYST_CONF,
+            "index.md": "# Demo\n\n## Commands\n\n```{eval-rst}\n"
+            "See `Command structure <Command structure>`_, `the logo <logo.svg>`_.\n```\n",
+            "logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>',
+        },
+        ["triptych.unknown_syntax"],
+    ),
+    (
         "docs whose repository is a setup.py project",
         {
             "../setup.py": "from setuptools import setup\nsetup()\n",

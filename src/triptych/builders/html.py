@@ -13,6 +13,7 @@ term previews.
 
 from __future__ import annotations
 
+import posixpath
 import shutil
 from collections import defaultdict
 from html import escape
@@ -215,6 +216,47 @@ def _unlink_unwritten_pages(app: Sphinx, doctree: nodes.document, docname: str) 
             reference.replace_self(nodes.inline("", "", *reference.children))
 
 
+def _names_nothing(app: Sphinx, docname: str, uri: str) -> bool:
+    """Whether a relative link an author wrote names no document and no file of the site."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return False
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(docname), unquote(parts.path)))
+    page = path.removesuffix(".html").removesuffix("/")
+    if {page, posixpath.join(page, "index")} & app.env.found_docs:
+        return False
+    # The site holds what is copied into it, not the source folder's other files.
+    candidates = [Path(app.outdir, path)]
+    candidates += [Path(app.confdir, extra, path) for extra in app.config.html_extra_path]
+    if path.startswith("_static/"):
+        static = path.removeprefix("_static/")
+        candidates += [Path(app.confdir, folder, static) for folder in app.config.html_static_path]
+    return not any(candidate.exists() for candidate in candidates)
+
+
+def _unlink_links_to_nothing(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A relative link to nothing (reST's `` `text <Some name>`_ ``) is its text on the site.
+
+    The books already show a link to a page they do not hold as its text.
+    """
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    from triptych.diagnostics import Subtype, warn
+
+    for reference in list(doctree.findall(nodes.reference)):
+        uri = str(reference.get("refuri", ""))
+        if reference.get("internal") or not uri or not _names_nothing(app, docname, uri):
+            continue
+        warn(
+            logger, Subtype.UNKNOWN_SYNTAX,
+            "a link to %s names no document or file: shown as text", uri,
+            location=reference if reference.source or reference.line else (docname, None),
+        )  # fmt: skip
+        reference.replace_self(nodes.inline("", "", *reference.children))
+
+
 def _why_unwritten(page: str) -> str:
     return {
         "py-modindex": "no Python module is documented",
@@ -367,6 +409,7 @@ def setup(app: Sphinx) -> None:
     app.add_css_file(HTML_CSS)
     app.connect("doctree-resolved", _add_download_links)
     app.connect("doctree-resolved", _unlink_unwritten_pages)
+    app.connect("doctree-resolved", _unlink_links_to_nothing)
     app.connect("doctree-resolved", _unique_ids, priority=900)
     app.connect("doctree-resolved", _scrolling_regions)
     app.connect("config-inited", _add_templates)
