@@ -55,6 +55,10 @@ def epubcheck(path: Path) -> list[str]:
     return findings
 
 
+#: How many times Ace is run before its lack of a report is an error.
+ACE_ATTEMPTS = 2
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -68,13 +72,19 @@ def ace(path: Path, ace_command: Path) -> list[str]:
         raise ValidatorUnavailableError("DAISY Ace needs Chromium (Debian package 'chromium')")
     with tempfile.TemporaryDirectory(prefix="triptych-ace-") as report_dir:
         env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
-        result = subprocess.run(
-            [str(ace_command), "--silent", "--force", "--outdir", report_dir, str(path)],
-            capture_output=True, text=True, check=False, timeout=TIMEOUT, env=env,
-        )  # fmt: skip
         report_path = Path(report_dir) / "report.json"
-        if not report_path.is_file():
-            raise ValidatorUnavailableError(f"DAISY Ace gave no report: {result.stderr.strip()}")
+        # Ace's headless browser now and then dies before it writes a report, saying
+        # nothing: that says nothing of the EPUB, so it is asked once more.
+        for _attempt in range(ACE_ATTEMPTS):
+            result = subprocess.run(
+                [str(ace_command), "--force", "--outdir", report_dir, str(path)],
+                capture_output=True, text=True, check=False, timeout=TIMEOUT, env=env,
+            )  # fmt: skip
+            if report_path.is_file():
+                break
+        else:
+            output = (result.stderr or result.stdout).strip()
+            raise ValidatorUnavailableError(f"DAISY Ace gave no report: {output}")
         report = json.loads(report_path.read_text())
     findings = []
     for document in report.get("assertions", []):
