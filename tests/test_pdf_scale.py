@@ -202,3 +202,20 @@ def test_a_changed_setting_lays_the_book_out_again(
     assert layouts
     width, height = PdfReader(Path(app.outdir) / "basic-test-book.pdf").pages[0].mediabox[2:]
     assert (round(float(width)), round(float(height))) == (612, 792)
+
+
+def test_a_later_build_date_lays_out_no_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without SOURCE_DATE_EPOCH every build is dated anew: the date must not be what decides
+    # whether the book is laid out again.
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-basic", srcdir)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    app, layouts = build_counting_layouts(srcdir, monkeypatch)
+    assert layouts
+    first = (Path(app.outdir) / "basic-test-book.pdf").read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767312000")
+    app, layouts = build_counting_layouts(srcdir, monkeypatch)
+    assert layouts == []
+    assert (Path(app.outdir) / "basic-test-book.pdf").read_bytes() == first

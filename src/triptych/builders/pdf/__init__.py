@@ -27,7 +27,6 @@ from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
 
-from triptych import config as triptych_config
 from triptych.apparatus.imprint import Imprint
 from triptych.apparatus.index import publication_index
 from triptych.builders import (
@@ -216,7 +215,6 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
         template = SandboxedEnvironment(autoescape=True).from_string(asset_text("print.html"))
         conf = self.config
-        created = triptych_config.build_date().isoformat().replace("+00:00", "Z")
         title_page = TitlePage.of(conf)
         return template.render(
             language=conf.language or "en",
@@ -225,7 +223,6 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             authors=list(title_page.authors),
             date=title_page.date,
             edition=title_page.edition,
-            created=created,
             description=conf.triptych_description,
             keywords=", ".join(conf.triptych_subjects),
             standalone=standalone,

@@ -15,6 +15,7 @@ from docutils import nodes
 
 from triptych.builders import asset_path, asset_text
 from triptych.builders.pdf.pagemap import page_map
+from triptych.config import build_date
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -144,6 +145,10 @@ class PrintLayout:
         return bool(rules)
 
     def write(self, document: Any) -> bytes:
+        # Dated here, not in the print HTML: the HTML is the layout's cache key, and a
+        # date in it would make every build lay the book out again.
+        created = build_date().isoformat().replace("+00:00", "Z")
+        document.metadata.created = document.metadata.modified = created
         with weasyprint_problems() as problems:
             pdf = document.write_pdf(pdf_variant=self.pdf_variant)
         self.problems.extend(problems)
