@@ -22,6 +22,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         constructs,
         diagnostics,
         documents,
+        freshness,
         glossary,
         problems,
         projects,
@@ -39,6 +40,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     config.setup(app)
     diagnostics.setup()
     documents.setup(app)
+    freshness.setup(app)
     glossary.setup(app)
     projects.setup(app)
     apparatus.setup(app)
