@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
 
+#: The title of the back-of-book index, in the PDF and the EPUB alike.
+INDEX_TITLE = "Index"
+
 #: An entry of Sphinx's index domain: (type, value, target id, "main" or "", category key).
 SphinxIndexEntry = tuple[str, str, str, str, str | None]
 

@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from triptych.builders.pdf.backmatter import INDEX_TITLE
+from triptych.apparatus.index import INDEX_TITLE
 
 if TYPE_CHECKING:
     from pathlib import Path

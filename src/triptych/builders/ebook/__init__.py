@@ -25,7 +25,7 @@ from sphinx.util.display import progress_message, status_iterator
 
 from triptych import config as triptych_config
 from triptych.apparatus.imprint import dc_date, publication_date
-from triptych.apparatus.index import publication_index
+from triptych.apparatus.index import INDEX_TITLE, publication_index
 from triptych.builders import (
     BookEditionBuilder,
     EditionSummary,
@@ -33,7 +33,7 @@ from triptych.builders import (
     unlink_outside,
     write_atomically,
 )
-from triptych.builders.ebook.backmatter import INDEX_FILE, INDEX_TITLE, index_document
+from triptych.builders.ebook.backmatter import INDEX_FILE, index_document
 from triptych.builders.ebook.package import (
     accessibility_metadata,
     cover_page,

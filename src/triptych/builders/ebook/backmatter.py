@@ -12,6 +12,7 @@ from html import escape
 from itertools import groupby
 from typing import TYPE_CHECKING
 
+from triptych.apparatus.index import INDEX_TITLE
 from triptych.documents import title_of
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from triptych.apparatus.index import IndexEntry, IndexGroup, Locator
 
 INDEX_FILE = "genindex.xhtml"
-INDEX_TITLE = "Index"
 
 
 def _locator(locator: Locator, text: str, suffix: str) -> str:

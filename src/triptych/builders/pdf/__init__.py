@@ -28,7 +28,7 @@ from sphinx.util.display import progress_message, status_iterator
 from sphinx.util.parallel import ParallelTasks
 
 from triptych.apparatus.imprint import Imprint
-from triptych.apparatus.index import publication_index
+from triptych.apparatus.index import INDEX_TITLE, publication_index
 from triptych.builders import (
     BookEditionBuilder,
     EditionSummary,
@@ -47,7 +47,6 @@ from triptych.builders.pdf.assembly import (
 )
 from triptych.builders.pdf.backmatter import (
     INDEX_ID,
-    INDEX_TITLE,
     anchor_index_targets,
     index_chapter,
     settle_index_pages,

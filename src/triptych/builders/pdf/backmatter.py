@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
+from triptych.apparatus.index import INDEX_TITLE
 from triptych.builders.pdf.assembly import CHAPTER_CLASS, PAGE_NUMBER_CLASS
 from triptych.builders.pdf.ids import qualified_id
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from triptych.apparatus.index import IndexEntry, IndexGroup, Locator
 
 INDEX_ID = "triptych-index"
-INDEX_TITLE = "Index"
 INDEX_CLASS = "triptych-index"
 LOCATOR_CLASS = "triptych-index-locator"
 MAIN_CLASS = "triptych-index-main"
