@@ -3,9 +3,9 @@
 Built on Sphinx's single-file HTML builder, which already writes every
 document into one page and resolves references to ``#document-<doc>#<id>``.
 The builder merges the doctrees itself (:mod:`.assembly`), renders the print
-HTML from a sandboxed template, lays it out (:mod:`.layout`), writes one PDF
-per article (:mod:`.articles`) and fails on any problem WeasyPrint logs,
-naming the article it comes from (:mod:`.locate`).
+HTML from a sandboxed template, lays it out (:mod:`.layout`), cuts one PDF
+per article from the book, after a cover page (:mod:`.offprints`), and fails on
+any problem WeasyPrint logs, naming the article it comes from (:mod:`.locate`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import json
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,6 @@ from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
-from sphinx.util.parallel import ParallelTasks
 
 from triptych.apparatus.imprint import Imprint
 from triptych.apparatus.index import INDEX_TITLE, publication_index
@@ -36,7 +34,7 @@ from triptych.builders import (
     unlink_outside,
     write_atomically,
 )
-from triptych.builders.pdf.articles import standalone_chapter
+from triptych.builders.pdf.articles import site_address
 from triptych.builders.pdf.assembly import (
     book_body,
     chapter_numbers,
@@ -53,6 +51,7 @@ from triptych.builders.pdf.backmatter import (
 )
 from triptych.builders.pdf.cache import LayoutCache, layout_key
 from triptych.builders.pdf.floats import defer_figures, mark_figures
+from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, chapter_anchor
 from triptych.builders.pdf.layout import (
     PrintLayout,
     drop_repeated_pages,
@@ -60,6 +59,14 @@ from triptych.builders.pdf.layout import (
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
+from triptych.builders.pdf.offprints import (
+    Book,
+    article_pages,
+    concatenate,
+    describe,
+    page_span,
+    save,
+)
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
     moved_numbers,
@@ -68,8 +75,14 @@ from triptych.builders.pdf.pagemap import (
     with_page_numbers,
 )
 from triptych.builders.pdf.translator import PrintTranslator
-from triptych.diagnostics import PdfRenderError, Subtype, warn
-from triptych.documents import TitlePage, is_front_matter, prepare_for_book, publication_order
+from triptych.diagnostics import Subtype, warn
+from triptych.documents import (
+    TitlePage,
+    is_front_matter,
+    prepare_for_book,
+    publication_order,
+    title_of,
+)
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
@@ -88,25 +101,12 @@ NO_HYPHENATION_CSS = "html { hyphens: manual; }\n"
 #: The name the book's PDF is kept under, beside the doctrees (articles: their document names).
 BOOK_CACHE_NAME = "book"
 
-#: The folder the article PDFs are kept in, beside the book's.
-ARTICLES_CACHE_FOLDER = "articles"
+#: The name the cover pages of the article PDFs are kept under, beside the book.
+COVERS_CACHE_NAME = "covers"
 
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
 MAX_LAYOUTS = 5
-
-
-@dataclass(frozen=True)
-class ArticleLayout:
-    """An article's PDF as a worker laid it out, or the error that stopped it."""
-
-    docname: str
-    key: str
-    pdf: bytes
-    pages: int
-    error: str
-    #: Whether the layout reported nothing: only such a PDF is kept for the next build.
-    clean: bool
 
 
 class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
@@ -140,8 +140,6 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.back_matter: list[nodes.container] = []
         self.order: list[str] = []
         self.summary: EditionSummary | None = None
-        #: Processes for the article PDFs: the application's ``-j``, noted at builder-inited.
-        self.jobs = 1
 
     def post_process_images(self, doctree: nodes.Node) -> None:
         super().post_process_images(doctree)
@@ -195,18 +193,13 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.secnumbers.update(secnumbers)
         return chapter
 
-    def render_print_html(
-        self, chapters: list[nodes.container], order: list[str], standalone: bool = False
-    ) -> str:
+    def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
         document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
         copies = [chapter.deepcopy() for chapter in chapters]
-        if standalone:
-            document.extend(copies)
-        else:
-            document.extend(book_body(self.env, copies, order))
-            document.extend(matter.deepcopy() for matter in self.back_matter)
+        document.extend(book_body(self.env, copies, order))
+        document.extend(matter.deepcopy() for matter in self.back_matter)
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)
@@ -224,12 +217,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             edition=title_page.edition,
             description=conf.triptych_description,
             keywords=", ".join(conf.triptych_subjects),
-            standalone=standalone,
             imprint=Imprint.of(conf),
-            article_title=self.env.titles[order[0]].astext() if standalone else "",
-            contents=[]
-            if standalone
-            else print_contents(self.env, order) + self.back_matter_contents(),
+            contents=print_contents(self.env, order) + self.back_matter_contents(),
             body=Markup(body),
         )
 
@@ -244,12 +233,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     def finish(self) -> None:
         self.copy_image_files()
         self.write_print_html()
-        # Written before the book's layout moves figures for its own pages: an article is
-        # laid out from its chapter as the author wrote it, the same whether the book is
-        # laid out or taken from the last build.
-        articles = self.article_pages() if self.config.triptych_article_pdfs else []
         self.write_pdf()
-        self.write_article_pdfs(articles)
+        self.write_article_pdfs()
         # Laid-out documents hold Pango objects in reference cycles. Freed here,
         # they go while WeasyPrint's libraries are whole; left to the
         # interpreter's shutdown, their destructors may run after those are torn down.
@@ -410,103 +395,85 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         changed = drop_repeated_pages(self.chapters, pages)
         return settle_index_pages(self.back_matter, pages) or changed
 
-    def article_pages(self) -> list[tuple[str, str]]:
-        """(docname, print HTML) of each article PDF."""
-        owners = id_owners(self.chapters, self.order)
-        return [
-            (docname, self.render_print_html(
-                [standalone_chapter(self.env, docname, chapter, owners)], [docname], standalone=True
-            ))
-            for docname, chapter in zip(self.order, self.chapters, strict=True)
-            if not is_front_matter(self.config, docname)
-        ]  # fmt: skip
-
-    def write_article_pdfs(self, articles: list[tuple[str, str]]) -> None:
-        """One PDF per article; links to other articles point at the site, or become text."""
+    def write_article_pdfs(self) -> None:
+        """One PDF per article: a cover page, then the book's pages of that article."""
         # Articles removed or renamed since the last build must not linger.
         shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.triptych_article_pdfs:
             return
-        layout = self.layout()
-        pages: list[tuple[str, str, str]] = []
-        kept = 0
-        for docname, html in articles:
-            key = self.layout_key(layout, html)
-            article = self.cache.get(f"{ARTICLES_CACHE_FOLDER}/{docname}", key)
-            if article is None:
-                pages.append((docname, html, key))
-                continue
-            write_atomically(self.articles_dir / f"{docname}.pdf", article.pdf)
-            kept += 1
-        # WeasyPrint uses one core; with -j the articles are laid out side by side.
-        if self.parallel_ok and self.jobs > 1 and len(pages) > 1:
-            tasks = ParallelTasks(self.jobs)
-            for chunk in (pages[i :: self.jobs] for i in range(self.jobs)):
-                tasks.add_task(self.lay_out_articles, chunk, self.save_articles)
-            tasks.join()
-        elif pages:
-            self.save_articles(pages, self.lay_out_articles(pages))
-        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(pages) + kept)
-
-    def lay_out_articles(self, pages: list[tuple[str, str, str]]) -> list[ArticleLayout]:
-        """Each article's print HTML laid out, or the error that stopped it."""
-        layout = self.layout()
-        locator = self.locator()
-        results = []
-        for docname, html, key in status_iterator(
-            pages, __("writing article PDFs "), "darkgreen", len(pages),
-            self.config.verbosity, stringify_func=lambda page: page[0],
+        # Cut from the book as written, whether it was laid out now or kept from the last build.
+        book = Book(self.pdf_path.read_bytes())
+        starts = [chapter_anchor(docname) for docname in self.order]
+        starts += [name for name in book.pages if name.startswith(PART_ANCHOR_PREFIX)]
+        starts += [anchor for matter in self.back_matter for anchor in matter["ids"]]
+        articles = {
+            docname: article_pages(book.pages, starts, chapter_anchor(docname), book.page_count)
+            for docname in self.order
+            if not is_front_matter(self.config, docname) and chapter_anchor(docname) in book.pages
+        }
+        covers = Book(self.cover_pdf(articles))
+        owners = id_owners(self.chapters, self.order)
+        base = str(self.config.html_baseurl or "").rstrip("/")
+        publication = TitlePage.of(self.config).title
+        for number, (docname, pages) in enumerate(
+            status_iterator(
+                articles.items(), __("writing article PDFs "), "darkgreen", len(articles),
+                self.config.verbosity, stringify_func=lambda item: item[0],
+            )
         ):  # fmt: skip
-            reported = len(layout.problems)
-            try:
-                document = self.article_layout(layout, docname, html)
-                pdf = layout.write(document)
-                locator.report(layout.problems)
-            except PdfRenderError as error:
-                message = f"{error.location}: {error}".lstrip(": ")
-                results.append(ArticleLayout(docname, key, b"", 0, message, clean=False))
-                continue
-            clean = len(layout.problems) == reported
-            results.append(ArticleLayout(docname, key, pdf, len(document.pages), "", clean))
-        return results
+            offprint = concatenate(
+                [
+                    covers.extract(range(number, number + 1), lambda _name: None),
+                    book.extract(
+                        range(pages.start - 1, pages.stop - 1),
+                        lambda name: site_address(base, owners, name),
+                    ),
+                ]
+            )
+            describe(offprint, f"{title_of(self.env, docname)} · {publication}", pages.start)
+            write_atomically(self.articles_dir / f"{docname}.pdf", save(offprint))
+        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
-    def article_layout(self, layout: PrintLayout, docname: str, html: str) -> Any:
-        """One article laid out, its footnotes kept on the pages of their calls."""
-        layout.keep_rules = []
-        targets = slot_targets(html)
-        printed: dict[str, int] = {}
-        document = layout.render(with_page_numbers(html, printed))
-        chapter = self.chapters[self.order.index(docname)]
-        pairs = footnote_pairs([chapter])
-        for layouts in range(1, MAX_LAYOUTS + 1):
-            pages = page_map(document)
-            moved = moved_numbers(targets, printed, pages)
-            if not (layout.keep_footnotes_with_calls(document, pairs) or moved):
-                break
-            if layouts == MAX_LAYOUTS:
-                if moved:
-                    raise PagesNotSettled(layouts, moved, str(self.env.doc2path(docname)))
-                break
-            printed = {target: pages[target] for target in targets if target in pages}
-            document = layout.render(with_page_numbers(html, printed))
-        return document
+    def cover_pdf(self, articles: dict[str, range]) -> bytes:
+        """The cover pages of the article PDFs, one a page, laid out as one document."""
+        layout = self.layout()
+        html = self.render_covers_html(articles)
+        key = self.layout_key(layout, html)
+        kept = self.cache.get(COVERS_CACHE_NAME, key)
+        if kept is not None:
+            return kept.pdf
+        with progress_message(__("laying out the covers of the article PDFs")):
+            document = layout.render(html)
+            pdf = layout.write(document)
+        clean = not layout.problems
+        self.locator().report(layout.problems)
+        if clean:
+            self.cache.put(COVERS_CACHE_NAME, key, pdf, len(document.pages))
+        return pdf
 
-    def save_articles(
-        self, _pages: list[tuple[str, str, str]], results: list[ArticleLayout]
-    ) -> None:
-        for result in results:
-            if result.error:
-                raise PdfRenderError(result.error)
-            write_atomically(self.articles_dir / f"{result.docname}.pdf", result.pdf)
-            if result.clean:
-                name = f"{ARTICLES_CACHE_FOLDER}/{result.docname}"
-                self.cache.put(name, result.key, result.pdf, result.pages)
-
-
-def note_parallel_jobs(app: Sphinx) -> None:
-    """The PDF builder lays out article PDFs in the application's ``-j`` processes."""
-    if isinstance(app.builder, PdfBuilder):
-        app.builder.jobs = app.parallel
+    def render_covers_html(self, articles: dict[str, range]) -> str:
+        conf = self.config
+        title_page = TitlePage.of(conf)
+        base = str(conf.html_baseurl or "").rstrip("/")
+        template = SandboxedEnvironment(autoescape=True).from_string(asset_text("covers.html"))
+        created = triptych_config.build_date().isoformat().replace("+00:00", "Z")
+        return template.render(
+            language=conf.language or "en",
+            title=title_page.title,
+            subtitle=title_page.subtitle,
+            authors=list(title_page.authors),
+            created=created,
+            imprint=Imprint.of(conf),
+            site=f"{base}/" if base else "",
+            articles=[
+                {
+                    "title": title_of(self.env, docname),
+                    "pages": page_span(pages),
+                    "url": f"{base}/{docname}.html" if base else "",
+                }
+                for docname, pages in articles.items()
+            ],
+        )
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -14,7 +14,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from triptych.builders.pdf.ids import chapter_anchor, qualified_id, qualify_ids
+from triptych.builders.pdf.ids import chapter_anchor, part_anchor, qualified_id, qualify_ids
 from triptych.documents import ContentsEntry, publication_contents
 
 if TYPE_CHECKING:
@@ -105,9 +105,12 @@ def book_body(
 
     note(tuple(publication_contents(env, order)), 1, [])
     body: list[nodes.Element] = []
+    parts: list[nodes.container] = []
     for docname, chapter in zip(order, chapters, strict=True):
         for caption in opening.get(docname, []):
-            part = nodes.container(classes=[PART_CLASS])
+            # An id of its own, so that where the part begins can be found in the PDF.
+            part = nodes.container(classes=[PART_CLASS], ids=[part_anchor(len(parts) + 1)])
+            parts.append(part)
             part += nodes.paragraph(caption, caption, classes=[PART_TITLE_CLASS])
             body.append(part)
         depth = min(depths.get(docname, 1), MAX_DEPTH)

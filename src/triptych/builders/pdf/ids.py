@@ -25,6 +25,15 @@ def chapter_anchor(docname: str) -> str:
     return f"document-{docname}"
 
 
+#: How the ids of the pages that open a part begin.
+PART_ANCHOR_PREFIX = "triptych-part-"
+
+
+def part_anchor(number: int) -> str:
+    """The id of the page that opens the *number*-th part (from 1) of the merged document."""
+    return f"{PART_ANCHOR_PREFIX}{number}"
+
+
 def qualified_id(docname: str, node_id: str) -> str:
     return f"{docname}--{node_id}"
 
