@@ -462,9 +462,15 @@ class _Tree:
         _write_parent_tree(pdf, self.root, entries)
 
 
-def _detach(ours: _Tree, theirs: _Tree, document: pikepdf.Pdf) -> list[pikepdf.Object]:
-    """Ready *document*'s structure to join *ours*: its parent tree keys moved past ours, its
-    elements below the top cut loose from it (the way up would copy its whole tree)."""
+def _detach(
+    ours: _Tree, theirs: _Tree, document: pikepdf.Pdf
+) -> tuple[list[pikepdf.Object], list[pikepdf.Object]]:
+    """Ready *document*'s structure to join *ours*: its parent tree keys moved past ours, and
+    the elements just below its top cut loose from it (the way up would copy its whole tree).
+
+    Returns those elements: the top's own, and those that name the top as their parent
+    without being among its kids (WeasyPrint's running heads and page numbers).
+    """
     offset = max(
         max((key for key, _ in ours.entries()), default=-1) + 1,
         int(ours.root.get("/ParentTreeNextKey", 0)),
@@ -481,19 +487,47 @@ def _detach(ours: _Tree, theirs: _Tree, document: pikepdf.Pdf) -> list[pikepdf.O
         for key, value in theirs.entries()
     ]
     theirs.write_entries(document, moved)
-    elements: list[pikepdf.Object] = [
+    kids: list[pikepdf.Object] = [
         kid for kid in _kids(theirs.top) if isinstance(kid, pikepdf.Dictionary)
     ]
-    for element in elements:
+    known = {kid.objgen for kid in kids}
+    unlisted: dict[tuple[int, int], pikepdf.Object] = {}
+    for _key, value in moved:
+        for element in value if isinstance(value, pikepdf.Array) else [value]:
+            top = _just_below(element, theirs.top)
+            if top is not None and top.objgen not in known:
+                unlisted.setdefault(top.objgen, top)
+    for element in [*kids, *unlisted.values()]:
         if "/P" in element:
             del element["/P"]
-    return elements
+    return kids, list(unlisted.values())
 
 
-def _graft(result: pikepdf.Pdf, ours: _Tree, theirs: _Tree, elements: list[pikepdf.Object]) -> None:
-    """Copy *elements* (detached) below our top, and their parent tree entries into ours."""
-    copies = [result.copy_foreign(element) for element in elements]
-    for element in copies:
+def _just_below(element: pikepdf.Object, top: pikepdf.Object) -> pikepdf.Object | None:
+    """The ancestor of *element* (or itself) whose parent is *top*, if any."""
+    seen = set()
+    while isinstance(element, pikepdf.Dictionary) and element.objgen not in seen:
+        seen.add(element.objgen)
+        parent = element.get("/P")
+        if parent is None:
+            return None
+        if parent.objgen == top.objgen:
+            return element
+        element = parent
+    return None
+
+
+def _graft(
+    result: pikepdf.Pdf,
+    ours: _Tree,
+    theirs: _Tree,
+    kids: list[pikepdf.Object],
+    unlisted: list[pikepdf.Object],
+) -> None:
+    """Copy the (detached) *kids* below our top, *unlisted* naming it as their parent only,
+    and their parent tree entries into ours."""
+    copies = [result.copy_foreign(element) for element in kids]
+    for element in [*copies, *(result.copy_foreign(element) for element in unlisted)]:
         element.P = ours.top
     ours.top.K = pikepdf.Array([*_kids(ours.top), *copies])
     entries = ours.entries()
@@ -506,7 +540,7 @@ def _append(result: pikepdf.Pdf, document: pikepdf.Pdf) -> None:
     page_index = {page.obj.objgen: index for index, page in enumerate(document.pages)}
     ours, theirs = _Tree.of(result), _Tree.of(document)
     tagged = (ours, theirs) if ours is not None and theirs is not None else None
-    elements = _detach(*tagged, document) if tagged is not None else []
+    kids, unlisted = _detach(*tagged, document) if tagged is not None else ([], [])
     destinations = _named_destinations(document)
     outline = _read_outline(document)
     with warnings.catch_warnings():
@@ -521,7 +555,7 @@ def _append(result: pikepdf.Pdf, document: pikepdf.Pdf) -> None:
         return copied.get(page.objgen) if page is not None else None
 
     if tagged is not None:
-        _graft(result, *tagged, elements)
+        _graft(result, *tagged, kids, unlisted)
     merged = _named_destinations(result)
     for name, destination in destinations.items():
         page = copied_page(_destination_page(destination))
