@@ -59,14 +59,7 @@ from triptych.builders.pdf.layout import (
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
-from triptych.builders.pdf.offprints import (
-    Book,
-    article_pages,
-    concatenate,
-    describe,
-    page_span,
-    save,
-)
+from triptych.builders.pdf.offprints import Book, article_pages, offprint, page_span
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
     moved_numbers,
@@ -421,17 +414,14 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 self.config.verbosity, stringify_func=lambda item: item[0],
             )
         ):  # fmt: skip
-            offprint = concatenate(
-                [
-                    covers.extract(range(number, number + 1), lambda _name: None),
-                    book.extract(
-                        range(pages.start - 1, pages.stop - 1),
-                        lambda name: site_address(base, owners, name),
-                    ),
-                ]
+            cover = covers.extract(range(number, number + 1), lambda _name: None)
+            chapter = book.extract(
+                range(pages.start - 1, pages.stop - 1),
+                lambda name: site_address(base, owners, name),
             )
-            describe(offprint, f"{title_of(self.env, docname)} · {publication}", pages.start)
-            write_atomically(self.articles_dir / f"{docname}.pdf", save(offprint))
+            title = f"{title_of(self.env, docname)} · {publication}"
+            pdf = offprint(cover, chapter, title, pages.start)
+            write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
     def cover_pdf(self, articles: dict[str, range]) -> bytes:

@@ -12,27 +12,26 @@ what a PDF holds for them besides their content. :func:`extract` keeps
   on a kept page, and the parent tree's entries of the kept pages and their
   annotations, so that no element points at a page left out.
 
-:func:`concatenate` puts such documents one after another (the cover, then
-the chapter), with their structure trees, destinations and outlines. Both
-work on pikepdf documents; :class:`Book` indexes the book once, so that each
-extract reads only what it keeps.
+:class:`Book` indexes the book once, so that each extract reads only what it
+keeps. The cover pages of all articles are laid out as one document and cut
+the same way, a page each; :func:`offprint` stitches a cover and its chapter
+(:mod:`.stitch`) and titles the result.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pikepdf
 
+from triptych.builders.pdf.stitch import stitch
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping
 
 _OBJECT_REFERENCE = "/OBJR"
-#: Copying pages on their own loses named destinations, pikepdf warns; they are carried here.
-_PAGE_COPY_WARNING: type[Warning] = getattr(pikepdf, "PageCopyWarning", UserWarning)
 
 
 def destination_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
@@ -116,7 +115,7 @@ class Book:
             self.element_pages[element.objgen] = span
         return span
 
-    def extract(self, pages: range, redirect: Callable[[str], str | None]) -> pikepdf.Pdf:
+    def extract(self, pages: range, redirect: Callable[[str], str | None]) -> bytes:
         """The book's pages *pages* (indices from 0) as a document of their own.
 
         A link to a named destination on another page goes where *redirect* says,
@@ -143,51 +142,70 @@ class Book:
         del pdf.pages[: pages.start]
         _write_destinations(pdf, destinations)
         _write_outline(pdf, outline)
-        return pdf
+        return _saved(pdf)
 
 
-def concatenate(documents: Sequence[pikepdf.Pdf]) -> pikepdf.Pdf:
-    """The pages of *documents* one after another, in the first of them.
+def offprint(cover: bytes, chapter: bytes, title: str, first_page: int) -> bytes:
+    """The article PDF: *cover* (one page), then *chapter*, the book's pages from *first_page*.
 
-    Each later document's structure elements join the first one's top element,
-    their parent tree keys moved past the first's; its named destinations (the
-    first's win a clash) and its outline items follow the first's. What the first
-    document says of itself (language, metadata, viewer preferences) stays.
+    Titled *title* (information dictionary and XMP); its pages are labelled "Cover", then with
+    the numbers the book prints, so a viewer shows the same page numbers as the footers.
     """
-    result = documents[0]
-    for document in documents[1:]:
-        _append(result, document)
-    return result
+    with pikepdf.open(io.BytesIO(stitch([cover, chapter]).pdf)) as pdf:
+        _adopt_strays(pdf)
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as metadata:
+            metadata["dc:title"] = title
+        pdf.docinfo["/Title"] = title
+        pdf.Root.PageLabels = pikepdf.Dictionary(
+            Nums=pikepdf.Array(
+                [
+                    0, pikepdf.Dictionary(P=pikepdf.String("Cover")),
+                    1, pikepdf.Dictionary(S=pikepdf.Name.D, St=first_page),
+                ]
+            )
+        )  # fmt: skip
+        if "/ViewerPreferences" not in pdf.Root:
+            pdf.Root.ViewerPreferences = pikepdf.Dictionary()
+        pdf.Root.ViewerPreferences.DisplayDocTitle = True
+        return _saved(pdf)
 
 
-def save(pdf: pikepdf.Pdf) -> bytes:
+def _saved(pdf: pikepdf.Pdf) -> bytes:
     """*pdf*'s bytes, the same for the same document (its /ID a hash of its content)."""
     buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True)
+    pdf.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
 
 
-def describe(pdf: pikepdf.Pdf, title: str, first_page_label: int) -> None:
-    """Title *pdf* (information dictionary and XMP) and label its pages.
+def _adopt_strays(pdf: pikepdf.Pdf) -> None:
+    """Give the document element the elements whose parent is a document element of no tree.
 
-    The first page is the cover; the next carry the numbers the book prints from
-    *first_page_label*, so a viewer shows the same page numbers as the footers.
+    WeasyPrint tags running heads and page numbers as elements that name the document
+    element as their parent without being among its kids; stitching gives the kids a new
+    document element and leaves those pointing at a copy of the old one, which would bring
+    the old structure tree along.
     """
-    with pdf.open_metadata(set_pikepdf_as_editor=False) as metadata:
-        metadata["dc:title"] = title
-    pdf.docinfo["/Title"] = title
-    pdf.Root.PageLabels = pikepdf.Dictionary(
-        Nums=pikepdf.Array(
-            [
-                0, pikepdf.Dictionary(P=pikepdf.String("Cover")),
-                1, pikepdf.Dictionary(S=pikepdf.Name.D, St=first_page_label),
-            ]
-        )
-    )  # fmt: skip
-    preferences = pdf.Root.get("/ViewerPreferences")
-    if preferences is None:
-        pdf.Root.ViewerPreferences = preferences = pikepdf.Dictionary()
-    preferences.DisplayDocTitle = True
+    root = pdf.Root.get("/StructTreeRoot")
+    tops = _kids(root) if root is not None else []
+    if root is None or "/ParentTree" not in root or len(tops) != 1:
+        return
+    document = tops[0]
+    for value in pikepdf.NumberTree(root.ParentTree).values():
+        for element in value if isinstance(value, pikepdf.Array) else [value]:
+            _adopt(element, root, document)
+
+
+def _adopt(element: pikepdf.Object, root: pikepdf.Object, document: pikepdf.Object) -> None:
+    seen = set()
+    while isinstance(element, pikepdf.Dictionary) and element.objgen not in seen:
+        seen.add(element.objgen)
+        parent = element.get("/P")
+        if parent is None or parent.objgen in (root.objgen, document.objgen):
+            return
+        if parent.get("/S") == "/Document":
+            element.P = document
+            return
+        element = parent
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -431,140 +449,3 @@ def _write_outline(pdf: pikepdf.Pdf, items: list[_Outline]) -> None:
 
     with pdf.open_outline() as outline:
         outline.root[:] = [made(item) for item in items]
-
-
-# --- joining ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Tree:
-    """A tagged document's structure tree root and the one element below it (the document)."""
-
-    root: pikepdf.Object
-    top: pikepdf.Object
-
-    @classmethod
-    def of(cls, pdf: pikepdf.Pdf) -> _Tree | None:
-        root = pdf.Root.get("/StructTreeRoot")
-        if root is None:
-            return None
-        tops = [kid for kid in _kids(root) if isinstance(kid, pikepdf.Dictionary)]
-        return cls(root, tops[0]) if len(tops) == 1 else None
-
-    def entries(self) -> list[tuple[int, pikepdf.Object]]:
-        """The parent tree's entries, by key."""
-        if "/ParentTree" not in self.root:
-            return []
-        tree = pikepdf.NumberTree(self.root.ParentTree)
-        return [(int(key), value) for key, value in tree.items()]
-
-    def write_entries(self, pdf: pikepdf.Pdf, entries: list[tuple[int, pikepdf.Object]]) -> None:
-        _write_parent_tree(pdf, self.root, entries)
-
-
-def _detach(
-    ours: _Tree, theirs: _Tree, document: pikepdf.Pdf
-) -> tuple[list[pikepdf.Object], list[pikepdf.Object]]:
-    """Ready *document*'s structure to join *ours*: its parent tree keys moved past ours, and
-    the elements just below its top cut loose from it (the way up would copy its whole tree).
-
-    Returns those elements: the top's own, and those that name the top as their parent
-    without being among its kids (WeasyPrint's running heads and page numbers).
-    """
-    offset = max(
-        max((key for key, _ in ours.entries()), default=-1) + 1,
-        int(ours.root.get("/ParentTreeNextKey", 0)),
-    )
-    for page in document.pages:
-        if "/StructParents" in page.obj:
-            page.obj.StructParents = int(page.obj.StructParents) + offset
-        for annotation in page.obj.get("/Annots", ()):
-            if "/StructParent" in annotation:
-                annotation.StructParent = int(annotation.StructParent) + offset
-    # Indirect, so that they can be copied.
-    moved = [
-        (key + offset, value if value.is_indirect else document.make_indirect(value))
-        for key, value in theirs.entries()
-    ]
-    theirs.write_entries(document, moved)
-    kids: list[pikepdf.Object] = [
-        kid for kid in _kids(theirs.top) if isinstance(kid, pikepdf.Dictionary)
-    ]
-    known = {kid.objgen for kid in kids}
-    unlisted: dict[tuple[int, int], pikepdf.Object] = {}
-    for _key, value in moved:
-        for element in value if isinstance(value, pikepdf.Array) else [value]:
-            top = _just_below(element, theirs.top)
-            if top is not None and top.objgen not in known:
-                unlisted.setdefault(top.objgen, top)
-    for element in [*kids, *unlisted.values()]:
-        if "/P" in element:
-            del element["/P"]
-    return kids, list(unlisted.values())
-
-
-def _just_below(element: pikepdf.Object, top: pikepdf.Object) -> pikepdf.Object | None:
-    """The ancestor of *element* (or itself) whose parent is *top*, if any."""
-    seen = set()
-    while isinstance(element, pikepdf.Dictionary) and element.objgen not in seen:
-        seen.add(element.objgen)
-        parent = element.get("/P")
-        if parent is None:
-            return None
-        if parent.objgen == top.objgen:
-            return element
-        element = parent
-    return None
-
-
-def _graft(
-    result: pikepdf.Pdf,
-    ours: _Tree,
-    theirs: _Tree,
-    kids: list[pikepdf.Object],
-    unlisted: list[pikepdf.Object],
-) -> None:
-    """Copy the (detached) *kids* below our top, *unlisted* naming it as their parent only,
-    and their parent tree entries into ours."""
-    copies = [result.copy_foreign(element) for element in kids]
-    for element in [*copies, *(result.copy_foreign(element) for element in unlisted)]:
-        element.P = ours.top
-    ours.top.K = pikepdf.Array([*_kids(ours.top), *copies])
-    entries = ours.entries()
-    entries += [(key, result.copy_foreign(value)) for key, value in theirs.entries()]
-    ours.write_entries(result, entries)
-
-
-def _append(result: pikepdf.Pdf, document: pikepdf.Pdf) -> None:
-    first_new_page = len(result.pages)
-    page_index = {page.obj.objgen: index for index, page in enumerate(document.pages)}
-    ours, theirs = _Tree.of(result), _Tree.of(document)
-    tagged = (ours, theirs) if ours is not None and theirs is not None else None
-    kids, unlisted = _detach(*tagged, document) if tagged is not None else ([], [])
-    destinations = _named_destinations(document)
-    outline = _read_outline(document)
-    with warnings.catch_warnings():
-        # The destinations and the outline are carried below, leading to the copied pages.
-        warnings.simplefilter("ignore", _PAGE_COPY_WARNING)
-        result.pages.extend(document.pages)
-    copied = {
-        objgen: result.pages[first_new_page + index].obj for objgen, index in page_index.items()
-    }
-
-    def copied_page(page: pikepdf.Object | None) -> pikepdf.Object | None:
-        return copied.get(page.objgen) if page is not None else None
-
-    if tagged is not None:
-        _graft(result, *tagged, kids, unlisted)
-    merged = _named_destinations(result)
-    for name, destination in destinations.items():
-        page = copied_page(_destination_page(destination))
-        if name not in merged and page is not None:
-            merged[name] = pikepdf.Array([page, *list(destination[1:])])
-    _write_destinations(result, merged)
-
-    def moved_item(item: _Outline) -> _Outline:
-        children = [moved_item(child) for child in item.children]
-        return _Outline(item.title, copied_page(item.page), item.view, children)
-
-    _write_outline(result, [*_read_outline(result), *(moved_item(item) for item in outline)])
