@@ -352,3 +352,14 @@ def test_a_part_title_page_stays_out_of_the_article_before_it(
     assert not any("Later chapters" in text for text in texts)
     for docname in ARTICLES:
         assert offprint_problems(outdir, docname, other_starts=(part_page,)) == [], docname
+
+
+def test_an_untagged_book_gives_untagged_offprints(build_root: BuildRoot) -> None:
+    app = build_root("pdf", "test-basic", confoverrides={"triptych_pdf_variant": ""})
+    outdir = Path(app.outdir)
+    assert app.warning.getvalue() == ""
+    for docname in ARTICLES:
+        assert offprint_problems(outdir, docname) == [], docname
+        assert link_problems(outdir / "articles" / f"{docname}.pdf", None) == []
+        with pikepdf.open(outdir / "articles" / f"{docname}.pdf") as pdf:
+            assert "/StructTreeRoot" not in pdf.Root

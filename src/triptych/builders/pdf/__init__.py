@@ -59,7 +59,7 @@ from triptych.builders.pdf.layout import (
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
-from triptych.builders.pdf.offprints import Book, article_pages, offprint, page_span
+from triptych.builders.pdf.offprints import Book, Piece, article_pages, offprint, page_span
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
     moved_numbers,
@@ -395,16 +395,21 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         if not self.config.triptych_article_pdfs:
             return
         # Cut from the book as written, whether it was laid out now or kept from the last build.
-        book = Book(self.pdf_path.read_bytes())
-        starts = [chapter_anchor(docname) for docname in self.order]
-        starts += [name for name in book.pages if name.startswith(PART_ANCHOR_PREFIX)]
-        starts += [anchor for matter in self.back_matter for anchor in matter["ids"]]
-        articles = {
-            docname: article_pages(book.pages, starts, chapter_anchor(docname), book.page_count)
-            for docname in self.order
-            if not is_front_matter(self.config, docname) and chapter_anchor(docname) in book.pages
-        }
-        covers = Book(self.cover_pdf(articles))
+        with Book(self.pdf_path.read_bytes()) as book:
+            starts = [chapter_anchor(docname) for docname in self.order]
+            starts += [name for name in book.pages if name.startswith(PART_ANCHOR_PREFIX)]
+            starts += [anchor for matter in self.back_matter for anchor in matter["ids"]]
+            articles = {
+                docname: article_pages(book.pages, starts, chapter_anchor(docname), book.page_count)
+                for docname in self.order
+                if not is_front_matter(self.config, docname)
+                and chapter_anchor(docname) in book.pages
+            }
+            with Book(self.cover_pdf(articles)) as covers:
+                self.write_offprints(book, covers, articles)
+        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
+
+    def write_offprints(self, book: Book, covers: Book, articles: dict[str, range]) -> None:
         owners = id_owners(self.chapters, self.order)
         base = str(self.config.html_baseurl or "").rstrip("/")
         publication = TitlePage.of(self.config).title
@@ -414,15 +419,15 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 self.config.verbosity, stringify_func=lambda item: item[0],
             )
         ):  # fmt: skip
-            cover = covers.extract(range(number, number + 1), lambda _name: None)
-            chapter = book.extract(
+            cover = Piece(covers, range(number, number + 1))
+            chapter = Piece(
+                book,
                 range(pages.start - 1, pages.stop - 1),
                 lambda name: site_address(base, owners, name),
             )
             title = f"{title_of(self.env, docname)} · {publication}"
-            pdf = offprint(cover, chapter, title, pages.start)
+            pdf = offprint([cover, chapter], title, pages.start)
             write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
-        logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
     def cover_pdf(self, articles: dict[str, range]) -> bytes:
         """The cover pages of the article PDFs, one a page, laid out as one document."""

@@ -2,47 +2,43 @@
 
 An offprint is cut from the finished book, whichever way the book was laid
 out: the pages of one chapter, with the page numbers the book prints, and
-what a PDF holds for them besides their content. :func:`extract` keeps
+what a PDF holds for them besides their content:
 
 - the named destinations that lead to a kept page, and the links to them;
   a link to a page left out goes to the site (``html_baseurl``) or is taken
   away, its text staying;
 - the outline items that lead to a kept page, nested as in the book;
 - the structure tree of a tagged book: the structure elements with content
-  on a kept page, and the parent tree's entries of the kept pages and their
-  annotations, so that no element points at a page left out.
+  on a kept page, under one document element, and the parent tree's entries
+  of the kept pages and their annotations, so that no element points at a
+  page left out.
 
-:class:`Book` indexes the book once, so that each extract reads only what it
-keeps. The cover pages of all articles are laid out as one document and cut
-the same way, a page each; :func:`offprint` stitches a cover and its chapter
-(:mod:`.stitch`) and titles the result.
+The cover pages of all articles are laid out as one document and cut the same
+way, a page each. :class:`Book` opens and indexes a PDF once; :func:`offprint`
+copies the pages it is given of one or more books into a new document, so each
+offprint costs what it keeps, not what the book holds.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import pikepdf
 
-from triptych.builders.pdf.stitch import stitch
-
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from types import TracebackType
 
 _OBJECT_REFERENCE = "/OBJR"
+#: What the offprint takes from its first piece's catalog (the cover's).
+_CATALOG_ENTRIES = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata")
+#: Copying pages alone loses their named destinations, pikepdf warns; they are carried here.
+_PAGE_COPY_WARNING: type[Warning] = getattr(pikepdf, "PageCopyWarning", UserWarning)
 
-
-def destination_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
-    """The page (from 1) each named destination of *pdf* leads to."""
-    numbers = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
-    pages: dict[str, int] = {}
-    for name, destination in _named_destinations(pdf).items():
-        page = _destination_page(destination)
-        if page is not None and page.objgen in numbers:
-            pages[name] = numbers[page.objgen]
-    return pages
+ObjectId = tuple[int, int]
 
 
 def article_pages(
@@ -68,91 +64,120 @@ def page_span(pages: range) -> str:
 @dataclass
 class _Outline:
     title: str
-    #: The destination's page in the document it was read from, and the rest of it (/XYZ ...).
-    page: pikepdf.Object | None
+    #: The index of the page the item leads to, and the rest of its destination (/XYZ ...).
+    page: int | None
     view: list[pikepdf.Object]
     children: list[_Outline] = field(default_factory=list)
 
+    #: The first and last page index this item and those below it lead to.
+    span_of_pages: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        pages = [self.page] if self.page is not None else []
+        for child in self.children:
+            if child.span_of_pages is not None:
+                pages.extend(child.span_of_pages)
+        self.span_of_pages = (min(pages), max(pages)) if pages else None
+
 
 class Book:
-    """A finished book, indexed once for the extracts cut from it.
-
-    Each extract opens the book's bytes anew, so objects are found again by their
-    numbers, which every opening of the same bytes gives alike.
-    """
+    """A finished PDF, opened and indexed once for the pages cut from it."""
 
     def __init__(self, data: bytes) -> None:
-        self.data = data
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            self.page_count = len(pdf.pages)
-            #: The page (from 1) each named destination leads to.
-            self.pages = destination_pages(pdf)
-            page_index = {page.obj.objgen: index for index, page in enumerate(pdf.pages)}
-            #: The first and last page index with content of each structure element below it.
-            self.element_pages: dict[tuple[int, int], tuple[int, int] | None] = {}
-            root = pdf.Root.get("/StructTreeRoot")
-            if root is not None:
-                self._index_element(root, page_index)
+        self.pdf = pikepdf.open(io.BytesIO(data))
+        self.page_count = len(self.pdf.pages)
+        self._page_index = {page.obj.objgen: index for index, page in enumerate(self.pdf.pages)}
+        #: The page (from 1) each named destination leads to.
+        self.pages: dict[str, int] = {}
+        #: (name, the destination after its page) of the named destinations, by page index.
+        self.destinations: dict[int, list[tuple[str, list[pikepdf.Object]]]] = {}
+        for name, destination in _named_destinations(self.pdf).items():
+            index = self.index_of(_destination_page(destination))
+            if index is not None:
+                self.pages[name] = index + 1
+                self.destinations.setdefault(index, []).append((name, list(destination[1:])))
+        self.outline = [self._outline_item(item) for item in _outline_items(self.pdf.Root)]
+        self.structure = _structure(self.pdf)
+        #: The first and last page index with content of each structure element below it.
+        self.element_pages: dict[ObjectId, tuple[int, int] | None] = {}
+        self.parent_tree: dict[int, pikepdf.Object] = {}
+        if self.structure is not None:
+            root, _top = self.structure
+            self._index_element(root)
+            if "/ParentTree" in root:
+                tree = pikepdf.NumberTree(root.ParentTree)
+                self.parent_tree = {int(key): value for key, value in tree.items()}
 
-    def _index_element(
-        self, element: pikepdf.Object, page_index: dict[tuple[int, int], int]
-    ) -> tuple[int, int] | None:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.pdf.close()
+
+    def index_of(self, page: pikepdf.Object | None) -> int | None:
+        """The index (from 0) of *page* in this book, or None."""
+        return self._page_index.get(page.objgen) if page is not None else None
+
+    def _outline_item(self, item: pikepdf.Object) -> _Outline:
+        destination = item.get("/Dest")
+        if destination is None and "/A" in item and item.A.get("/S") == "/GoTo":
+            destination = item.A.D
+        page = _destination_page(destination) if destination is not None else None
+        index = self.index_of(page)
+        view = list(destination[1:]) if index is not None and destination is not None else []
+        children = [self._outline_item(child) for child in _outline_items(item)]
+        return _Outline(str(item.get("/Title", "")), index, view, children)
+
+    def _index_element(self, element: pikepdf.Object) -> tuple[int, int] | None:
         own_page = element.get("/Pg")
-        found: list[int] = []
-        if own_page is not None and own_page.objgen in page_index:
-            found.append(page_index[own_page.objgen])
+        found = [index] if (index := self.index_of(own_page)) is not None else []
         for kid in _kids(element):
             if isinstance(kid, pikepdf.Dictionary) and _is_element(kid):
-                span = self._index_element(kid, page_index)
+                span = self._index_element(kid)
                 if span is not None:
                     found.extend(span)
-                continue
-            page = _content_page(kid, own_page)
-            if page is not None and page.objgen in page_index:
-                found.append(page_index[page.objgen])
+            elif (index := self.index_of(_content_page(kid, own_page))) is not None:
+                found.append(index)
         span = (min(found), max(found)) if found else None
         if element.is_indirect:
             self.element_pages[element.objgen] = span
         return span
 
-    def extract(self, pages: range, redirect: Callable[[str], str | None]) -> bytes:
-        """The book's pages *pages* (indices from 0) as a document of their own.
 
-        A link to a named destination on another page goes where *redirect* says,
-        or is taken away when it says None; a link to a page by number, to none.
-        """
-        pdf = pikepdf.open(io.BytesIO(self.data))
-        kept = {pdf.pages[index].obj.objgen for index in pages}
-        destinations = {
-            name: destination
-            for name, destination in _named_destinations(pdf).items()
-            if (page := _destination_page(destination)) is not None and page.objgen in kept
-        }
-        outline = _kept_outline(_read_outline(pdf), kept)
-        structure = pdf.Root.get("/StructTreeRoot")
-        if structure is not None:
-            _prune_element(structure, pages, self.element_pages, kept)
-        removed_links: set[tuple[int, int]] = set()
-        for index in pages:
-            removed_links |= _retarget_links(pdf.pages[index], set(destinations), redirect, kept)
-        if structure is not None:
-            _keep_parent_tree(pdf, structure, [pdf.pages[index] for index in pages])
-            _drop_link_references(structure, removed_links)
-        del pdf.pages[pages.stop :]
-        del pdf.pages[: pages.start]
-        _write_destinations(pdf, destinations)
-        _write_outline(pdf, outline)
-        return _saved(pdf)
+@dataclass(frozen=True)
+class Piece:
+    """Pages of a book for an offprint, and where its links off those pages go."""
+
+    book: Book
+    #: Page indices (from 0).
+    pages: range
+    redirect: Callable[[str], str | None] = lambda _name: None
 
 
-def offprint(cover: bytes, chapter: bytes, title: str, first_page: int) -> bytes:
-    """The article PDF: *cover* (one page), then *chapter*, the book's pages from *first_page*.
+def offprint(pieces: Sequence[Piece], title: str, first_label: int) -> bytes:
+    """The pages of *pieces*, one after another, as one document titled *title*.
 
-    Titled *title* (information dictionary and XMP); its pages are labelled "Cover", then with
-    the numbers the book prints, so a viewer shows the same page numbers as the footers.
+    The first piece's catalog gives the document its language, marking, viewer
+    preferences and metadata (the title changed); its pages are labelled "Cover" and
+    the next ones from *first_label*, so a viewer shows the numbers the footers print.
     """
-    with pikepdf.open(io.BytesIO(stitch([cover, chapter]).pdf)) as pdf:
-        _adopt_strays(pdf)
+    with pikepdf.new() as pdf:
+        first = pieces[0].book.pdf
+        for key in _CATALOG_ENTRIES:
+            if key in first.Root:
+                pdf.Root[key] = _copied(pdf, first, first.Root[key])
+        info = first.trailer.get("/Info")
+        if info is not None:
+            pdf.trailer.Info = _copied(pdf, first, info)
+        output = _Output(pdf, tagged=all(piece.book.structure for piece in pieces))
+        for piece in pieces:
+            output.add(piece)
+        output.finish()
         with pdf.open_metadata(set_pikepdf_as_editor=False) as metadata:
             metadata["dc:title"] = title
         pdf.docinfo["/Title"] = title
@@ -160,55 +185,250 @@ def offprint(cover: bytes, chapter: bytes, title: str, first_page: int) -> bytes
             Nums=pikepdf.Array(
                 [
                     0, pikepdf.Dictionary(P=pikepdf.String("Cover")),
-                    1, pikepdf.Dictionary(S=pikepdf.Name.D, St=first_page),
+                    1, pikepdf.Dictionary(S=pikepdf.Name.D, St=first_label),
                 ]
             )
         )  # fmt: skip
         if "/ViewerPreferences" not in pdf.Root:
             pdf.Root.ViewerPreferences = pikepdf.Dictionary()
         pdf.Root.ViewerPreferences.DisplayDocTitle = True
-        return _saved(pdf)
+        buffer = io.BytesIO()
+        # deterministic_id: the /ID is a hash of the content, so the same book gives the
+        # same offprint, byte for byte.
+        pdf.save(
+            buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
+        )
+        return buffer.getvalue()
 
 
-def _saved(pdf: pikepdf.Pdf) -> bytes:
-    """*pdf*'s bytes, the same for the same document (its /ID a hash of its content)."""
-    buffer = io.BytesIO()
-    pdf.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return buffer.getvalue()
+class _Output:
+    """The offprint being put together: its pages, and what it holds for them."""
+
+    def __init__(self, pdf: pikepdf.Pdf, *, tagged: bool) -> None:
+        self.pdf = pdf
+        self.destinations: dict[str, pikepdf.Object] = {}
+        #: The outline, leading to pages by their index in the offprint.
+        self.outline: list[_Outline] = []
+        self.entries: dict[int, pikepdf.Object] = {}
+        self.document: pikepdf.Object | None = None
+        self.root: pikepdf.Object | None = None
+        if tagged:
+            self.root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+            self.document = pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.StructElem,
+                    S=pikepdf.Name.Document,
+                    P=self.root,
+                    K=pikepdf.Array(),
+                )
+            )
+            self.root.K = pikepdf.Array([self.document])
+
+    def add(self, piece: Piece) -> None:
+        book, source = piece.book, piece.book.pdf
+        first_new = len(self.pdf.pages)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", _PAGE_COPY_WARNING)
+            for index in piece.pages:
+                self.pdf.pages.append(source.pages[index])
+        copies: dict[int, pikepdf.Object] = {
+            index: self.pdf.pages[first_new + offset].obj
+            for offset, index in enumerate(piece.pages)
+        }
+        names = set()
+        for index in piece.pages:
+            for name, view in book.destinations.get(index, ()):
+                names.add(name)
+                self.destinations.setdefault(name, pikepdf.Array([copies[index], *view]))
+        positions = {index: first_new + offset for offset, index in enumerate(piece.pages)}
+        self.outline.extend(_kept_outline(book.outline, positions))
+        kept = {copy.objgen for copy in copies.values()}
+        removed: list[pikepdf.Object] = []
+        for copy in copies.values():
+            removed += _retarget_links(copy, names, piece.redirect, kept)
+        if self.document is not None and book.structure is not None:
+            _StructureCopy(self, self.document, piece, copies).run(removed)
+
+    def finish(self) -> None:
+        names = pikepdf.NameTree.new(self.pdf)
+        for name in sorted(self.destinations):
+            names[name] = self.destinations[name]
+        self.pdf.Root.Names = pikepdf.Dictionary(Dests=names.obj)
+
+        def made(item: _Outline) -> pikepdf.OutlineItem:
+            destination = (
+                pikepdf.Array([self.pdf.pages[item.page].obj, *item.view])
+                if item.page is not None
+                else None
+            )
+            made_item = pikepdf.OutlineItem(item.title, destination)
+            made_item.children.extend(made(child) for child in item.children)
+            return made_item
+
+        with self.pdf.open_outline() as outline:
+            outline.root[:] = [made(item) for item in self.outline]
+        if self.root is not None:
+            keys = sorted(self.entries)
+            numbers = pikepdf.Array([part for key in keys for part in (key, self.entries[key])])
+            self.root.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=numbers))
+            self.root.ParentTreeNextKey = keys[-1] + 1 if keys else 0
+            self.pdf.Root.StructTreeRoot = self.root
 
 
-def _adopt_strays(pdf: pikepdf.Pdf) -> None:
-    """Give the document element the elements whose parent is a document element of no tree.
+class _StructureCopy:
+    """The structure elements of a piece's pages, copied below the offprint's document.
 
-    WeasyPrint tags running heads and page numbers as elements that name the document
-    element as their parent without being among its kids; stitching gives the kids a new
-    document element and leaves those pointing at a copy of the old one, which would bring
-    the old structure tree along.
+    An element wholly on the kept pages is copied whole; one that has content on other
+    pages too (the book's document element) gets a new element with its kept kids.
+    Each copied element is cut loose from its parent in the book while it is copied:
+    the way up would bring the whole book along.
     """
-    root = pdf.Root.get("/StructTreeRoot")
-    tops = _kids(root) if root is not None else []
-    if root is None or "/ParentTree" not in root or len(tops) != 1:
-        return
-    document = tops[0]
-    for value in pikepdf.NumberTree(root.ParentTree).values():
-        for element in value if isinstance(value, pikepdf.Array) else [value]:
-            _adopt(element, root, document)
 
+    def __init__(
+        self,
+        output: _Output,
+        document: pikepdf.Object,
+        piece: Piece,
+        copies: dict[int, pikepdf.Object],
+    ) -> None:
+        self.output = output
+        self.document = document
+        self.book = piece.book
+        self.pages = piece.pages
+        self.copies = copies
+        self.source_top = _kids(piece.book.pdf.Root.StructTreeRoot)[0]
+        #: Elements of the book given a new element in the offprint, by their object ids.
+        self.made: dict[ObjectId, pikepdf.Object] = {self.source_top.objgen: document}
+        #: The elements just below the book's document element copied whole.
+        self.copied_tops: set[ObjectId] = set()
 
-def _adopt(element: pikepdf.Object, root: pikepdf.Object, document: pikepdf.Object) -> None:
-    seen = set()
-    while isinstance(element, pikepdf.Dictionary) and element.objgen not in seen:
-        seen.add(element.objgen)
-        parent = element.get("/P")
-        if parent is None or parent.objgen in (root.objgen, document.objgen):
-            return
-        if parent.get("/S") == "/Document":
-            element.P = document
-            return
-        element = parent
+    def run(self, removed_links: list[pikepdf.Object]) -> None:
+        document = self.document
+        kids = self._kept_kids(self.source_top, document)
+        document.K = pikepdf.Array([*_kids(document), *kids])
+        for copy in self.copies.values():
+            if "/StructParents" in copy:
+                copy.StructParents = self._entry(int(copy.StructParents))
+            for annotation in copy.get("/Annots", ()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = self._entry(int(annotation.StructParent))
+        for annotation in removed_links:
+            key = annotation.get("/StructParent")
+            link = self.book.parent_tree.get(int(key)) if key is not None else None
+            if link is not None:
+                _drop_link_reference(self._element(link), annotation)
+
+    def _entry(self, key: int) -> int:
+        """The parent tree entry *key* of the book, under a key of the offprint."""
+        value = self.book.parent_tree.get(key)
+        new_key = len(self.output.entries)
+        if value is None:
+            self.output.entries[new_key] = pikepdf.Array()
+        elif isinstance(value, pikepdf.Array):
+            self.output.entries[new_key] = pikepdf.Array([self._element(e) for e in value])
+        else:
+            self.output.entries[new_key] = self._element(value)
+        return new_key
+
+    def _element(self, element: pikepdf.Object) -> pikepdf.Object:
+        """The offprint's copy of a book element that has content on a kept page."""
+        if not isinstance(element, pikepdf.Dictionary) or not element.is_indirect:
+            return element
+        if element.objgen in self.made:
+            return self.made[element.objgen]
+        if element.objgen in self.book.element_pages:
+            # In the tree, with content on a kept page: copied with the kids kept.
+            return self.output.pdf.copy_foreign(element)
+        # Not in the tree: it names a document element as its parent without being among its
+        # kids (WeasyPrint's running heads and page numbers), so in the offprint too.
+        stray = _below_a_document(element)
+        if stray.objgen not in self.copied_tops:
+            self._detached_copy(stray, self.document)
+            self.copied_tops.add(stray.objgen)
+        return self.output.pdf.copy_foreign(element)
+
+    def _detached_copy(self, element: pikepdf.Object, parent: pikepdf.Object) -> pikepdf.Object:
+        up = element.get("/P")
+        if up is not None:
+            del element["/P"]
+        try:
+            copy = self.output.pdf.copy_foreign(element)
+        finally:
+            if up is not None:
+                element.P = up
+        copy.P = parent
+        return copy
+
+    def _kept_kids(self, element: pikepdf.Object, parent: pikepdf.Object) -> list[pikepdf.Object]:
+        """Copies of what *element* holds on the kept pages, for the offprint's *parent*."""
+        own_page = element.get("/Pg")
+        kids: list[pikepdf.Object] = []
+        for kid in _kids(element):
+            if isinstance(kid, pikepdf.Dictionary) and _is_element(kid):
+                span = self.book.element_pages.get(kid.objgen) if kid.is_indirect else None
+                if span is None or span[1] < self.pages.start or span[0] >= self.pages.stop:
+                    continue  # nothing of it on the kept pages
+                if self.pages.start <= span[0] and span[1] < self.pages.stop:
+                    kids.append(self._detached_copy(kid, parent))
+                    if element.objgen == self.source_top.objgen:
+                        self.copied_tops.add(kid.objgen)
+                else:
+                    kids.append(self._partial(kid, parent))
+                continue
+            page = _content_page(kid, own_page)
+            index = self.book.index_of(page)
+            if index is None or index not in self.pages:
+                continue
+            if isinstance(kid, pikepdf.Dictionary):
+                kids.append(self._content_reference(kid))
+            else:
+                kids.append(kid)
+        return kids
+
+    def _partial(self, element: pikepdf.Object, parent: pikepdf.Object) -> pikepdf.Object:
+        """A new element for one that has content on the kept pages and on others."""
+        made = self.output.pdf.make_indirect(pikepdf.Dictionary(P=parent))
+        self.made[element.objgen] = made
+        for key, value in element.items():
+            if key not in ("/K", "/P", "/Pg"):
+                made[key] = _copied(self.output.pdf, self.book.pdf, value)
+        index = self.book.index_of(element.get("/Pg"))
+        if index is not None and index in self.copies:
+            made.Pg = self.copies[index]
+        made.K = pikepdf.Array(self._kept_kids(element, made))
+        return made
+
+    def _content_reference(self, reference: pikepdf.Object) -> pikepdf.Object:
+        """A marked-content or object reference, pointing at the kept page's copy."""
+        if reference.is_indirect:
+            return self.output.pdf.copy_foreign(reference)
+        copy = pikepdf.Dictionary()
+        for key, value in reference.items():
+            index = self.book.index_of(value) if key == "/Pg" else None
+            page = self.copies.get(index) if index is not None else None
+            copy[key] = page if page is not None else _copied(self.output.pdf, self.book.pdf, value)
+        return copy
 
 
 # --- reading ------------------------------------------------------------------------------
+
+
+def _copied(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+    """*value* of *source* in *target*: containers copied (qpdf copies indirect objects only)."""
+    if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+        return value
+    if not value.is_indirect:
+        value = source.make_indirect(value)
+    return target.copy_foreign(value)
+
+
+def _structure(pdf: pikepdf.Pdf) -> tuple[pikepdf.Object, pikepdf.Object] | None:
+    """The structure tree root of a tagged PDF and the one element below it, or None."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None:
+        return None
+    tops = [kid for kid in _kids(root) if isinstance(kid, pikepdf.Dictionary)]
+    return (root, tops[0]) if len(tops) == 1 else None
 
 
 def _kids(element: pikepdf.Object) -> list[pikepdf.Object]:
@@ -230,18 +450,29 @@ def _content_page(kid: pikepdf.Object, own_page: pikepdf.Object | None) -> pikep
     return own_page
 
 
+def _below_a_document(element: pikepdf.Object) -> pikepdf.Object:
+    """The ancestor of *element* (or itself) whose parent is a document element or none."""
+    seen = set()
+    while element.objgen not in seen:
+        seen.add(element.objgen)
+        parent = element.get("/P")
+        if not isinstance(parent, pikepdf.Dictionary) or parent.get("/S") in (
+            "/Document",
+            None,
+        ):
+            return element
+        element = parent
+    return element
+
+
 def _named_destinations(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     names = pdf.Root.get("/Names")
     if names is None or "/Dests" not in names:
         return {}
     return {
-        str(name): _destination_array(value)
+        str(name): value.D if isinstance(value, pikepdf.Dictionary) else value
         for name, value in pikepdf.NameTree(names.Dests).items()
     }
-
-
-def _destination_array(value: pikepdf.Object) -> pikepdf.Object:
-    return value.D if isinstance(value, pikepdf.Dictionary) else value
 
 
 def _destination_page(destination: pikepdf.Object) -> pikepdf.Object | None:
@@ -250,78 +481,34 @@ def _destination_page(destination: pikepdf.Object) -> pikepdf.Object | None:
     return None
 
 
-def _read_outline(pdf: pikepdf.Pdf) -> list[_Outline]:
-    outlines = pdf.Root.get("/Outlines")
-    items: list[_Outline] = []
-    item = outlines.get("/First") if outlines is not None else None
-    while item is not None:
-        items.append(_outline_item(item))
-        item = item.get("/Next")
+def _outline_items(parent: pikepdf.Object) -> list[pikepdf.Object]:
+    """The outline items below *parent* (the catalog: the top ones)."""
+    first = parent.Outlines.get("/First") if "/Outlines" in parent else parent.get("/First")
+    items = []
+    while first is not None:
+        items.append(first)
+        first = first.get("/Next")
     return items
 
 
-def _outline_item(item: pikepdf.Object) -> _Outline:
-    destination = item.get("/Dest")
-    if destination is None and "/A" in item and item.A.get("/S") == "/GoTo":
-        destination = item.A.D
-    page = _destination_page(destination) if destination is not None else None
-    view = list(destination[1:]) if page is not None and destination is not None else []
-    children = []
-    child = item.get("/First")
-    while child is not None:
-        children.append(_outline_item(child))
-        child = child.get("/Next")
-    return _Outline(str(item.get("/Title", "")), page, view, children)
-
-
-def _kept_outline(items: list[_Outline], kept: set[tuple[int, int]]) -> list[_Outline]:
-    """The items leading to a kept page; an item leading elsewhere gives way to its kept ones."""
+def _kept_outline(items: list[_Outline], positions: dict[int, int]) -> list[_Outline]:
+    """The items leading to a kept page, leading to where *positions* puts it; an item leading
+    elsewhere gives way to its kept ones."""
     result = []
+    first, last = min(positions), max(positions)
     for item in items:
-        children = _kept_outline(item.children, kept)
-        if item.page is not None and item.page.objgen in kept:
-            result.append(_Outline(item.title, item.page, item.view, children))
+        span = item.span_of_pages
+        if span is None or span[1] < first or span[0] > last:
+            continue
+        children = _kept_outline(item.children, positions)
+        if item.page is not None and item.page in positions:
+            result.append(_Outline(item.title, positions[item.page], item.view, children))
         else:
             result.extend(children)
     return result
 
 
-# --- cutting ------------------------------------------------------------------------------
-
-
-def _prune_element(
-    element: pikepdf.Object,
-    pages: range,
-    element_pages: dict[tuple[int, int], tuple[int, int] | None],
-    kept: set[tuple[int, int]],
-) -> None:
-    """Keep below *element* what has content on *pages*; an element wholly on them, whole."""
-    own_page = element.get("/Pg")
-    kids: list[pikepdf.Object] = []
-    for kid in _kids(element):
-        if isinstance(kid, pikepdf.Dictionary) and _is_element(kid):
-            if not kid.is_indirect:
-                _prune_element(kid, pages, element_pages, kept)
-                if _kids(kid):
-                    kids.append(kid)
-                continue
-            span = element_pages.get(kid.objgen)
-            if span is None:
-                continue  # nothing of it is drawn, on any page
-            first, last = span
-            if last < pages.start or first >= pages.stop:
-                continue
-            if not (pages.start <= first and last < pages.stop):
-                _prune_element(kid, pages, element_pages, kept)
-            kids.append(kid)
-            continue
-        page = _content_page(kid, own_page)
-        if page is not None and page.objgen in kept:
-            kids.append(kid)
-    if "/K" in element:
-        element.K = pikepdf.Array(kids)
-    if own_page is not None and own_page.objgen not in kept:
-        del element["/Pg"]  # its content on kept pages names its pages itself
+# --- links --------------------------------------------------------------------------------
 
 
 def _link_destination(annotation: pikepdf.Object) -> pikepdf.Object | None:
@@ -334,24 +521,24 @@ def _link_destination(annotation: pikepdf.Object) -> pikepdf.Object | None:
 
 
 def _retarget_links(
-    page: pikepdf.Page,
+    page: pikepdf.Object,
     destinations: set[str],
     redirect: Callable[[str], str | None],
-    kept: set[tuple[int, int]],
-) -> set[tuple[int, int]]:
+    kept: set[ObjectId],
+) -> list[pikepdf.Object]:
     """Point the page's links that lead off the kept pages at *redirect*'s URI, or take them
-    away; returns the object numbers of those taken away."""
-    annotations = page.obj.get("/Annots")
+    away; returns those taken away."""
+    annotations = page.get("/Annots")
     if annotations is None:
-        return set()
+        return []
     staying = []
-    removed = set()
+    removed = []
     for annotation in annotations:
         target = _link_destination(annotation) if annotation.get("/Subtype") == "/Link" else None
         if target is None:
             staying.append(annotation)
             continue
-        if isinstance(target, (pikepdf.String, pikepdf.Name)):
+        if isinstance(target, pikepdf.String | pikepdf.Name):
             name = str(target).removeprefix("/")
             if name in destinations:
                 staying.append(annotation)
@@ -364,88 +551,37 @@ def _retarget_links(
                 continue
             uri = None
         if uri is None:
-            removed.add(annotation.objgen)
+            removed.append(annotation)
             continue
         for key in ("/Dest", "/A"):
             if key in annotation:
                 del annotation[key]
         annotation.A = pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(uri))
         staying.append(annotation)
-    page.obj.Annots = pikepdf.Array(staying)
+    page.Annots = pikepdf.Array(staying)
     return removed
 
 
-def _keep_parent_tree(
-    pdf: pikepdf.Pdf, structure: pikepdf.Object, pages: list[pikepdf.Page]
-) -> None:
-    """The parent tree with the entries of *pages* and of their annotations only."""
-    if "/ParentTree" not in structure:
-        return
-    tree = pikepdf.NumberTree(structure.ParentTree)
-    keys = []
-    for page in pages:
-        if "/StructParents" in page.obj:
-            keys.append(int(page.obj.StructParents))
-        keys.extend(
-            int(annotation.StructParent)
-            for annotation in page.obj.get("/Annots", ())
-            if "/StructParent" in annotation
-        )
-    _write_parent_tree(pdf, structure, [(key, tree[key]) for key in set(keys) if key in tree])
-
-
-def _write_parent_tree(
-    pdf: pikepdf.Pdf, root: pikepdf.Object, entries: list[tuple[int, pikepdf.Object]]
-) -> None:
-    """A parent tree of *entries* (key, value), in one list: no reader needs more."""
-    ordered = sorted(entries, key=lambda entry: entry[0])
-    numbers = pikepdf.Array([part for key, value in ordered for part in (key, value)])
-    root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=numbers))
-    root.ParentTreeNextKey = ordered[-1][0] + 1 if ordered else 0
-
-
-def _drop_link_references(element: pikepdf.Object, removed: set[tuple[int, int]]) -> None:
-    """Take the references to removed link annotations out of the structure tree.
+def _drop_link_reference(element: pikepdf.Object, annotation: pikepdf.Object) -> None:
+    """Take the reference to a removed link annotation out of its structure element.
 
     A link element left without an annotation is a span: its text stays.
     """
-    if not removed:
-        return
     kids = _kids(element)
-    staying = []
-    lost_reference = False
-    for kid in kids:
-        if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == _OBJECT_REFERENCE:
-            if kid.Obj.objgen in removed:
-                lost_reference = True
-                continue
-        elif isinstance(kid, pikepdf.Dictionary) and _is_element(kid):
-            _drop_link_references(kid, removed)
-        staying.append(kid)
-    if lost_reference:
-        element.K = pikepdf.Array(staying)
-        if element.get("/S") == "/Link" and not any(
-            isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == _OBJECT_REFERENCE
-            for kid in staying
-        ):
-            element.S = pikepdf.Name.Span
-
-
-def _write_destinations(pdf: pikepdf.Pdf, destinations: Mapping[str, pikepdf.Object]) -> None:
-    names = pikepdf.NameTree.new(pdf)
-    for name in sorted(destinations):
-        names[name] = destinations[name]
-    if "/Names" not in pdf.Root:
-        pdf.Root.Names = pikepdf.Dictionary()
-    pdf.Root.Names.Dests = names.obj
-
-
-def _write_outline(pdf: pikepdf.Pdf, items: list[_Outline]) -> None:
-    def made(item: _Outline) -> pikepdf.OutlineItem:
-        destination = pikepdf.Array([item.page, *item.view]) if item.page is not None else None
-        made_item = pikepdf.OutlineItem(item.title, destination)
-        made_item.children.extend(made(child) for child in item.children)
-        return made_item
-
-    with pdf.open_outline() as outline:
-        outline.root[:] = [made(item) for item in items]
+    staying = [
+        kid
+        for kid in kids
+        if not (
+            isinstance(kid, pikepdf.Dictionary)
+            and kid.get("/Type") == _OBJECT_REFERENCE
+            and kid.Obj.objgen == annotation.objgen
+        )
+    ]
+    if len(staying) == len(kids):
+        return
+    element.K = pikepdf.Array(staying)
+    if element.get("/S") == "/Link" and not any(
+        isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == _OBJECT_REFERENCE
+        for kid in staying
+    ):
+        element.S = pikepdf.Name.Span
