@@ -451,13 +451,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         title_page = TitlePage.of(conf)
         base = str(conf.html_baseurl or "").rstrip("/")
         template = SandboxedEnvironment(autoescape=True).from_string(asset_text("covers.html"))
-        created = triptych_config.build_date().isoformat().replace("+00:00", "Z")
         return template.render(
             language=conf.language or "en",
             title=title_page.title,
             subtitle=title_page.subtitle,
             authors=list(title_page.authors),
-            created=created,
             imprint=Imprint.of(conf),
             site=f"{base}/" if base else "",
             articles=[
