@@ -405,8 +405,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 if not is_front_matter(self.config, docname)
                 and chapter_anchor(docname) in book.pages
             }
-            with Book(self.cover_pdf(articles)) as covers:
-                self.write_offprints(book, covers, articles)
+            if articles:
+                with Book(self.cover_pdf(articles)) as covers:
+                    self.write_offprints(book, covers, articles)
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
     def write_offprints(self, book: Book, covers: Book, articles: dict[str, range]) -> None:
