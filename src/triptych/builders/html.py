@@ -27,7 +27,7 @@ from sphinx.util.fileutil import copy_asset_file
 from sphinx.util.osutil import relative_uri
 from sphinx.writers.html5 import HTML5Translator
 
-from triptych.builders import EditionSummary, asset_path, human_size, viewcode
+from triptych.builders import EditionSummary, asset_path, human_size, viewcode, written
 from triptych.documents import (
     HTML_ATTRIBUTES,
     SITE_BUILDERS,
@@ -84,8 +84,29 @@ def article_pdf(builder: Builder, docname: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def download_line_inputs(builder: Builder, docname: str) -> tuple[object, ...]:
+    """What the download line of *docname*'s page shows of the other editions."""
+    if builder.name not in SITE_BUILDERS or not builder.config.triptych_download_links:
+        return ()
+    editions = built_editions(builder)
+    if not editions:
+        return ()
+    shown: list[object] = [
+        (label, path.name, path.stat().st_size if docname == builder.config.root_doc else None)
+        for label, path in editions
+    ]
+    article = article_pdf(builder, docname)
+    if article is not None:
+        shown.append(article.stat().st_size)
+    return tuple(shown)
+
+
 def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Put a "download this publication" line at the top of every page of the site."""
+    """Put a "download this publication" line at the top of every page of the site.
+
+    The root's page gives the size of each book. The others name them only, so that
+    a book that changed with one article leaves the other pages as they were.
+    """
     if app.builder.name not in SITE_BUILDERS or not app.config.triptych_download_links:
         return
     editions = built_editions(app.builder)
@@ -98,8 +119,10 @@ def _add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> N
         if index:
             paragraph += nodes.Text(" · ")
         href = relative_uri(page, f"{DOWNLOADS_DIR}/{path.name}")
-        size = human_size(path.stat().st_size)
-        paragraph += nodes.reference("", f"{label} ({size})", refuri=href, internal=True)
+        text = label
+        if docname == app.config.root_doc:
+            text += f" ({human_size(path.stat().st_size)})"
+        paragraph += nodes.reference("", text, refuri=href, internal=True)
     article = article_pdf(app.builder, docname)
     if article is not None:
         href = relative_uri(page, f"{DOWNLOADS_DIR}/{ARTICLES_DIR}/{docname}.pdf")
@@ -418,3 +441,4 @@ def setup(app: Sphinx) -> None:
     app.connect("html-collect-pages", _landing_page)
     app.connect("html-page-context", _search_page_script)
     app.connect("html-page-context", viewcode.settle_backlinks)
+    written.setup(app)

@@ -19,12 +19,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 from triptych.run.limits import BuildLimitReached, bounded, limit_reached
 from triptych.run.problems import ProblemCount
 from triptych.run.publish import (
+    OFFERED,
     STAGING,
+    WORK,
     broken_links,
     discard_staging,
+    forget_work,
     publish_together,
     recover,
-    staging_folder,
+    stage_changes,
+    work_folder,
 )
 
 if TYPE_CHECKING:
@@ -114,7 +118,7 @@ def build_publication(
     overrides.update(options.overrides)
     # Every edition is staged and published together at the end, so the site links
     # the editions staged beside it (or, for those not rebuilt, the published ones).
-    overrides.setdefault("triptych_editions_dir", str(output / STAGING))
+    overrides.setdefault("triptych_editions_dir", str(output / STAGING / OFFERED))
 
     if confdir is not None:
         checked = _project_settings(confdir, overrides)
@@ -128,6 +132,7 @@ def build_publication(
         # A fresh build that is killed may leave doctrees half-written; the saved
         # environment would then vouch for them, so it goes first.
         (output / "doctrees" / "environment.pickle").unlink(missing_ok=True)
+        forget_work(output)
     run = _Run(source, confdir, output, overrides, options, status, warning)
     try:
         return run.build_all()
@@ -226,13 +231,21 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
 
     def build_all(self) -> BuildResult:
-        """Build, audit and stage each edition in turn; stop at the first that fails."""
+        """Build, audit and stage each edition in turn; stop at the first that fails.
+
+        Each edition is built in its work folder, which keeps the last build's
+        output, so Sphinx writes only what changed. An edition is published
+        again only when some file of it changed, and then only its changed
+        files are new: the others are the published files themselves.
+        """
         from triptych.builders import html
 
+        offered = self.output / STAGING / OFFERED
         link_published_editions(self.output, self.options.formats)
-        staged: list[tuple[str, Path, EditionSummary]] = []
+        built_before = built_outputs(self.output)
+        built: list[tuple[str, Path, EditionSummary]] = []
         for position, edition in enumerate(self.options.formats):
-            folder = staging_folder(self.output, edition)
+            folder = work_folder(self.output, edition)
             # The first edition reads the sources (and again those that had problems);
             # the others reuse what it read, so each problem is reported once.
             overrides = dict(self.overrides)
@@ -242,16 +255,36 @@ class _Run:
             if isinstance(outcome, BuildResult):
                 return outcome
             app = outcome
+            now = built_outputs_of(app)
+            if built_before.get(edition, now) - now:
+                # What an article or an image since removed left in the work folder goes
+                # with a build from nothing.
+                forget_work(self.output, edition)
+                folder = work_folder(self.output, edition)
+                outcome = self.build_edition(edition, folder, overrides, fresh=False)
+                if isinstance(outcome, BuildResult):
+                    return outcome
+                app = outcome
+            built_before[edition] = now
             summary = getattr(app.builder, "summary", None) or html.summarise(app.builder)
-            staged.append((edition, folder, summary))
+            built.append((edition, folder, summary))
+            (offered / edition).unlink(missing_ok=True)
+            (offered / edition).symlink_to(folder, target_is_directory=True)
+        keep_built_outputs(self.output, built_before)
 
         # Only once every edition is built and audited: the editions stay in step.
-        publish_together(self.output, [(folder, edition) for edition, folder, _ in staged])
+        staged = []
+        for edition, folder, _summary in built:
+            staging = self.output / STAGING / edition
+            if stage_changes(folder, self.output / edition, staging):
+                staged.append((staging, edition))
+        if staged:
+            publish_together(self.output, staged)
         return BuildResult(
             PUBLISHED,
             published=tuple(
                 replace(summary, path=self.output / edition / summary.path.relative_to(folder))
-                for edition, folder, summary in staged
+                for edition, folder, summary in built
             ),
         )
 
@@ -291,8 +324,9 @@ class _Run:
                         fallback=str(self.source),
                         hard_exit=options.may_end_process,
                     ) as watchdog:
-                        # Every page is written: its download line depends on editions built just before.
-                        app.build(force_all=True)
+                        # What each page is made from decides whether it is written again
+                        # (triptych.builders.written), the other editions' downloads too.
+                        app.build()
                 finally:
                     count.detach()
                 if watchdog.reason:  # the interruption was caught and the build went on
@@ -333,12 +367,48 @@ class _Run:
 
 
 def link_published_editions(output: Path, building: tuple[str, ...]) -> None:
-    """Editions not rebuilt are offered by the site from where they are published."""
-    staging = output / STAGING
+    """Editions not rebuilt are offered by the site from where they are published.
+
+    The others are offered from their work folders as each is built.
+    """
+    offered = output / STAGING / OFFERED
+    offered.mkdir(parents=True, exist_ok=True)
     for edition in ("pdf", "epub"):
         if edition not in building and (output / edition).is_dir():
-            staging.mkdir(parents=True, exist_ok=True)
-            (staging / edition).symlink_to(output / edition, target_is_directory=True)
+            (offered / edition).symlink_to(output / edition, target_is_directory=True)
+
+
+#: Beside the work folders: the documents, images and downloads each edition was built from.
+BUILT_OUTPUTS = "built.json"
+
+
+def built_outputs_of(app: Sphinx) -> set[str]:
+    """What leaves a file of its own in an edition: documents, images, downloads."""
+    env = app.env
+    return (
+        {f"doc:{name}" for name in env.found_docs}
+        | {f"image:{name}" for name in env.images}
+        | {f"download:{name}" for name in env.dlfiles}
+    )
+
+
+def built_outputs(output: Path) -> dict[str, set[str]]:
+    import json
+
+    try:
+        recorded = json.loads((output / "doctrees" / WORK / BUILT_OUTPUTS).read_text())
+        return {edition: set(names) for edition, names in recorded.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def keep_built_outputs(output: Path, built: dict[str, set[str]]) -> None:
+    import json
+
+    from triptych.builders import write_atomically
+
+    record = {edition: sorted(names) for edition, names in sorted(built.items())}
+    write_atomically(output / "doctrees" / WORK / BUILT_OUTPUTS, json.dumps(record).encode())
 
 
 def _current_file(app: Sphinx, source: Path) -> str:

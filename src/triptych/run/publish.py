@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 STAGING = ".staging"
+#: Beside the doctrees: each edition's work folder.
+WORK = "triptych-work"
+#: In the staging folder: the PDF and the EPUB the site offers, linked from where they are.
+OFFERED = "offered"
 #: The swap in progress: which editions, and whether every new one is in place.
 JOURNAL = ".publishing.json"
 
@@ -30,6 +34,78 @@ def staging_folder(output: Path, edition: str) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+def work_folder(output: Path, edition: str) -> Path:
+    """Where *edition* is built, kept from one build to the next so that only changes are written.
+
+    Nothing reads it but the next build: it is published by copying what
+    changed into a staging folder (:func:`stage_changes`), never in place.
+    """
+    folder = output / "doctrees" / WORK / edition
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def forget_work(output: Path, edition: str | None = None) -> None:
+    """Start *edition* (or every edition) afresh: its next build writes everything."""
+    from triptych.builders import written
+
+    root = output / "doctrees" / WORK
+    shutil.rmtree(root / edition if edition else root, ignore_errors=True)
+    if edition is None:
+        written.forget(output / "doctrees")
+    else:
+        from triptych.run import BUILDERS
+
+        for record in (output / "doctrees" / written.RECORDS_DIR).glob(f"{BUILDERS[edition]}.*"):
+            record.unlink()
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in folder.rglob("*")
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    import filecmp
+
+    return first.stat().st_size == second.stat().st_size and filecmp.cmp(
+        first, second, shallow=False
+    )
+
+
+def stage_changes(work: Path, published: Path, staging: Path) -> bool:
+    """Stage the edition built in *work*; whether it differs from the one *published*.
+
+    A file with the bytes of the published one is that file, linked, so its
+    date stays; only the others are copied. Linking is safe because a
+    published file is never written to: a build writes its work folder, and
+    publishing replaces whole folders.
+    """
+    new, old = _files(work), _files(published)
+    changed = new.keys() != old.keys()
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name, path in sorted(new.items()):
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        former = old.get(name)
+        if former is not None and _same_bytes(path, former):
+            try:
+                os.link(former, target)
+                continue
+            except OSError:
+                pass  # a file system without links: the copy below has the same bytes
+        else:
+            changed = True
+        shutil.copy2(path, target)
+    return changed
 
 
 def broken_links(edition: str, folder: Path) -> list[str]:

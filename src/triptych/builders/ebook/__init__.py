@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import posixpath
 import re
 import shutil
@@ -73,6 +74,8 @@ STYLESHEET = "_static/triptych-epub.css"
 MATHML_ELEMENT = re.compile(rb"<math[\s>]")
 #: The generated cover as a raster image, for reading systems that show no SVG thumbnail.
 RASTER_COVER = "_images/cover.png"
+#: Beside the staged chapters: the images each chapter uses, for chapters not written again.
+IMAGES_RECORD = "images.json"
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -108,6 +111,8 @@ class EbookBuilder(BookEditionBuilder):
         # Chapters are staged beside the doctrees; the output folder gets the .epub only.
         self.staging_dir = Path(self.doctreedir) / "triptych-ebook"
         self.summary: EditionSummary | None = None
+        #: The images each chapter written in this build uses, by source path.
+        self.images_of: dict[str, dict[str, str]] = {}
 
     def init(self) -> None:
         super().init()
@@ -116,12 +121,22 @@ class EbookBuilder(BookEditionBuilder):
 
     def prepare_writing(self, docnames: AbstractSet[str]) -> None:
         # Chapters of articles since removed must not reach the package or its metadata.
-        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        for chapter in self.staging_dir.rglob("*" + self.out_suffix):
+            if chapter.relative_to(self.staging_dir).as_posix().removesuffix(
+                self.out_suffix
+            ) not in self.env.found_docs:
+                chapter.unlink()
+        shutil.rmtree(self.staging_dir / self.imagedir, ignore_errors=True)
         super().prepare_writing(docnames)
 
-    def get_outdated_docs(self) -> str:  # type: ignore[override]
-        # Every chapter is written every time, so the package never mixes two builds.
-        return "all documents"
+    def get_outdated_docs(self) -> list[str]:  # type: ignore[override]
+        # The chapters missing; the others are written again when what they are made from
+        # changed (triptych.builders.written), and packed again every time.
+        return sorted(
+            docname
+            for docname in self.env.found_docs
+            if not (self.staging_dir / (docname + self.out_suffix)).is_file()
+        )
 
     @property
     def epub_path(self) -> Path:
@@ -160,9 +175,34 @@ class EbookBuilder(BookEditionBuilder):
         )
         write_atomically(self.staging_dir / (pagename + self.out_suffix), page.encode())
 
+    def write_doc_serialized(self, docname: str, doctree: nodes.document) -> None:
+        super().write_doc_serialized(docname, doctree)
+        self.images_of[docname] = {
+            source: name
+            for source, name in self.images.items()
+            if docname in self.env.images.get(source, ((), ""))[0]
+        }
+
+    @property
+    def images_record(self) -> Path:
+        return self.staging_dir / IMAGES_RECORD
+
     def finish(self) -> None:
+        # Chapters written in an earlier build keep their images.
+        try:
+            kept = json.loads(self.images_record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = {}
+        recorded = {
+            docname: self.images_of.get(docname, kept.get(docname, {}))
+            for docname in sorted(self.env.found_docs)
+        }
+        for images in recorded.values():
+            self.images.update(images)
+        self.images_of.clear()
         self.copy_image_files()
         self.write_epub()
+        write_atomically(self.images_record, json.dumps(recorded, sort_keys=True).encode())
 
     def write_epub(self) -> None:
         from ebooklib import epub

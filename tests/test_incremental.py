@@ -1,0 +1,118 @@
+"""Rebuilding: nothing changed publishes nothing; an edit rewrites what depends on it, as a cold build would."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from outputs import fingerprint
+from triptych import cli
+
+DOCS = Path(__file__).parents[1] / "docs"
+#: The PDF keeps its own layout cache, tested with it; the site and the EPUB are tested here.
+EDITIONS = "html,epub"
+
+
+def build(source: Path, out: Path, formats: str = EDITIONS) -> None:
+    assert cli.main(["build", str(source), "-o", str(out), "-W", "-q", "-f", formats]) == 0
+
+
+def published(out: Path) -> dict[str, tuple[int, int, str]]:
+    """Every published file: its inode, its modification time and its bytes' digest."""
+    digests = fingerprint(out)
+    return {
+        name: ((out / name).stat().st_ino, (out / name).stat().st_mtime_ns, digest)
+        for name, digest in digests.items()
+        if not name.startswith(".")
+    }
+
+
+def changed(before: dict[str, tuple[int, int, str]], after: dict[str, tuple[int, int, str]]) -> set[str]:
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    copy = tmp_path / "docs"
+    shutil.copytree(DOCS, copy, ignore=shutil.ignore_patterns("_build"))
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_unchanged_rebuild_publishes_nothing(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(source, out)
+    before = published(out)
+    assert any(name.startswith("epub/") for name in before)
+    build(source, out)
+    assert changed(before, published(out)) == set()
+
+
+def test_a_touched_article_rewrites_nothing_published(source: Path, tmp_path: Path) -> None:
+    """A file saved without a change goes through Sphinx, which writes the same bytes."""
+    out = tmp_path / "out"
+    build(source, out)
+    before = published(out)
+    article = source / "motives.md"
+    article.write_bytes(article.read_bytes())
+    build(source, out)
+    assert changed(before, published(out)) == set()
+
+
+def test_an_edit_rewrites_its_page_and_the_epub_as_a_cold_build_would(
+    source: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build(source, out)
+    before = published(out)
+    with (source / "motives.md").open("a", encoding="utf-8") as stream:
+        stream.write("\nA sentence added to the last section.\n")
+    build(source, out)
+    rewritten = changed(before, published(out))
+    assert "html/motives.html" in rewritten
+    assert "epub/bound-by-arms.epub" in rewritten
+    # Pages that show nothing of the article stay the files they were.
+    for page in ("alliance", "coordination", "ripple-effects", "sources"):
+        assert f"html/{page}.html" not in rewritten, rewritten
+    assert "html/_static/triptych.css" not in rewritten
+
+    cold = tmp_path / "cold"
+    build(source, cold)
+    assert fingerprint(out) == fingerprint(cold)
+
+
+def test_a_changed_title_reaches_every_page_that_shows_it(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(source, out)
+    before = published(out)
+    text = (source / "coordination.md").read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("# "))
+    edit(source / "coordination.md", title, title + " Today")
+    build(source, out)
+    rewritten = changed(before, published(out))
+    assert "html/coordination.html" in rewritten
+    cold = tmp_path / "cold"
+    build(source, cold)
+    assert fingerprint(out) == fingerprint(cold)
+
+
+def test_a_removed_article_leaves_nothing_behind(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(source, out)
+    (source / "extra.md").write_text("# Extra\n\nA page outside the contents.\n")
+    edit(source / "index.md", "\nalliance\ncoordination\n", "\nalliance\nextra\ncoordination\n")
+    build(source, out)
+    assert (out / "html" / "extra.html").is_file()
+    (source / "extra.md").unlink()
+    edit(source / "index.md", "\nextra\n", "\n")
+    build(source, out)
+    cold = tmp_path / "cold"
+    build(source, cold)
+    assert fingerprint(out) == fingerprint(cold)
