@@ -13,36 +13,17 @@ from typing import TYPE_CHECKING, Any
 from sphinx.builders.html import StandaloneHTMLBuilder
 from sphinx.util import logging
 
+# Kept here too: the builders' shared helpers, named where they always were.
+from triptych.editions import EditionSummary as EditionSummary
+from triptych.editions import human_size as human_size
+from triptych.editions import write_atomically as write_atomically
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from docutils import nodes
     from sphinx.config import Config
     from sphinx.highlighting import PygmentsBridge
-
-
-@dataclass(frozen=True)
-class EditionSummary:
-    """What one build produced, for the line printed at its end."""
-
-    edition: str
-    path: Path
-    size: int
-    count: int
-    unit: str
-
-    def line(self) -> str:
-        unit = self.unit.removesuffix("s") if self.count == 1 else self.unit
-        return f"{self.edition:<5} {self.path}  {human_size(self.size)}, {self.count} {unit}"
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB"):
-        if value < 1024 or unit == "MB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def asset_path(name: str) -> Path:
@@ -52,20 +33,6 @@ def asset_path(name: str) -> Path:
 
 def asset_text(name: str) -> str:
     return asset_path(name).read_text(encoding="utf-8")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write *data* to *target* so that readers see the old file or the new one, never half."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        Path(temp_name).chmod(0o644)
-        Path(temp_name).replace(target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def copy_images(builder: StandaloneHTMLBuilder, folder: Path) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
+from triptych.run import uptodate
 from triptych.run.limits import BuildLimitReached, bounded, limit_reached
 from triptych.run.problems import ProblemCount
 from triptych.run.publish import (
@@ -103,22 +104,35 @@ def build_publication(
     warning: TextIO | None = None,
 ) -> BuildResult:
     """Build the editions of the publication in *source* into *output*, all or none published."""
-    from triptych.apparatus.citations import zero_config_overrides
-    from triptych.config import default_overrides
-
     if not source.is_dir():
         return BuildResult(STOPPED, problem=BuildProblem(str(source), "no such source folder"))
     source = source.resolve()
     output = output.resolve()
     confdir = source if (source / "conf.py").is_file() else None
-    # The .bib files found are the default: a project file that names its own wins.
-    overrides: dict[str, Any] = (
-        zero_config_overrides(source) | default_overrides(source) if confdir is None else {}
-    )
+    overrides: dict[str, Any] = {}
+    if confdir is None:
+        from triptych.apparatus.citations import zero_config_overrides
+        from triptych.config import default_overrides
+
+        # The .bib files found are the default: a project file that names its own wins.
+        overrides = zero_config_overrides(source) | default_overrides(source)
     overrides.update(options.overrides)
     # Every edition is staged and published together at the end, so the site links
     # the editions staged beside it (or, for those not rebuilt, the published ones).
     overrides.setdefault("triptych_editions_dir", str(output / STAGING / OFFERED))
+
+    recover(output)
+    discard_staging(output)  # what a killed build left
+    settings = {
+        "overrides": overrides,
+        "formats": list(options.formats),
+        "fail_on_warning": options.fail_on_warning,
+    }
+    inputs = uptodate.inputs_digest(source, output, settings)
+    if not options.fresh_env and (editions := uptodate.unchanged(output, inputs, options.formats)):
+        if not options.quiet:
+            (status or sys.stdout).write("nothing changed since the last build\n")
+        return BuildResult(PUBLISHED, published=editions)
 
     if confdir is not None:
         checked = _project_settings(confdir, overrides)
@@ -126,18 +140,20 @@ def build_publication(
             return BuildResult(STOPPED, problem=checked)
         overrides.update(checked)
 
-    recover(output)
-    discard_staging(output)  # what a killed build left
     if options.fresh_env:
         # A fresh build that is killed may leave doctrees half-written; the saved
         # environment would then vouch for them, so it goes first.
         (output / "doctrees" / "environment.pickle").unlink(missing_ok=True)
         forget_work(output)
+    uptodate.forget(output)
     run = _Run(source, confdir, output, overrides, options, status, warning)
     try:
-        return run.build_all()
+        result = run.build_all()
     finally:
         discard_staging(output)
+    if result.status == PUBLISHED and not run.problems_shown:
+        uptodate.remember(output, inputs, options.formats, result.published)
+    return result
 
 
 def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any] | BuildProblem:
@@ -229,6 +245,8 @@ class _Run:
     status: TextIO | None
     warning: TextIO | None
     started: float = field(default_factory=time.monotonic)
+    #: Warnings and errors shown by the editions built so far.
+    problems_shown: int = 0
 
     def build_all(self) -> BuildResult:
         """Build, audit and stage each edition in turn; stop at the first that fails.
@@ -329,6 +347,7 @@ class _Run:
                         app.build()
                 finally:
                     count.detach()
+                    self.problems_shown += count.warnings + count.errors
                 if watchdog.reason:  # the interruption was caught and the build went on
                     raise BuildLimitReached(watchdog.reason, location=str(self.source))
         except KeyboardInterrupt:

@@ -14,7 +14,6 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-from triptych.checks.audit import audit_epub, audit_html, audit_pdf
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -110,6 +109,8 @@ def stage_changes(work: Path, published: Path, staging: Path) -> bool:
 
 def broken_links(edition: str, folder: Path) -> list[str]:
     """The audit an edition must pass before it is published: no broken internal link."""
+    from triptych.checks.audit import audit_epub, audit_html, audit_pdf
+
     if edition == "html":
         return audit_html(folder).broken
     audit = audit_pdf if edition == "pdf" else audit_epub
