@@ -29,7 +29,9 @@ def published(out: Path) -> dict[str, tuple[int, int, str]]:
     }
 
 
-def changed(before: dict[str, tuple[int, int, str]], after: dict[str, tuple[int, int, str]]) -> set[str]:
+def changed(
+    before: dict[str, tuple[int, int, str]], after: dict[str, tuple[int, int, str]]
+) -> set[str]:
     return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
 
 
@@ -98,6 +100,13 @@ def test_a_changed_title_reaches_every_page_that_shows_it(source: Path, tmp_path
     build(source, out)
     rewritten = changed(before, published(out))
     assert "html/coordination.html" in rewritten
+    # The contents are one file; the pages before and after it show its title.
+    assert {"html/_static/triptych-navigation.js", "html/alliance.html", "html/motives.html"} <= (
+        rewritten
+    )
+    # A page that shows the title nowhere is left as it was.
+    assert "html/ripple-effects.html" not in rewritten
+    assert "html/sources.html" not in rewritten
     cold = tmp_path / "cold"
     build(source, cold)
     assert fingerprint(out) == fingerprint(cold)

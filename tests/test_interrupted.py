@@ -1,6 +1,6 @@
 """A build killed with SIGKILL leaves the published editions exactly as they were.
 
-``triptych build`` builds each edition in OUTDIR/.staging/<edition> and only renames it
+``triptych build`` builds each edition in its work folder (beside the doctrees), stages what changed in OUTDIR/.staging/<edition> and only renames it
 into place once it passed its audit. SIGKILL gives the process no chance to clean up,
 so this test kills real ``triptych build`` processes at chosen points, found by reading
 the progress lines they print, and compare the published bytes with those before.
@@ -244,9 +244,9 @@ def test_a_killed_build_leaves_the_published_editions_intact(rootdir: Path, tmp_
         assert now == before, f"killed while {point.name}:\n{output}"
         # Nothing beside the editions either: no half-swapped ".pdf.previous" and the like.
         assert {p.name for p in out.iterdir()} <= {"doctrees", ".staging", *EDITIONS}, output
-        # The kill came in the middle of the edition (the staging folder outlived it)...
-        staging = out / ".staging" / point.edition
-        assert staging.is_dir(), f"no staging folder after the kill:\n{output}"
+        # The kill came in the middle of the edition (its work folder outlived it)...
+        staging = out / "doctrees" / "triptych-work" / point.edition
+        assert staging.is_dir(), f"no work folder after the kill:\n{output}"
         if point.staged:
             # ...after it had staged a changed file: had that been published, it would show.
             staged = (staging / point.staged).read_bytes()

@@ -151,6 +151,40 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
     logger.info(summary.line())
 
 
+#: The publication's contents, written once for every page of a Furo site.
+NAVIGATION_JS = "triptych-navigation.js"
+
+
+def shares_navigation(builder: Builder) -> bool:
+    """Whether the site's pages load the contents from one file (Furo's sidebar, see templates/)."""
+    theme = getattr(builder, "theme", None)
+    return builder.name in SITE_BUILDERS and getattr(theme, "name", "") == "furo"
+
+
+def _write_navigation(app: Sphinx, exception: BaseException | None) -> None:
+    """The contents as Furo shows them, seen from the root: each page marks where it is."""
+    if exception is not None or not shares_navigation(app.builder):
+        return
+    import json
+
+    from furo.navigation import get_navigation_tree
+
+    from triptych.builders import write_atomically
+
+    builder = app.builder
+    root = app.config.root_doc
+    tree = builder._get_local_toctree(  # type: ignore[attr-defined]
+        root, collapse=False, titles_only=True, maxdepth=-1, includehidden=True
+    )
+    base = posixpath.dirname(builder.get_target_uri(root))
+    contents = {"base": base + "/" if base else "", "tree": get_navigation_tree(tree)}
+    # Escaped so that no title can close the script.
+    data = json.dumps(contents, sort_keys=True).replace("</", "<\\/")
+    script = asset_path("navigation.js").read_text(encoding="utf-8")
+    script = script.replace("/* contents */ null", data)
+    write_atomically(Path(builder.outdir) / "_static" / NAVIGATION_JS, script.encode())
+
+
 def _prepare_site(app: Sphinx) -> None:
     """Put triptych.css and triptych.js in place before any page is written; write attributes."""
     if app.builder.name not in SITE_BUILDERS:
@@ -438,6 +472,7 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", _add_templates)
     app.connect("builder-inited", _prepare_site)
     app.connect("build-finished", _finish_site)
+    app.connect("build-finished", _write_navigation)
     app.connect("html-collect-pages", _landing_page)
     app.connect("html-page-context", _search_page_script)
     app.connect("html-page-context", viewcode.settle_backlinks)

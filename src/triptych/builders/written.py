@@ -20,7 +20,7 @@ import os
 import re
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sphinx.util._serialise import stable_hash
 
@@ -153,14 +153,19 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
     terms = glossary.digest()
     uses = _digest(sorted((doc, repr(found)) for doc, found in glossary.usages_by_doc.items()))
     contents = contents_digest(env)
-    # The site's pages carry the whole contents in their navigation; a book's chapter only
-    # where it holds a toctree.
-    on_every_page = app.builder.name in SITE_BUILDERS
+    from triptych.builders.html import shares_navigation
+
+    # A site page shows the pages before and after it, and with most themes the whole
+    # contents too (with Furo, triptych loads them from one file); a book's chapter shows
+    # the contents only where it holds a toctree.
+    site = app.builder.name in SITE_BUILDERS
+    on_every_page = site and not shares_navigation(app.builder)
+    relations = env.collect_relations() if site else {}
     other_domains: dict[str, str] = {}
     noted = references(env)
     digests = {}
     for docname in sorted(env.found_docs):
-        referred = []
+        referred: list[tuple[str, ...] | tuple[str, str, str | None]] = []
         for domain, kind, target in sorted(noted.get(docname, ())):
             if domain in RESOLVED_DOMAINS:
                 referred.append((kind, target, targets.get(target)))
@@ -174,11 +179,17 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
             _file_digest(Path(env.doctreedir, docname + ".doctree")),
             referred,
             sorted(env.toc_secnumbers.get(docname, {}).items()),
-            sorted((kind, sorted(n.items())) for kind, n in env.toc_fignumbers.get(docname, {}).items()),
+            sorted(
+                (kind, sorted(n.items())) for kind, n in env.toc_fignumbers.get(docname, {}).items()
+            ),
             terms,
             uses if docname in glossary_docs else "",
             contents if on_every_page or docname in env.toctree_includes else "",
             _page_extras(app, docname),
+            [
+                (name, env.titles[name].astext() if name in env.titles else None)
+                for name in relations.get(docname, ())
+            ],
         )
     return digests
 

@@ -14,7 +14,6 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-
 if TYPE_CHECKING:
     from pathlib import Path
 

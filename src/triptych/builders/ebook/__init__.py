@@ -122,9 +122,10 @@ class EbookBuilder(BookEditionBuilder):
     def prepare_writing(self, docnames: AbstractSet[str]) -> None:
         # Chapters of articles since removed must not reach the package or its metadata.
         for chapter in self.staging_dir.rglob("*" + self.out_suffix):
-            if chapter.relative_to(self.staging_dir).as_posix().removesuffix(
-                self.out_suffix
-            ) not in self.env.found_docs:
+            if (
+                chapter.relative_to(self.staging_dir).as_posix().removesuffix(self.out_suffix)
+                not in self.env.found_docs
+            ):
                 chapter.unlink()
         shutil.rmtree(self.staging_dir / self.imagedir, ignore_errors=True)
         super().prepare_writing(docnames)
