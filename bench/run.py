@@ -41,6 +41,8 @@ SPHINX_BUILD = Path(sys.executable).with_name("sphinx-build")
 
 SOURCE_DATE_EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
 EDITIONS: tuple[str, ...] = ("html", "pdf", "epub")
+#: The order ``triptych build`` builds them in.
+EDITIONS_IN_BUILD_ORDER: tuple[str, ...] = ("pdf", "epub", "html")
 REFERENCE_BUILDER: dict[str, str] = {
     "html": "html",
     "pdf": "simplepdf",
@@ -77,6 +79,9 @@ class RunResult:
     #: User and system CPU time of the child and its descendants: steadier than wall time
     #: on a shared machine.
     cpu_seconds: float | None = None
+    #: triptych's own account of one build of all editions (``--timings``): seconds per
+    #: edition, publishing, or "up to date" when it found nothing to do.
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _fresh_dir(path: Path) -> Path:
@@ -229,6 +234,7 @@ def _all_editions(
     jobs_args = ["-j", str(jobs)] if jobs != 1 else []
     out = work / "triptych-all"
     triptych = [str(TRIPTYCH), "build", "-q", str(corpus), "-o", str(out), *jobs_args]
+    triptych += ["--timings", str(_timings_file(out))]
     builds: dict[str, list[tuple[str, list[str], Path, dict[str, str]]]] = {
         "triptych": [("all", triptych, out, {**base, "BENCH_TOOL": "triptych"})],
         "reference": [],
@@ -241,6 +247,10 @@ def _all_editions(
         tool_env = "simplepdf" if builder == "simplepdf" else "sphinx"
         builds["reference"].append((edition, cmd, ref_out, {**base, "BENCH_TOOL": tool_env}))
     return builds
+
+
+def _timings_file(out: Path) -> Path:
+    return out.with_name(out.name + ".timings.json")
 
 
 def _book_pdf(out: Path) -> Path | None:
@@ -272,6 +282,10 @@ def run_all_editions(
         cpu += _cpu_seconds[-1]
         peak = max(peak, peak_mb)
     result = RunResult(tool, scenario, size, commands, True, 0, seconds, peak, cpu_seconds=cpu)
+    for _edition, command, _out, _env in builds:
+        if "--timings" in command:
+            timings = Path(command[command.index("--timings") + 1])
+            result.step_seconds = json.loads(timings.read_text(encoding="utf-8"))
     pdf = next((_book_pdf(out) for edition, _c, out, _e in builds if edition in {"all", "pdf"}))
     if pdf is not None:
         result.output_path = str(pdf)
@@ -508,6 +522,43 @@ def report_rebuilds(results: list[RunResult], sizes: list[int]) -> str:
     )
 
 
+def report_steps(results: list[RunResult], sizes: list[int]) -> str:
+    """triptych's seconds per edition, cold, unchanged and after an edit, and against cold."""
+    by_key = {(r.size, r.edition): r for r in results if r.tool == "triptych" and r.ok}
+    rows: list[list[str]] = []
+    for size in sizes:
+        cold = by_key.get((size, "cold"))
+        for scenario in SCENARIOS:
+            run = by_key.get((size, scenario))
+            if run is None:
+                continue
+            for step in (*EDITIONS_IN_BUILD_ORDER, "publish", "up to date"):
+                if step not in run.step_seconds and not (
+                    step in EDITIONS_IN_BUILD_ORDER and "up to date" in run.step_seconds
+                ):
+                    continue
+                taken = run.step_seconds.get(step, 0.0)
+                before = cold.step_seconds.get(step) if cold is not None else None
+                rows.append(
+                    [
+                        str(size),
+                        scenario,
+                        step,
+                        _fmt(taken, ".2f"),
+                        _ratio(taken, before) if before else "-",
+                    ]
+                )
+    return "\n".join(
+        [
+            (
+                "triptych, each edition of the builds above (its own --timings; an unchanged "
+                "publication builds none: 'up to date')"
+            ),
+            _table(["articles", "build", "edition", "s", "x cold"], rows, left=3),
+        ]
+    )
+
+
 def _parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
@@ -588,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(report_rebuilds(rebuilds, sizes))
+    print()
+    print(report_steps(rebuilds, sizes))
     failures = [r for r in rebuilds if not r.ok]
     for r in failures:
         print(f"\n* {r.size} articles, {r.tool} {r.edition} failed:")

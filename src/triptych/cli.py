@@ -135,6 +135,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an unexpected error"
     )
+    build.add_argument(
+        "--timings",
+        metavar="FILE",
+        type=Path,
+        help="write the seconds each edition's build took (and publishing) to FILE, as JSON",
+    )
     check = commands.add_parser(
         "check",
         help="audit the editions already built",
@@ -391,6 +397,10 @@ def build(args: argparse.Namespace, may_end_process: bool) -> int:
         print(line, file=sys.stderr)
     if result.problem is not None:
         print(result.problem.line(), file=sys.stderr)
+    if args.timings is not None:
+        import json
+
+        args.timings.write_text(json.dumps(dict(result.seconds), indent=1) + "\n")
     if result.published:
         print()
         for summary in result.published:

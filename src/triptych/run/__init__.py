@@ -81,6 +81,8 @@ class BuildResult:
     status: int
     published: tuple[EditionSummary, ...] = ()
     problem: BuildProblem | None = None
+    #: (edition or "publish", seconds) for each step the build took, in order.
+    seconds: tuple[tuple[str, float], ...] = ()
 
 
 def describe(error: BaseException) -> str:
@@ -128,11 +130,16 @@ def build_publication(
         "formats": list(options.formats),
         "fail_on_warning": options.fail_on_warning,
     }
+    started = time.perf_counter()
     inputs = uptodate.inputs_digest(source, output, settings)
     if not options.fresh_env and (editions := uptodate.unchanged(output, inputs, options.formats)):
         if not options.quiet:
             (status or sys.stdout).write("nothing changed since the last build\n")
-        return BuildResult(PUBLISHED, published=editions)
+        return BuildResult(
+            PUBLISHED,
+            published=editions,
+            seconds=(("up to date", time.perf_counter() - started),),
+        )
 
     if confdir is not None:
         checked = _project_settings(confdir, overrides)
@@ -247,6 +254,7 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     #: Warnings and errors shown by the editions built so far.
     problems_shown: int = 0
+    seconds: list[tuple[str, float]] = field(default_factory=list)
 
     def build_all(self) -> BuildResult:
         """Build, audit and stage each edition in turn; stop at the first that fails.
@@ -263,6 +271,7 @@ class _Run:
         built_before = built_outputs(self.output)
         built: list[tuple[str, Path, EditionSummary]] = []
         for position, edition in enumerate(self.options.formats):
+            started = time.perf_counter()
             folder = work_folder(self.output, edition)
             # The first edition reads the sources (and again those that had problems);
             # the others reuse what it read, so each problem is reported once.
@@ -288,6 +297,8 @@ class _Run:
             built.append((edition, folder, summary))
             (offered / edition).unlink(missing_ok=True)
             (offered / edition).symlink_to(folder, target_is_directory=True)
+            self.seconds.append((edition, time.perf_counter() - started))
+        started = time.perf_counter()
         keep_built_outputs(self.output, built_before)
 
         # Only once every edition is built and audited: the editions stay in step.
@@ -298,8 +309,10 @@ class _Run:
                 staged.append((staging, edition))
         if staged:
             publish_together(self.output, staged)
+        self.seconds.append(("publish", time.perf_counter() - started))
         return BuildResult(
             PUBLISHED,
+            seconds=tuple(self.seconds),
             published=tuple(
                 replace(summary, path=self.output / edition / summary.path.relative_to(folder))
                 for edition, folder, summary in built
