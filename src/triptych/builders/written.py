@@ -14,6 +14,7 @@ Sphinx to write, whichever application read them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -95,8 +96,32 @@ ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 def _without_addresses(data: object) -> str:
     """A domain's data as text that is the same in every process for the same data."""
-    items = sorted(data.items(), key=str) if isinstance(data, dict) else [data]
-    return ADDRESS.sub("", repr(items))
+    return ADDRESS.sub("", repr(_plain(data)))
+
+
+def _plain(value: object) -> object:
+    """*value* with its collections in a stable order, nodes by their kind alone.
+
+    A list grows in the order documents were read, and a node a domain keeps is
+    filled in while pages are written: neither says what a reference shows.
+    """
+    from docutils import nodes
+
+    if isinstance(value, dict):
+        return sorted((repr(_plain(key)), repr(_plain(item))) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(repr(_plain(item)) for item in value)
+    if isinstance(value, nodes.Node):
+        return type(value).__name__
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            [
+                (field.name, _plain(getattr(value, field.name)))
+                for field in dataclasses.fields(value)
+            ],
+        )
+    return value
 
 
 def _file_digest(path: Path) -> str:
@@ -143,6 +168,7 @@ def contents_digest(env: BuildEnvironment) -> str:
 
 def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
     """The digest of what each document's output is made from, for this builder."""
+    from triptych.builders.html import shares_navigation
     from triptych.documents import SITE_BUILDERS
     from triptych.glossary.domain import glossary_domain
 
@@ -153,8 +179,6 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
     terms = glossary.digest()
     uses = _digest(sorted((doc, repr(found)) for doc, found in glossary.usages_by_doc.items()))
     contents = contents_digest(env)
-    from triptych.builders.html import shares_navigation
-
     # A site page shows the pages before and after it, and with most themes the whole
     # contents too (with Furo, triptych loads them from one file); a book's chapter shows
     # the contents only where it holds a toctree.
