@@ -125,3 +125,16 @@ def test_a_removed_article_leaves_nothing_behind(source: Path, tmp_path: Path) -
     cold = tmp_path / "cold"
     build(source, cold)
     assert fingerprint(out) == fingerprint(cold)
+
+
+def test_a_rebuild_shows_the_warnings_again(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A build that showed warnings is no reason to do nothing: the next shows them again."""
+    with (source / "motives.md").open("a", encoding="utf-8") as stream:
+        stream.write("\nSee {ref}`no-such-section`.\n")
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert cli.main(["build", str(source), "-o", str(out), "-q", "-f", EDITIONS]) == 0
+        shown = capsys.readouterr().err
+        assert "motives.md:" in shown and "no-such-section" in shown, shown
