@@ -15,8 +15,9 @@ DOCS = Path(__file__).parents[1] / "docs"
 EDITIONS = "html,epub"
 
 
-def build(source: Path, out: Path, formats: str = EDITIONS) -> None:
-    assert cli.main(["build", str(source), "-o", str(out), "-W", "-q", "-f", formats]) == 0
+def build(source: Path, out: Path, *options: str) -> None:
+    arguments = ["build", str(source), "-o", str(out), "-W", "-q", "-f", EDITIONS, *options]
+    assert cli.main(arguments) == 0
 
 
 def published(out: Path) -> dict[str, tuple[int, int, str]]:
@@ -138,3 +139,18 @@ def test_a_rebuild_shows_the_warnings_again(
         assert cli.main(["build", str(source), "-o", str(out), "-q", "-f", EDITIONS]) == 0
         shown = capsys.readouterr().err
         assert "motives.md:" in shown and "no-such-section" in shown, shown
+
+
+def test_a_changed_setting_rewrites_the_site_as_a_cold_build_would(
+    source: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build(source, out)
+    before = published(out)
+    setting = ("-D", "html_title=Bound by Arms, revised")
+    build(source, out, *setting)
+    rewritten = changed(before, published(out))
+    assert {"html/alliance.html", "html/sources.html"} <= rewritten
+    cold = tmp_path / "cold"
+    build(source, cold, *setting)
+    assert fingerprint(out) == fingerprint(cold)

@@ -60,13 +60,17 @@ def forget_work(output: Path, edition: str | None = None) -> None:
             record.unlink()
 
 
+#: What Sphinx leaves in a work folder for itself: the settings of the build before a change.
+NOT_PUBLISHED = frozenset({".buildinfo.bak"})
+
+
 def _files(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     return {
         path.relative_to(folder).as_posix(): path
         for path in folder.rglob("*")
-        if path.is_file() and not path.is_symlink()
+        if path.is_file() and not path.is_symlink() and path.name not in NOT_PUBLISHED
     }
 
 
