@@ -268,3 +268,53 @@ def test_text_that_cannot_be_read_is_a_problem(tmp_path: Path) -> None:
         r"unreadable\.pdf: page \d+: its text cannot be read .*; no page number was checked",
         audit.problems[0],
     ), audit.problems
+
+
+WORDED = "test-worded-references"
+WORDED_PDF = "lighthouse-keeping.pdf"
+
+
+@pytest.fixture(scope="module")
+def worded(build_root: BuildRoot) -> SphinxTestApp:
+    app = build_root("pdf", WORDED, confoverrides={"triptych_article_pdfs": False})
+    assert app.warning.getvalue() == ""
+    return app
+
+
+def test_references_worded_otherwise_than_their_heading(worded: SphinxTestApp) -> None:
+    # An emphasised word in a reference (one annotation for the link, one for the word),
+    # a chapter's title linking to a section of it, another section's title linking to
+    # a chapter: each is one reference, to the page its link lands on. And a glossary
+    # entry holding a note, whose bold title stands between the term and its pages.
+    pdf = Path(worded.outdir) / WORDED_PDF
+    audit = audit_page_numbers(pdf)
+    assert audit.problems == []
+    assert audit.page_references == 4
+    assert audit.back_references == 3
+    reader = PdfReader(pdf)
+    text = reader.pages[pdf_destination_page(reader, "document-questions") - 1].extract_text()
+    for chapter, section in [("lamps", "lamps-soot"), ("signals", "signals-bells")]:
+        page = pdf_destination_page(reader, f"{chapter}--{section}")
+        assert page > pdf_destination_page(reader, f"document-{chapter}")
+        assert f"(p. {page})" in " ".join(text.split())
+
+
+def test_audit_catches_a_wrong_number_after_other_words(
+    worded: SphinxTestApp, tmp_path: Path
+) -> None:
+    staged = Path(worded.doctreedir) / "triptych-pdf" / "lighthouse-keeping.html"
+    css = (
+        'html main a.triptych-pageref[href="#lamps--lamps-soot"]::after'
+        ' { content: " (p. 2)" !important; }\n'
+    )
+    edited = staged.read_text().replace("</head>", f"<style>{css}</style>\n</head>")
+    layout = worded.builder.layout()  # type: ignore[attr-defined]
+    wrong = tmp_path / WORDED_PDF
+    wrong.write_bytes(layout.write(layout.render(edited)))
+    soot = pdf_destination_page(PdfReader(wrong), "lamps--lamps-soot")
+    (problem,) = audit_page_numbers(wrong).problems
+    assert re.fullmatch(
+        rf'{WORDED_PDF}: page \d+: reference ".*Tower \(p\. 2\)" says page 2, its heading is on '
+        f"page {soot}",
+        problem,
+    ), problem

@@ -15,12 +15,16 @@ what each printed number refers to; then it looks for the target's text:
 
 - a contents entry's heading by its title, among the lines set as headings
   (bold, or larger than the body text), in the order of the contents;
-- the heading a page reference names by the reference's own words (a
-  reference worded otherwise than its heading is matched through the contents
-  entry with the same destination, or else the first heading at its
-  destination);
+- the heading a page reference names by the reference's own words, when they
+  are the title of the heading at its destination; a reference worded otherwise
+  is matched through the contents entry with the same destination, or else by
+  the first heading at its destination, when that heading's title is not
+  another heading's or belongs to a section the words name (a chapter's title
+  linking to one of its sections);
 - the term use a back-reference names as the term link drawn at its
-  destination, which must itself lead to the glossary entry the list belongs to;
+  destination, which must itself lead to the glossary entry the list belongs to
+  (the last term before the list: bold lines in a definition, a note's title,
+  are no destination);
 - an index locator's text as the first line drawn at its destination or after
   it (the indexed passage, or the heading of the indexed section).
 
@@ -339,11 +343,19 @@ def _continues(link: Link, page: int, rect: Rect, first_on_page: bool) -> bool:
     """Whether an annotation to the same destination is more of *link*: its next line, its rest."""
     if page != link.page:
         return page == link.page + 1 and first_on_page
+    # WeasyPrint draws an annotation for the link's box and one for each inline box in it
+    # (an emphasised word, the page number after it): any of them on this line may touch it.
+    for drawn_on, drawn in reversed(link.rects):
+        if drawn_on != page:
+            break
+        overlap = min(rect.top, drawn.top) - max(rect.bottom, drawn.bottom)
+        if (
+            overlap > 0.5 * min(rect.top - rect.bottom, drawn.top - drawn.bottom)
+            and rect.left <= drawn.right + _SLACK
+            and rect.right >= drawn.left - _SLACK
+        ):
+            return True
     last = link.rects[-1][1]
-    overlap = min(rect.top, last.top) - max(rect.bottom, last.bottom)
-    if overlap > 0.5 * min(rect.top - rect.bottom, last.top - last.bottom):
-        # On one line, the annotations of one link (its box, its generated text) touch.
-        return rect.left <= last.right + _SLACK and rect.right >= last.left - _SLACK
     return rect.top <= last.bottom + _SLACK and rect.left <= last.left  # wrapped
 
 
@@ -423,6 +435,9 @@ class _Text:
         self.headings = [self.lines[index] for index in self.heading_indexes]
         self.heading_places = [line.place for line in self.headings]
         self.heading_keys = [title_key(line.text) for line in self.headings]
+        self.heading_order = {id(line): index for index, line in enumerate(self.headings)}
+        #: Headings a named destination lands on (terms, sections), found when first asked.
+        self.landed_headings: set[int] | None = None
 
     def headings_titled(self, title: str) -> list[Line]:
         """The first line of each heading whose text, over one line or more, is *title*."""
@@ -453,6 +468,43 @@ class _Text:
         """The first heading at a destination or after it, in reading order."""
         index = bisect.bisect_left(self.heading_places, landing.place)
         return self.headings[index] if index < len(self.headings) else None
+
+    def encloses(self, outer: Line, inner: Line) -> bool:
+        """Whether heading *inner* comes after heading *outer*, in its section.
+
+        A section lasts until the next heading set at least as large as its own;
+        headings of one size tell no nesting apart, so they enclose nothing.
+        """
+        start, end = self.heading_order[id(outer)], self.heading_order[id(inner)]
+        if end <= start:
+            return False
+        size = min(run.size for run in outer.runs)
+        return all(
+            max(run.size for run in line.runs) < size - 0.1
+            for line in self.headings[start + 1 : end + 1]
+        )
+
+    def entry_holds(self, entry: Line, line: Line) -> bool:
+        """Whether *line* belongs to the entry headed by *entry*: no other entry begins between.
+
+        Bold lines inside a definition (a note's title) are set as headings too, but no
+        destination lands on them, as one lands on every term.
+        """
+        if entry.place >= line.place:
+            return False
+        if self.landed_headings is None:
+            self.landed_headings = set()
+            for landing in self.landings.values():
+                heading = self.heading_at(landing)
+                if (
+                    heading is not None
+                    and heading.page == landing.page
+                    and (landing.y - heading.baseline <= 2 * max(run.size for run in heading.runs))
+                ):
+                    self.landed_headings.add(id(heading))
+        start = self.heading_order[id(entry)] + 1
+        end = bisect.bisect_left(self.heading_places, line.place)
+        return not any(id(heading) in self.landed_headings for heading in self.headings[start:end])
 
     def heading_block_before(self, line: Line) -> list[Line]:
         """The heading lines, one after another, nearest above *line* (a glossary entry's terms)."""
@@ -560,33 +612,38 @@ class _Auditor:
                 continue
             self.audit.page_references += 1
             kind = f'page {link.page}: reference "{link.text}"'
-            page = self.referenced_page(link, match["title"])
-            if page is None:
+            heading = self.referenced_heading(link, match["title"])
+            if heading is None:
                 self.checked.add(id(link))
                 self.audit.problem(f"{kind}: no heading found for it")
                 continue
-            self.headings.setdefault(link.destination, (match["title"], page))
-            self.check(kind, link, int(match["page"]), page, "its heading is")
+            self.headings.setdefault(link.destination, heading)
+            self.check(kind, link, int(match["page"]), heading[1], "its heading is")
 
-    def referenced_page(self, link: Link, title: str) -> int | None:
-        """The page of the heading a page reference names."""
+    def referenced_heading(self, link: Link, title: str) -> tuple[str, int] | None:
+        """(title, page) of the heading a page reference names."""
         candidates = self.text.headings_titled(title)
         listed = self.headings.get(link.destination)
-        if not candidates:
-            # Worded otherwise than its heading: the contents entry, or the heading it lands on.
-            if listed is not None:
-                return listed[1]
-            landing = self.text.landings.get(link.destination)
-            heading = self.text.heading_at(landing) if landing is not None else None
-            return heading.page if heading is not None else None
-        if len(candidates) == 1:
-            return candidates[0].page
-        # Sections of several articles may share a title: the contents tell them apart.
-        if listed is not None and title_key(listed[0]) == title_key(title):
-            return listed[1]
         landing = self.text.landings.get(link.destination)
+        at_landing = self.text.heading_at(landing) if landing is not None else None
+        if at_landing is not None and any(line is at_landing for line in candidates):
+            return (at_landing.text, at_landing.page)
+        if listed is not None:
+            # A destination the contents list: its entry was found under its own title,
+            # whatever the reference's words ("GitHub Actions" for "GitHub Actions integration").
+            return listed
+        if at_landing is not None and (
+            not candidates or any(self.text.encloses(line, at_landing) for line in candidates)
+        ):
+            # Worded otherwise than its heading, or by the title of the section the
+            # heading belongs to ("Using the tool" for a section of that chapter).
+            return (at_landing.text, at_landing.page)
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return (title, candidates[0].page)
         near = landing.page if landing is not None else link.page
-        return min(candidates, key=lambda line: abs(line.page - near)).page
+        return (title, min(candidates, key=lambda line: abs(line.page - near)).page)
 
     def back_references(self) -> None:
         for link in self.text.links:
@@ -607,6 +664,8 @@ class _Auditor:
                 continue
             entry_landing = self.text.landings.get(use.destination)
             entry = self.text.heading_at(entry_landing) if entry_landing is not None else None
+            if entry is not None and self.text.entry_holds(entry, line):
+                terms = [entry]
             if entry is None or all(entry is not term for term in terms):
                 self.checked.add(id(link))
                 used = entry.text if entry is not None else use.destination

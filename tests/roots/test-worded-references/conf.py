@@ -1,0 +1,6 @@
+project = "Lighthouse Keeping"
+author = "Ines Marlow"
+copyright = "2026, Ines Marlow"
+language = "en"
+extensions = ["triptych"]
+triptych_date = "1 April 2026"
