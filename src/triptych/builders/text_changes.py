@@ -88,3 +88,9 @@ MOVABLE: dict[str, frozenset[str]] = {
     EPUB: frozenset(),
     ARTICLES: frozenset({"figure", "footnote"}),
 }
+
+#: Editions that print a footnote's call as its bare label, raised against the word it
+#: follows ("CPython¹", :mod:`triptych.builders.pdf.notes`): the text of the page reads
+#: the word and the label as one, so the audit reads the call's label where it stands.
+#: The site and the EPUB set the label in brackets, apart from the word.
+LABELLED_CALLS: frozenset[str] = frozenset({PDF, ARTICLES})

@@ -41,6 +41,7 @@ from triptych.builders.text_changes import (
     BUILDER,
     DRAWN,
     EPUB,
+    LABELLED_CALLS,
     MOVABLE,
     PDF,
     REPLACED,
@@ -176,6 +177,7 @@ class SourceReader:
         """The root document when the PDF and EPUB print it as front matter."""
         self.drawn = DRAWN[edition]
         self.movable = MOVABLE[edition]
+        self.labelled_calls = edition in LABELLED_CALLS
         self._files: dict[str, list[str]] = {}
         #: Where the last text found from a table's or a fence's line was: cells come in order.
         self._found: dict[tuple[str, int], int] = {}
@@ -196,6 +198,8 @@ class SourceReader:
         return result
 
     def _skipped(self, node: nodes.Node) -> bool:
+        if isinstance(node, nodes.footnote_reference) and self.labelled_calls:
+            return False
         if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn:
             return True
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
@@ -240,6 +244,8 @@ class SourceReader:
         for child in element.children:
             if isinstance(child, nodes.Text):
                 block.parts.append(child.astext())
+            elif _is_line_break(child):
+                block.parts.append("\n")
             elif self._skipped(child):
                 continue
             elif isinstance(child, nodes.Inline):
@@ -257,6 +263,9 @@ class SourceReader:
     def _inline_text(self, node: nodes.Node) -> Iterator[str]:
         if isinstance(node, nodes.Text):
             yield node.astext()
+            return
+        if _is_line_break(node):
+            yield "\n"
             return
         if self._skipped(node):
             return
@@ -291,6 +300,18 @@ class SourceReader:
                 self._found[origin] = number
                 return number + 1
         return block.line
+
+
+_LINE_BREAK = re.compile(r"^\s*<br\s*/?>\s*$", re.IGNORECASE)
+
+
+def _is_line_break(node: nodes.Node) -> bool:
+    """A hard line break (MyST's trailing backslash): raw ``<br />``, between two words."""
+    return (
+        isinstance(node, nodes.raw)
+        and node.get("format") == "html"
+        and bool(_LINE_BREAK.match(node.astext()))
+    )
 
 
 def _replacement(node: nodes.Element, replacements: Sequence[Replaced]) -> Replaced | None:
