@@ -116,7 +116,8 @@ _SKIPPED = (
 )
 #: References whose text, unless the author gave one, is a label that the edition replaces
 #: with the target's title or number.
-_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst"})
+#: ``any`` is among them: a document or a label it finds is printed by its title.
+_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst", "any"})
 #: References the edition always prints as their target's number: ``{eq}``.
 _NUMBERED_REFERENCES = frozenset({"eq"})
 #: Domains whose references every edition prints in its own words: a citation's key is
