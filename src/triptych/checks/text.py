@@ -33,6 +33,7 @@ from docutils import nodes
 from docutils.utils import get_source_line
 from lxml import etree, html
 from sphinx import addnodes
+from sphinx.util import docname_join
 from sphinx.util.tags import Tags
 
 from triptych.builders.text_changes import (
@@ -116,8 +117,7 @@ _SKIPPED = (
 )
 #: References whose text, unless the author gave one, is a label that the edition replaces
 #: with the target's title or number.
-#: ``any`` is among them: a document or a label it finds is printed by its title.
-_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst", "any"})
+_TITLED_REFERENCES = frozenset({"ref", "numref", "doc", "myst"})
 #: References the edition always prints as their target's number: ``{eq}``.
 _NUMBERED_REFERENCES = frozenset({"eq"})
 #: Domains whose references every edition prints in its own words: a citation's key is
@@ -170,7 +170,9 @@ class SourceWords:
 class SourceReader:
     """Reads the author's words from a doctree as docutils read it, for one edition."""
 
-    def __init__(self, edition: str, *, front_matter: str | None) -> None:
+    def __init__(
+        self, edition: str, *, front_matter: str | None, titled: frozenset[str] = frozenset()
+    ) -> None:
         self.edition = edition
         builder = BUILDER[edition]
         self.tags = Tags(["html", "format_html", f"builder_{builder}"])
@@ -179,6 +181,8 @@ class SourceReader:
         self.drawn = DRAWN[edition]
         self.movable = MOVABLE[edition]
         self.labelled_calls = edition in LABELLED_CALLS
+        self.titled = titled
+        """Documents and labels: an ``any`` reference to one prints its title."""
         self._files: dict[str, list[str]] = {}
         #: Where the last text found from a table's or a fence's line was: cells come in order.
         self._found: dict[tuple[str, int], int] = {}
@@ -213,9 +217,16 @@ class SourceReader:
             return True
         return (
             isinstance(node, addnodes.pending_xref)
-            and node.get("reftype") in _TITLED_REFERENCES
             and not node.get("refexplicit")
+            and (node.get("reftype") in _TITLED_REFERENCES or self._titled_any(node))
         )
+
+    def _titled_any(self, node: addnodes.pending_xref) -> bool:
+        if node.get("reftype") != "any":
+            return False
+        target = str(node.get("reftarget", ""))
+        document = docname_join(str(node.get("refdoc", "")), target)
+        return document in self.titled or target.lower() in self.titled
 
     def _blocks(
         self,
@@ -603,6 +614,8 @@ class Publication:
     book: list[str]
     """Documents the root's toctrees reach, from the root."""
     front_matter: str | None
+    titled: frozenset[str] = frozenset()
+    """The documents and the labels of the publication, which references print by title."""
 
     @classmethod
     def load(cls, doctree_dir: Path) -> Publication:
@@ -621,7 +634,8 @@ class Publication:
             book.append(docname)
             pending[:0] = env.toctree_includes.get(docname, [])
         front_matter = root if env.config.triptych_front_matter else None
-        return cls(doctrees, book, front_matter)
+        labels = env.domaindata.get("std", {}).get("labels", {})
+        return cls(doctrees, book, front_matter, frozenset(env.all_docs) | frozenset(labels))
 
 
 def audit_text(outdir: Path) -> list[TextAudit]:
@@ -630,7 +644,9 @@ def audit_text(outdir: Path) -> list[TextAudit]:
     audits: list[TextAudit] = []
     if (outdir / "html").is_dir():
         audit = TextAudit(SITE, outdir / "html")
-        reader = SourceReader(SITE, front_matter=publication.front_matter)
+        reader = SourceReader(
+            SITE, front_matter=publication.front_matter, titled=publication.titled
+        )
         for docname, doctree in publication.doctrees.items():
             text = site_page_text(outdir / "html" / f"{docname}.html")
             tokens = None if text is None else normalised(text)
@@ -640,7 +656,9 @@ def audit_text(outdir: Path) -> list[TextAudit]:
         audits.append(_audit_pdf(pdf, publication))
     for epub in sorted((outdir / "epub").glob("*.epub")):
         audit = TextAudit(EPUB, epub)
-        reader = SourceReader(EPUB, front_matter=publication.front_matter)
+        reader = SourceReader(
+            EPUB, front_matter=publication.front_matter, titled=publication.titled
+        )
         chapters = epub_chapter_texts(epub)
         for docname in publication.book:
             chapter = chapters.get(docname)
@@ -657,7 +675,7 @@ def audit_text(outdir: Path) -> list[TextAudit]:
 def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
     """Each article's own PDF holds that article, whole."""
     audit = TextAudit(ARTICLES, folder)
-    reader = SourceReader(ARTICLES, front_matter=None)
+    reader = SourceReader(ARTICLES, front_matter=None, titled=publication.titled)
     for docname in publication.book:
         if docname == publication.front_matter:
             continue  # the root is the book's front matter, not an article
@@ -672,7 +690,7 @@ def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
 
 def _audit_pdf(pdf: Path, publication: Publication) -> TextAudit:
     audit = TextAudit(PDF, pdf)
-    reader = SourceReader(PDF, front_matter=publication.front_matter)
+    reader = SourceReader(PDF, front_matter=publication.front_matter, titled=publication.titled)
     page_texts = pdf_page_texts(pdf)
     ranges = pdf_document_pages(pdf)
     for docname in publication.book:
