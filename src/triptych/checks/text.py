@@ -203,8 +203,6 @@ class SourceReader:
         return result
 
     def _skipped(self, node: nodes.Node) -> bool:
-        if isinstance(node, nodes.footnote_reference) and self.labelled_calls:
-            return False
         if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn:
             return True
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
@@ -258,6 +256,11 @@ class SourceReader:
                 block.parts.append(child.astext())
             elif _is_line_break(child):
                 block.parts.append("\n")
+            elif isinstance(child, nodes.footnote_reference) and self.labelled_calls:
+                # Against a word, the call's label reads as part of it; elsewhere it is
+                # no word of the author's.
+                if block.parts and _ENDS_IN_WORD.search(block.parts[-1]):
+                    block.parts.append(child.astext())
             elif self._skipped(child):
                 continue
             elif isinstance(child, nodes.Inline):
@@ -314,6 +317,7 @@ class SourceReader:
         return block.line
 
 
+_ENDS_IN_WORD = re.compile(r"\w$")
 _LINE_BREAK = re.compile(r"^\s*<br\s*/?>\s*$", re.IGNORECASE)
 
 
