@@ -7,6 +7,7 @@ sentence moved in one, naming the author's file and line.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -337,7 +338,8 @@ def test_signatures_read_as_the_editions_print_them(tmp_path: Path) -> None:
 
 def test_footnote_calls_and_line_breaks_against_words(tmp_path: Path) -> None:
     """Print raises a footnote's bare label against the word it follows; a hard line
-    break ends a word without a space after it; an ``any`` reference prints a title."""
+    break ends a word without a space after it; an ``any`` reference prints a title;
+    a link to another article ends in a word's last letters."""
     source = tmp_path / "notes"
     source.mkdir()
     (source / "index.md").write_text(
@@ -345,15 +347,24 @@ def test_footnote_calls_and_line_breaks_against_words(tmp_path: Path) -> None:
         " `serve`[^cmd].\n\nFirst the valve or\\\nthe `pump`, then the drain.\n\n"
         "Fittings are in {any}`fittings`.\n\n"
         "[^unit]: A unit of pressure.\n[^port]: Any free port.\n[^cmd]: A command.\n"
-        "\n```{toctree}\nfittings\n```\n"
+        "\n```{toctree}\nfittings\nvalves\n```\n"
     )
     # An ``any`` reference to a document prints the document's title.
-    (source / "fittings.md").write_text("# Couplings and seals\n\nWashers, nuts.\n")
+    (source / "fittings.md").write_text(
+        "# Couplings and seals\n\nWashers, nuts, and [valve](valves.md)s too.\n"
+    )
+    (source / "valves.md").write_text("# Taps\n\nOpen, shut.\n")
     out = tmp_path / "out"
     assert cli.main(["build", str(source), "-o", str(out), "-q", "-W"]) == 0
     # The text of the page reads each label as part of its word.
     pdf_text = " ".join(text.pdf_page_texts(out / "pdf" / "notes.pdf"))
     assert {"Pascal1", "80802", "serve3"} <= set(normalised_words(pdf_text))
+    # The page, or in an article's PDF the article's title, follows the word a link ends in.
+    assert re.search(r"valves \(p\. \d+\) too", pdf_text), pdf_text
+    article = " ".join(
+        " ".join(text.pdf_page_texts(out / "pdf" / "articles" / "fittings.pdf")).split()
+    )
+    assert "valves (Taps) too" in article
     audits = audit_text(out)
     assert {audit.edition for audit in audits} == {"site", "pdf", "epub", "articles"}
     for audit in audits:

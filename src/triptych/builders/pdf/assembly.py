@@ -8,6 +8,7 @@ byline), given ids qualified with its document's name (see
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
@@ -29,6 +30,7 @@ DEPTH_CLASS = "triptych-depth-"
 MAX_DEPTH = 4
 #: A reference to a section of another article: the PDF prints its page after it.
 PAGE_REFERENCE_CLASS = "triptych-pageref"
+_WORD_START = re.compile(r"\w+")
 #: A reference whose text is the page number of its target (a back-reference).
 PAGE_NUMBER_CLASS = "triptych-page-number"
 
@@ -135,16 +137,32 @@ def mark_page_references(chapters: list[nodes.container], order: list[str]) -> N
         for section in chapter.findall(nodes.section):
             section_doc.update(dict.fromkeys(section["ids"], docname))
     for docname, chapter in zip(order, chapters, strict=True):
-        for reference in chapter.findall(nodes.reference):
+        for reference in list(chapter.findall(nodes.reference)):
             target = str(reference.get("refuri", "")).removeprefix("#")
             if section_doc.get(target, docname) != docname:
                 reference["classes"].append(PAGE_REFERENCE_CLASS)
+                # The page follows the whole word the link ends in ("valves (p. 3)").
+                if rest := _word_run_on(reference):
+                    reference.append(nodes.Text(rest))
             elif any(
                 PAGE_NUMBER_CLASS in child.get("classes", ())
                 for child in reference.children
                 if isinstance(child, nodes.Element)
             ):
                 reference["classes"].append(PAGE_NUMBER_CLASS)
+
+
+def _word_run_on(reference: nodes.Element) -> str:
+    """The letters of a word that run on after *reference*, taken from the text after it."""
+    parent = reference.parent
+    if parent is None:
+        return ""
+    index = parent.index(reference)
+    following = parent[index + 1] if index + 1 < len(parent) else None
+    if not isinstance(following, nodes.Text) or not (rest := _WORD_START.match(following)):
+        return ""
+    parent[index + 1] = nodes.Text(following[rest.end() :])
+    return rest.group()
 
 
 class DownloadsAsText(SphinxPostTransform):
