@@ -344,7 +344,7 @@ def test_footnote_calls_and_line_breaks_against_words(tmp_path: Path) -> None:
     source.mkdir()
     (source / "index.md").write_text(
         "# Notes\n\nThe gauge reads in Pascal[^unit] and the port is 8080[^port], as in"
-        " `serve`[^cmd].\n\nFirst the valve or\\\nthe `pump`, then the drain.\n\n"
+        " `serve`[^cmd] or **serve**[^cmd].\n\nFirst the valve or\\\nthe `pump`, then the drain.\n\n"
         "Fittings are in {any}`fittings`.\n\n"
         "[^unit]: A unit of pressure.\n[^port]: Any free port.\n[^cmd]: A command.\n"
         "\n```{toctree}\nfittings\nvalves\n```\n"

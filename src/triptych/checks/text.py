@@ -259,7 +259,8 @@ class SourceReader:
             elif isinstance(child, nodes.footnote_reference) and self.labelled_calls:
                 # Against a word, the call's label reads as part of it; elsewhere it is
                 # no word of the author's.
-                if block.parts and _ENDS_IN_WORD.search(block.parts[-1]):
+                before = next((part for part in reversed(block.parts) if part), "")
+                if _ENDS_IN_WORD.search(before):
                     block.parts.append(child.astext())
             elif self._skipped(child):
                 continue
