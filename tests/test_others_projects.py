@@ -182,6 +182,25 @@ CASES = [
         [],
     ),
     (
+        "an extension's radio button, written with a boolean attribute",
+        {
+            "conf.py": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+            + MYST_CONF.replace('"myst_parser"]', '"myst_parser", "switch"]'),
+            "switch.py": "from docutils import nodes\nfrom sphinx.util.docutils import SphinxDirective\n"
+            "class switch(nodes.General, nodes.Element): pass\n"
+            "def visit(self, node):\n"
+            "    self.body.append(self.emptytag(node, 'input', type='radio', checked=True))\n"
+            "    raise nodes.SkipNode\n"
+            "class Switch(SphinxDirective):\n"
+            "    def run(self): return [switch()]\n"
+            "def setup(app):\n"
+            "    app.add_node(switch, html=(visit, None))\n"
+            "    app.add_directive('switch', Switch)\n",
+            "index.md": "# Demo\n\n```{switch}\n```\n\nText.\n",
+        },
+        [],
+    ),
+    (
         "a reST link whose target is a name written as an address",
         {
             "conf.py": MYST_CONF,

@@ -36,6 +36,21 @@ def _in_glossary(node: nodes.Element) -> bool:
 class EbookTranslator(HTML5Translator):
     """HTML with the EPUB structural semantics reading systems use: glossary, notes, bibliography."""
 
+    def starttag(
+        self,
+        node: nodes.Element,
+        tagname: str,
+        suffix: str = "\n",
+        empty: bool = False,
+        **attributes: Any,
+    ) -> str:
+        # An extension's boolean attribute (a tab's ``checked=True``) is written "True",
+        # which XHTML refuses: there its value is its own name.
+        attributes = {
+            name: name.lower() if value is True else value for name, value in attributes.items()
+        }
+        return super().starttag(node, tagname, suffix, empty, **attributes)
+
     def _semantic_tag(self, node: nodes.Element, tag: str, epub_type: str, suffix: str) -> None:
         attributes: dict[str, Any] = {"epub:type": epub_type}
         self.body.append(self.starttag(node, tag, suffix, **attributes))
