@@ -182,7 +182,7 @@ CASES = [
         [],
     ),
     (
-        "an extension's radio button, written with a boolean attribute",
+        "an extension's radio button, written with a boolean attribute; a placeholder in a URL",
         {
             "conf.py": "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
             + MYST_CONF.replace('"myst_parser"]', '"myst_parser", "switch"]'),
@@ -196,7 +196,8 @@ CASES = [
             "def setup(app):\n"
             "    app.add_node(switch, html=(visit, None))\n"
             "    app.add_directive('switch', Switch)\n",
-            "index.md": "# Demo\n\n```{switch}\n```\n\nText.\n",
+            "index.md": "# Demo\n\n```{switch}\n```\n\nText.\n\n```{eval-rst}\n"
+            "See `the index <https://example.org/simple/{name}>`_.\n```\n",
         },
         [],
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from docutils import nodes
 from sphinx.locale import admonitionlabels
@@ -31,6 +33,10 @@ def _in_glossary(node: nodes.Element) -> bool:
     items = node.parent
     glossary = items.parent if items is not None else None
     return isinstance(glossary, nodes.definition_list) and "glossary" in glossary["classes"]
+
+
+#: Characters a URL may not hold unescaped (RFC 3986), though authors write them.
+_NOT_IN_URLS = re.compile(r"[{}|\\^`<>\"\s]")
 
 
 class EbookTranslator(HTML5Translator):
@@ -93,7 +99,11 @@ class EbookTranslator(HTML5Translator):
             # A browser's text fragment (``#:~:text=``) added to a URL that has a fragment: a
             # URL may hold one "#", and EPUB reading systems must be given a valid one.
             base, _, fragment = uri.partition("#")
-            node["refuri"] = f"{base}#{fragment.replace('#', '%23')}"
+            uri = node["refuri"] = f"{base}#{fragment.replace('#', '%23')}"
+        if "://" in uri and _NOT_IN_URLS.search(uri):
+            # An address with a placeholder ("/simple/{name}"): browsers accept it, EPUB
+            # reading systems are given it with those characters escaped.
+            node["refuri"] = _NOT_IN_URLS.sub(lambda match: quote(match.group()), uri)
         super().visit_reference(node)
 
     def visit_footnote_reference(self, node: nodes.Element) -> None:
