@@ -154,14 +154,15 @@ def test_weasyprint_errors_fail_the_build(make_app, rootdir: Path, tmp_path: Pat
     app = make_app("pdf", srcdir=srcdir)
     # A stylesheet the fetcher must refuse: it lies outside the source and build folders.
     app.builder.print_html = ""
-    original = app.builder.render_print_html
+    # Every print HTML (each part of the book, each article) is written by print_page.
+    original = app.builder.print_page
 
     def with_foreign_image(*args, **kwargs):  # type: ignore[no-untyped-def]
         return original(*args, **kwargs).replace(
             "<main>", '<main><img src="file:///etc/hostname" alt="x">'
         )
 
-    app.builder.render_print_html = with_foreign_image
+    app.builder.print_page = with_foreign_image
     with pytest.raises(PdfRenderError, match="outside the project"):
         app.build()
     assert not (Path(app.outdir) / "basic-test-book.pdf").exists()

@@ -6,6 +6,7 @@ import shutil
 from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import lxml.html
 import pydyf
@@ -19,6 +20,7 @@ from triptych.builders import pdf as pdf_builder
 from triptych.builders.pdf import pydyf_pages
 from triptych.builders.pdf.layout import PrintLayout
 from triptych.builders.pdf.pagemap import UNKNOWN_PAGE, PagesNotSettled
+from triptych.builders.pdf.stitch import DESTINATION_SCHEME
 from triptych.checks.pages import audit_page_numbers
 
 
@@ -104,9 +106,23 @@ def printed_pages(html: str) -> dict[str, str]:
     """What each page slot of a print HTML prints, by its target."""
     tree = lxml.html.fromstring(html)
     return {
-        str(link.get("href"))[1:]: str(link.get("data-page"))
+        unquote(str(link.get("href")).removeprefix("#").removeprefix(DESTINATION_SCHEME)): str(
+            link.get("data-page")
+        )
         for link in tree.xpath("//a[@data-page]")
     }
+
+
+def book_parts(layouts: list[str]) -> dict[str, list[str]]:
+    """The layouts of the book (not of the article PDFs), by the part they lay out."""
+    parts: dict[str, list[str]] = {}
+    for html in layouts:
+        tree = lxml.html.fromstring(html)
+        if tree.xpath("//*[@class='triptych-publication-title']"):
+            continue
+        first = tree.xpath("//main/*[1]//@id | //nav[@class='triptych-contents']/@class")
+        parts.setdefault(str(first[0]) if first else "", []).append(html)
+    return parts
 
 
 def test_page_numbers_are_written_from_the_layout(
@@ -118,20 +134,26 @@ def test_page_numbers_are_written_from_the_layout(
     assert app.warning.getvalue() == ""
     pdf = Path(app.outdir) / "basic-test-book.pdf"
     assert audit_page_numbers(pdf).problems == []
-    # The first layout cannot know the pages; the second prints them, and they hold.
-    assert len(layouts) == 2
-    first, last = printed_pages(layouts[0]), printed_pages(layouts[-1])
+    # The first layout of each part cannot know the pages (nor where the part starts); the
+    # second prints them, and they hold.
+    parts = book_parts(layouts)
+    assert len(parts) >= 3
+    assert all(len(part) == 2 for part in parts.values())
+    front = parts["triptych-contents"]
+    first, last = printed_pages(front[0]), printed_pages(front[-1])
     assert set(first.values()) == {UNKNOWN_PAGE}
     reader = PdfReader(pdf)
     assert len(last) >= 5
     for target, page in last.items():
         assert page == str(pdf_destination_page(reader, target)), target
-    # The saved page map is the next build's first guess: without the kept PDF, the book is
-    # laid out once.
+    # The saved page map is the next build's first guess: without the kept PDFs, each part of
+    # the book is laid out once.
     shutil.rmtree(Path(app.doctreedir) / "triptych-pdf" / "kept")
     app, layouts = build_counting_layouts(srcdir, monkeypatch)
-    assert len(layouts) == 1
-    assert printed_pages(layouts[0]) == last
+    again = book_parts(layouts)
+    assert again.keys() == parts.keys()
+    assert all(len(part) == 1 for part in again.values())
+    assert printed_pages(again["triptych-contents"][0]) == last
     assert audit_page_numbers(Path(app.outdir) / "basic-test-book.pdf").problems == []
 
 
@@ -178,7 +200,8 @@ def test_an_unchanged_rebuild_lays_out_no_pdf(
     article.write_text(article.read_text().replace("again.", "once more."))
     app, layouts = build_counting_layouts(srcdir, monkeypatch, article_pdfs=True)
     assert layouts
-    assert all("triptych-contents-title" in html for html in layouts)
+    # Only the part of the book holding the article is laid out again: no page number moved.
+    assert all("once more." in html for html in layouts)
     book, second = (
         PdfReader(outdir / name) for name in ("basic-test-book.pdf", "articles/second.pdf")
     )

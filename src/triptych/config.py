@@ -79,6 +79,7 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("triptych_paper_size", "A4", "", frozenset({str})),
     ("triptych_chapter_start", "page", "", frozenset({str})),
     ("triptych_pdf_variant", "pdf/ua-1", "", frozenset({str})),
+    ("triptych_pdf_part_pages", 40, "", frozenset({int})),
     ("triptych_article_pdfs", True, "", frozenset({bool})),
     ("triptych_download_links", True, "html", frozenset({bool})),
     ("triptych_editions_dir", "", "", frozenset({str})),
@@ -171,6 +172,12 @@ def _check_values(app: Sphinx, config: Config) -> None:
             "triptych_paper_size",
             f"triptych_paper_size = {config.triptych_paper_size!r}: "
             f"choose one of {', '.join(sorted(PAPER_SIZES))}",
+        )
+    if isinstance(config.triptych_pdf_part_pages, bool) or config.triptych_pdf_part_pages < 1:
+        fail(
+            "triptych_pdf_part_pages",
+            f"triptych_pdf_part_pages = {config.triptych_pdf_part_pages!r}: "
+            "give a number of pages, 1 or more",
         )
     if config.triptych_chapter_start not in {"page", "right"}:
         fail(

@@ -10,9 +10,12 @@ any problem WeasyPrint logs, naming the article it comes from (:mod:`.locate`).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
+import logging as stdlib_logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,7 @@ from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
+from sphinx.util.parallel import ParallelTasks
 
 from triptych.apparatus.imprint import Imprint
 from triptych.apparatus.index import INDEX_TITLE, publication_index
@@ -36,6 +40,7 @@ from triptych.builders import (
 )
 from triptych.builders.pdf.articles import site_address
 from triptych.builders.pdf.assembly import (
+    PART_CLASS,
     book_body,
     chapter_numbers,
     chapter_of,
@@ -50,12 +55,11 @@ from triptych.builders.pdf.backmatter import (
     settle_index_pages,
 )
 from triptych.builders.pdf.cache import LayoutCache, layout_key
-from triptych.builders.pdf.floats import defer_figures, mark_figures
+from triptych.builders.pdf.floats import mark_figures, move_figures
 from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, chapter_anchor
 from triptych.builders.pdf.layout import (
     PrintLayout,
     drop_repeated_pages,
-    separated_footnotes,
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
@@ -63,12 +67,23 @@ from triptych.builders.pdf.offprints import Book, Piece, article_pages, offprint
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
     moved_numbers,
-    page_map,
     slot_targets,
     with_page_numbers,
 )
+from triptych.builders.pdf.parts import (
+    FRONT_PART,
+    PartLayout,
+    PartPlan,
+    element_ids,
+    lay_out_part,
+    plan_parts,
+    problem_record,
+    starting_at,
+    with_links_across_parts,
+)
+from triptych.builders.pdf.stitch import Part, stitch_pdfs
 from triptych.builders.pdf.translator import PrintTranslator
-from triptych.diagnostics import Subtype, warn
+from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import (
     TitlePage,
     is_front_matter,
@@ -79,7 +94,6 @@ from triptych.documents import (
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
-    import logging as stdlib_logging
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -97,9 +111,23 @@ BOOK_CACHE_NAME = "book"
 #: The name the cover pages of the article PDFs are kept under, beside the book.
 COVERS_CACHE_NAME = "covers"
 
+#: The folder the parts' PDFs are kept in, by key, beside the book's.
+PARTS_CACHE_FOLDER = "parts"
+
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
 MAX_LAYOUTS = 5
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """A part of the book to lay out: its print HTML as laid out, and the rules it starts with."""
+
+    name: str
+    key: str
+    html: str
+    keep_rules: list[str]
+    characters: int
 
 
 class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
@@ -133,6 +161,17 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.back_matter: list[nodes.container] = []
         self.order: list[str] = []
         self.summary: EditionSummary | None = None
+        #: Parts laid out in this build, by key: a part laid out again unchanged is taken.
+        self.part_layouts: dict[str, PartLayout] = {}
+        #: The keys of the parts this build laid out or took: the others kept are removed.
+        self.kept_part_keys: set[str] = set()
+        #: The parts laid out cleanly, kept beside the doctrees once the book is made.
+        self.parts_to_keep: dict[str, PartLayout] = {}
+
+    @property
+    def part_pages(self) -> int:
+        """About how many pages of text each part of the book holds."""
+        return int(self.config.triptych_pdf_part_pages)
 
     def post_process_images(self, doctree: nodes.Node) -> None:
         super().post_process_images(doctree)
@@ -187,12 +226,28 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         return chapter
 
     def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
-        document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
+        """The book's print HTML as one document (kept to be looked at, and the book's key)."""
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
         copies = [chapter.deepcopy() for chapter in chapters]
-        document.extend(book_body(self.env, copies, order))
-        document.extend(matter.deepcopy() for matter in self.back_matter)
+        body: list[nodes.Element] = [*book_body(self.env, copies, order)]
+        body.extend(matter.deepcopy() for matter in self.back_matter)
+        return self.print_page(body, order, front=True)
+
+    def part_plans(self) -> list[PartPlan]:
+        """The parts the book is laid out in (see :mod:`.parts`)."""
+        copies = [chapter.deepcopy() for chapter in self.chapters]
+        return plan_parts(
+            book_body(self.env, copies, self.order),
+            [matter.deepcopy() for matter in self.back_matter],
+            self.part_pages,
+            lambda element: PART_CLASS in element["classes"],
+        )
+
+    def print_page(self, body_nodes: list[nodes.Element], order: list[str], *, front: bool) -> str:
+        """The print HTML of *body_nodes*, after the title page and contents if *front*."""
+        document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
+        document.extend(body_nodes)
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
         document.walkabout(visitor)
@@ -211,7 +266,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             description=conf.triptych_description,
             keywords=", ".join(conf.triptych_subjects),
             imprint=Imprint.of(conf),
-            contents=print_contents(self.env, order) + self.back_matter_contents(),
+            front=front,
+            contents=print_contents(self.env, order) + self.back_matter_contents() if front else [],
             body=Markup(body),
         )
 
@@ -292,33 +348,57 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
     def write_pdf(self) -> None:
         layout = self.layout()
-        key = self.layout_key(layout, self.print_html)
+        key = self.layout_key(layout, f"{self.print_html}\0parts of {self.part_pages} pages")
         kept = self.cache.get(BOOK_CACHE_NAME, key)
         if kept is not None:
             # The same print HTML with the same settings: the book it gave is the book.
             pdf, pages = kept.pdf, kept.pages
         else:
             with progress_message(__("laying out the PDF")):
-                document = self.settled_layout(layout)
-                pdf = layout.write(document)
-            pages = len(document.pages)
-            self.keep_new_problems(layout)
+                pdf, pages = self.settled_layout(layout)
             self.locator().report(self.layout_problems)
             write_atomically(
                 self.page_map_path, json.dumps(self.printed_pages, sort_keys=True).encode()
             )
+            # Kept once the book is made: a build that fails leaves no PDF behind.
+            for part_key, part in sorted(self.parts_to_keep.items()):
+                name = f"{PARTS_CACHE_FOLDER}/{part_key}"
+                self.cache.put(name, part_key, part.pdf, part.pages, part.details())
+            self.cache.keep_only(PARTS_CACHE_FOLDER, self.kept_part_keys)
             if not (self.layout_messages or self.separated_notes):
                 self.cache.put(BOOK_CACHE_NAME, key, pdf, pages)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
         logger.info(self.summary.line())
 
-    def settled_layout(self, layout: PrintLayout) -> Any:
-        """The book laid out until what depends on its pages holds.
+    @property
+    def parts_path(self) -> Path:
+        """Where each part of the last book began, and the footnote rules it was laid out with."""
+        return self.staging_dir / "parts.json"
 
-        Each layout after the first prints the page numbers the one before laid out, moves the
-        figures below a gap (after the first only), settles the glossary's and the index's page
-        lists and keeps footnotes with their calls; the book is done when a layout changes
+    def previous_parts(self) -> dict[str, tuple[int, list[str]]]:
+        try:
+            saved = json.loads(self.parts_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(saved, dict):
+            return {}
+        parts = {}
+        for name, part in saved.items():
+            if not isinstance(part, dict):
+                continue
+            first, rules = part.get("first_page"), part.get("keep_rules")
+            if isinstance(first, int) and isinstance(rules, list):
+                parts[str(name)] = (first, [str(rule) for rule in rules])
+        return parts
+
+    def settled_layout(self, layout: PrintLayout) -> tuple[bytes, int]:
+        """The book laid out in parts until what depends on its pages holds, stitched.
+
+        Each round lays out the parts whose print HTML changed: the page numbers the round
+        before laid out, the page each part starts on, the figures moved below a gap (after the
+        first round only), the glossary's and the index's page lists; a part keeps its
+        footnotes with their calls as it is laid out. The book is done when a round changes
         none of them. Page numbers that still move after :data:`MAX_LAYOUTS` fail the build.
         """
         targets = slot_targets(self.print_html)
@@ -328,17 +408,40 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             self.print_html = self.render_print_html(self.chapters, self.order)
         self.layout_messages: set[str] = set()
         self.layout_problems: list[stdlib_logging.LogRecord] = []
-        document = layout.render(self.numbered_print_html())
-        self.keep_new_problems(layout)
         pairs = footnote_pairs(self.chapters)
-        layouts = 1
+        previous = self.previous_parts()
+        first_pages = {name: first for name, (first, _rules) in previous.items()}
+        keep_rules = {name: rules for name, (_first, rules) in previous.items()}
+        right_hand = self.config.triptych_chapter_start == "right"
+        layouts = 0
         while True:
-            pages = page_map(document)
+            layouts += 1
+            jobs = self.part_jobs(layout, first_pages, keep_rules)
+            results = self.lay_out_parts(layout, jobs, pairs)
+            for result in results:
+                self.keep_part_problems(result)
+                keep_rules[result.name] = result.keep_rules
+            laid_out_first = dict(first_pages)
+            first_pages, blanks = part_starts(results, right_hand)
+            pages: dict[str, int] = {}
+            for result in results:
+                for anchor, local in result.anchors.items():
+                    pages.setdefault(anchor, first_pages[result.name] + local - 1)
             moved = moved_numbers(targets, self.printed_pages, pages)
-            html_changed = layouts == 1 and defer_figures(self.chapters, document)
+            # A part laid out from another page than it starts on prints wrong footers.
+            moved.update(
+                {
+                    f"{name} (its first page)": (str(laid_out_first.get(name, 1)), first)
+                    for name, first in first_pages.items()
+                    if laid_out_first.get(name, 1) != first
+                }
+            )
+            html_changed = layouts == 1 and move_figures(
+                self.chapters,
+                {number: count for result in results for number, count in result.holes.items()},
+            )
             html_changed |= self.settle_page_lists(pages)
-            css_changed = layout.keep_footnotes_with_calls(document, pairs)
-            if not (moved or html_changed or css_changed):
+            if not (moved or html_changed):
                 break
             if layouts == MAX_LAYOUTS:
                 if moved:
@@ -351,17 +454,34 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 # Text moved, or page lists were shortened: the print HTML is written anew.
                 self.print_html = self.render_print_html(self.chapters, self.order)
                 targets = slot_targets(self.print_html)
-            # Freed before the next layout, not after it: two laid-out books at once would
-            # double the peak memory. Their Pango objects sit in reference cycles.
-            del document
-            gc.collect()
-            document = layout.render(self.numbered_print_html())
-            self.keep_new_problems(layout)
-            layouts += 1
         # What was laid out last, numbers included, is kept to be looked at.
         self.write_print_html()
-        logger.verbose("the PDF was laid out %d times", layouts)
-        self.separated_notes = separated_footnotes(document, pairs)
+        logger.verbose("the PDF was laid out %d times, in %d parts", layouts, len(results))
+        stitched = stitch_pdfs(
+            [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
+        )
+        # A name a part links to and no part laid out: WeasyPrint's own report, had the book
+        # been one document.
+        self.layout_problems.extend(
+            problem_record(stdlib_logging.ERROR, f"No anchor #{name} for internal URI reference")
+            for name in stitched.unresolved
+        )
+        write_atomically(
+            self.parts_path,
+            json.dumps(
+                {
+                    result.name: {"first_page": first_pages[result.name],
+                                  "keep_rules": result.keep_rules}
+                    for result in results
+                },
+                sort_keys=True,
+            ).encode(),
+        )  # fmt: skip
+        self.separated_notes = [
+            (first_pages[result.name] + local - 1, note)
+            for result in results
+            for local, note in result.separated
+        ]
         for page, note in self.separated_notes:
             owner = id_owners(self.chapters, self.order).get(note)
             warn(
@@ -369,7 +489,102 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 "a footnote called on page %d is printed on a later page", page,
                 location=str(self.env.doc2path(owner)) if owner else None,
             )  # fmt: skip
-        return document
+        return stitched.pdf, stitched.pages
+
+    def part_jobs(
+        self, layout: PrintLayout, first_pages: dict[str, int], keep_rules: dict[str, list[str]]
+    ) -> list[PartJob]:
+        """The parts of the book as they are laid out: page numbers, links and footers set."""
+        plans = self.part_plans()
+        pages = [self.print_page(plan.elements, self.order, front=plan.front) for plan in plans]
+        ids = [element_ids(page) for page in pages]
+        book_ids = set().union(*ids)
+        jobs = []
+        for plan, page, own_ids in zip(plans, pages, ids, strict=True):
+            html = with_links_across_parts(
+                with_page_numbers(page, self.printed_pages), own_ids, book_ids
+            )
+            html = starting_at(html, first_pages.get(plan.name, 1))
+            rules = keep_rules.get(plan.name, [])
+            key = self.layout_key(layout, html + "\0" + "\n".join(rules))
+            jobs.append(PartJob(plan.name, key, html, rules, plan.characters))
+        return jobs
+
+    def lay_out_parts(
+        self, layout: PrintLayout, jobs: list[PartJob], pairs: list[tuple[str, str]]
+    ) -> list[PartLayout]:
+        """Each part laid out, or taken from this build or the last: in the parts' order."""
+        found: dict[str, PartLayout] = {}
+        pending = []
+        for job in jobs:
+            result = self.part_layouts.get(job.key) or self.kept_part(job)
+            if result is not None and result.name != job.name:
+                result = dataclasses.replace(result, name=job.name)
+            if result is not None:
+                found[job.name] = result
+            else:
+                pending.append(job)
+        # The longest first, so that the last to finish is a short one.
+        pending.sort(key=lambda job: -job.characters)
+
+        def collect(job: PartJob, result: PartLayout) -> None:
+            if result.error:
+                raise PdfRenderError(result.error)
+            found[result.name] = result
+            self.keep_part(result.key, result)
+            if result.keep_rules != job.keep_rules:
+                # The same layout as the part's HTML gives with the rules it ended with: the
+                # next round, or the next build, starts from those.
+                rules = "\n".join(result.keep_rules)
+                self.keep_part(self.layout_key(layout, f"{job.html}\0{rules}"), result)
+
+        if self.parallel_ok and self.app.parallel > 1 and len(pending) > 1:
+            tasks = ParallelTasks(min(self.app.parallel, len(pending)))
+            for job in pending:
+                tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
+            tasks.join()
+        else:
+            for job in pending:
+                collect(job, self.part_layout(layout, job, pairs))
+                gc.collect()
+        return [found[job.name] for job in jobs]
+
+    def part_layout(
+        self, layout: PrintLayout, job: PartJob, pairs: list[tuple[str, str]]
+    ) -> PartLayout:
+        try:
+            return lay_out_part(
+                layout, name=job.name, key=job.key, html=job.html, keep_rules=job.keep_rules,
+                pairs=pairs, max_layouts=MAX_LAYOUTS,
+            )  # fmt: skip
+        except PdfRenderError as error:
+            message = f"{error.location}: {error}".lstrip(": ")
+            return PartLayout(job.name, job.key, b"", 0, {}, [], {}, [], [], [], [], error=message)
+
+    def kept_part(self, job: PartJob) -> PartLayout | None:
+        kept = self.cache.get(f"{PARTS_CACHE_FOLDER}/{job.key}", job.key)
+        if kept is None:
+            return None
+        try:
+            result = PartLayout.kept(job.name, job.key, kept.pdf, kept.pages, kept.details)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        self.part_layouts[job.key] = result
+        return result
+
+    def keep_part(self, key: str, result: PartLayout) -> None:
+        """Note a part laid out, and keep it for the next build when it reported nothing."""
+        self.part_layouts[key] = result
+        self.kept_part_keys.add(key)
+        if not result.problems:
+            self.parts_to_keep[key] = result
+
+    def keep_part_problems(self, result: PartLayout) -> None:
+        """Keep what WeasyPrint logged for a part that no layout of this book logged before."""
+        for record in result.problem_records():
+            if (message := record.getMessage()) not in self.layout_messages:
+                self.layout_messages.add(message)
+                self.layout_problems.append(record)
 
     def keep_new_problems(self, layout: PrintLayout) -> None:
         """Keep what WeasyPrint logged that no layout of this book logged before.
@@ -468,6 +683,24 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 for docname, pages in articles.items()
             ],
         )
+
+
+def part_starts(
+    results: list[PartLayout], right_hand: bool
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The page each part starts on, and the blank pages before it.
+
+    With chapters starting on right-hand pages, a part after the front matter that would start
+    on a left-hand (even) page gets a blank page before it, as one layout would have given.
+    """
+    starts, blanks = {}, {}
+    page = 1
+    for result in results:
+        blank = int(right_hand and result.name != FRONT_PART and page % 2 == 0)
+        page += blank
+        starts[result.name], blanks[result.name] = page, blank
+        page += result.pages
+    return starts, blanks
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

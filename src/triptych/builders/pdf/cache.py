@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from triptych import __version__
 from triptych.builders import write_atomically
@@ -51,6 +51,8 @@ def layout_key(html: str, settings: str, images: Iterable[Path]) -> str:
 class KeptPdf:
     pdf: bytes
     pages: int
+    #: What the builder noted of the layout besides its PDF (a part's page map).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class LayoutCache:
@@ -72,13 +74,30 @@ class LayoutCache:
             pdf = pdf_path.read_bytes()
         except (OSError, ValueError):
             return None
-        pages = note.get("pages")
-        if hashlib.sha256(pdf).hexdigest() != note.get("sha256") or not isinstance(pages, int):
+        pages, details = note.get("pages"), note.get("details", {})
+        if (
+            hashlib.sha256(pdf).hexdigest() != note.get("sha256")
+            or not isinstance(pages, int)
+            or not isinstance(details, dict)
+        ):
             return None
-        return KeptPdf(pdf, pages)
+        return KeptPdf(pdf, pages, details)
 
-    def put(self, name: str, key: str, pdf: bytes, pages: int) -> None:
+    def put(
+        self, name: str, key: str, pdf: bytes, pages: int, details: dict[str, Any] | None = None
+    ) -> None:
         pdf_path, note_path = self._paths(name)
         write_atomically(pdf_path, pdf)
-        note = {"key": key, "pages": pages, "sha256": hashlib.sha256(pdf).hexdigest()}
+        note = {
+            "key": key,
+            "pages": pages,
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "details": details or {},
+        }
         write_atomically(note_path, json.dumps(note, sort_keys=True).encode())
+
+    def keep_only(self, folder: str, names: set[str]) -> None:
+        """Remove what *folder* keeps besides *names* (parts no longer laid out)."""
+        for path in sorted((self.folder / folder).glob("*")):
+            if path.stem not in names and path.suffix in {".pdf", ".json"}:
+                path.unlink(missing_ok=True)

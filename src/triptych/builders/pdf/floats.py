@@ -120,7 +120,11 @@ def _blocks_to_fill(figure: Any, parent: Any, gap: float) -> int:
 
 def defer_figures(chapters: list[nodes.container], document: Any) -> bool:
     """Move each figure below a hole past the text that fills it; whether any moved."""
-    moves = holes(document)
+    return move_figures(chapters, holes(document))
+
+
+def move_figures(chapters: list[nodes.container], moves: dict[int, int]) -> bool:
+    """Move each figure numbered in *moves* past that many text blocks; whether any moved."""
     if not moves:
         return False
     for chapter in chapters:

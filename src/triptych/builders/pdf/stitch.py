@@ -1,0 +1,274 @@
+"""PDFs laid out apart, stitched into one document with pikepdf.
+
+WeasyPrint writes each PDF whole: its pages, its named destinations (``/Dests``
+under ``/Names``), its outline and, when tagged, its structure tree. Appending
+pages carries none of the rest, so :func:`stitch_pdfs` rebuilds them for the
+sequence: one name tree, one outline nested by the levels of its items, one
+structure tree under one ``Document`` element whose parent-tree keys follow on
+from part to part (the pages' ``/StructParents`` and the annotations'
+``/StructParent`` moved with them), and the metadata of the first PDF.
+
+A link from one part to an anchor laid out in another cannot be resolved by
+WeasyPrint; the part's HTML points it at :func:`destination_uri` instead, and
+:func:`stitch_pdfs` turns every such link into a link to the named destination.
+
+Pages are copied before the structure elements: pikepdf (qpdf) reuses what it
+already copied from the same source, so the elements' ``/Pg`` and their
+annotation references land on the stitched pages, not on copies of them.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+import pikepdf
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+#: The scheme of a link to an anchor another part lays out (turned into a named destination).
+DESTINATION_SCHEME = "triptych-destination:"
+
+#: What the first part gives the stitched document's catalog.
+CATALOG_FROM_FIRST = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/OutputIntents", "/Metadata")
+
+
+def destination_uri(name: str) -> str:
+    """The link target that :func:`stitch_pdfs` resolves to the named destination *name*."""
+    return DESTINATION_SCHEME + quote(name, safe="")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One PDF to stitch, with what the sequence needs to know about it."""
+
+    pdf: bytes
+    #: Blank pages put before this part's first page (a chapter starting on a right page).
+    blank_pages_before: int = 0
+    #: The level (from 1) of each outline item in reading order; None: as the part nests them.
+    outline_levels: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class Stitched:
+    pdf: bytes
+    pages: int
+    #: Names that links pointed at through :func:`destination_uri` and no part defines.
+    unresolved: tuple[str, ...] = field(default=())
+
+
+class StitchError(ValueError):
+    """The parts cannot make one document (an outline whose levels do not match it)."""
+
+
+def stitch_pdfs(parts: Sequence[Part | bytes]) -> Stitched:
+    """The PDFs of *parts*, in order, as one document."""
+    chosen = [part if isinstance(part, Part) else Part(part) for part in parts]
+    if not chosen:
+        raise StitchError("nothing to stitch")
+    sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in chosen]
+    try:
+        return _stitch(chosen, sources)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _stitch(parts: list[Part], sources: list[pikepdf.Pdf]) -> Stitched:
+    target = pikepdf.new()
+    first = sources[0]
+    for key in CATALOG_FROM_FIRST:
+        if key in first.Root:
+            target.Root[key] = _copied(target, first, first.Root[key])
+    if first.trailer.get("/Info") is not None:
+        target.trailer.Info = _copied(target, first, first.trailer.Info)
+
+    # Pages first: everything copied after them refers to these copies.
+    page_starts: list[int] = []
+    for part, source in zip(parts, sources, strict=True):
+        for _blank in range(part.blank_pages_before):
+            size = source.pages[0].mediabox if len(source.pages) else [0, 0, 595, 842]
+            target.add_blank_page(page_size=(float(size[2]), float(size[3])))
+        page_starts.append(len(target.pages))
+        with warnings.catch_warnings():
+            # The named destinations, outline and structure are rebuilt below, for every part.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            target.pages.extend(source.pages)
+
+    destinations = _merge_destinations(target, sources)
+    unresolved = _resolve_part_links(target, set(destinations))
+    _merge_outlines(target, parts, sources)
+    _merge_structure(target, sources, page_starts)
+
+    version = max((source.pdf_version for source in sources), default="1.7")
+    buffer = io.BytesIO()
+    # deterministic_id: the /ID is a hash of the content, so two stitchings of the same parts
+    # are byte-identical and different books still differ.
+    target.save(
+        buffer,
+        min_version=version,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    return Stitched(buffer.getvalue(), len(target.pages), tuple(sorted(unresolved)))
+
+
+def _copied(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+    """*value* of *source* in *target*: containers copied (qpdf copies indirect objects only)."""
+    if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+        return value
+    if not value.is_indirect:
+        value = source.make_indirect(value)
+    return target.copy_foreign(value)
+
+
+def _source_destinations(source: pikepdf.Pdf) -> Iterator[tuple[str, pikepdf.Object]]:
+    names = source.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return
+    yield from pikepdf.NameTree(names.Dests).items()
+
+
+def _merge_destinations(target: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> set[str]:
+    """One name tree of every part's named destinations; a name keeps its first part's."""
+    merged: dict[str, pikepdf.Object] = {}
+    for source in sources:
+        for name, destination in _source_destinations(source):
+            if name not in merged:
+                merged[name] = _copied(target, source, destination)
+    if not merged:
+        return set()
+    # One flat, sorted name array, as WeasyPrint writes it: valid for any size, read by every
+    # reader that reads WeasyPrint's.
+    flat = pikepdf.Array()
+    for name in sorted(merged):
+        flat.append(pikepdf.String(name))
+        flat.append(merged[name])
+    target.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=flat))
+    return set(merged)
+
+
+def _resolve_part_links(target: pikepdf.Pdf, names: set[str]) -> set[str]:
+    """Turn links to :func:`destination_uri` into links to named destinations."""
+    unresolved: set[str] = set()
+    for page in target.pages:
+        for annotation in page.obj.get("/Annots", ()):
+            action = annotation.get("/A")
+            if action is None or action.get("/S") != "/URI":
+                continue
+            uri = str(action.get("/URI", ""))
+            if not uri.startswith(DESTINATION_SCHEME):
+                continue
+            name = unquote(uri.removeprefix(DESTINATION_SCHEME))
+            del annotation["/A"]
+            if name in names:
+                annotation.Dest = pikepdf.String(name)
+                annotation.Contents = pikepdf.String(name)
+            else:
+                # A link to nothing: kept as an annotation, without a target.
+                unresolved.add(name)
+    return unresolved
+
+
+def _flattened(
+    items: Sequence[pikepdf.OutlineItem], depth: int = 1
+) -> Iterator[tuple[int, pikepdf.OutlineItem]]:
+    for item in items:
+        yield depth, item
+        yield from _flattened(item.children, depth + 1)
+
+
+def _merge_outlines(target: pikepdf.Pdf, parts: list[Part], sources: list[pikepdf.Pdf]) -> None:
+    entries: list[tuple[int, str, Any, bool]] = []
+    for part, source in zip(parts, sources, strict=True):
+        with source.open_outline() as outline:
+            flat = list(_flattened(outline.root))
+            levels = list(part.outline_levels) if part.outline_levels is not None else None
+            if levels is not None and len(levels) != len(flat):
+                raise StitchError(
+                    f"{len(levels)} outline levels given for {len(flat)} outline items"
+                )
+            for index, (depth, item) in enumerate(flat):
+                destination = item.destination
+                copied = (
+                    _copied(target, source, destination)
+                    if isinstance(destination, pikepdf.Object)
+                    else None
+                )
+                level = levels[index] if levels is not None else depth
+                entries.append((level, item.title, copied, item.is_closed))
+    if not entries:
+        return
+    with target.open_outline() as outline:
+        # The latest item at each level: an item nests under the last one above its level.
+        open_items: list[tuple[int, pikepdf.OutlineItem]] = []
+        for level, title, destination, closed in entries:
+            item = pikepdf.OutlineItem(title, destination)
+            item.is_closed = closed
+            while open_items and open_items[-1][0] >= level:
+                open_items.pop()
+            (open_items[-1][1].children if open_items else outline.root).append(item)
+            open_items.append((level, item))
+
+
+def _merge_structure(
+    target: pikepdf.Pdf, sources: list[pikepdf.Pdf], page_starts: list[int]
+) -> None:
+    """One structure tree: every part's elements under one Document, parent-tree keys renumbered."""
+    tagged = [source for source in sources if "/StructTreeRoot" in source.Root]
+    if not tagged:
+        return
+    root = target.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    document = target.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, P=root, K=pikepdf.Array()
+        )
+    )
+    root.K = pikepdf.Array([document])
+    parent_tree = pikepdf.NumberTree.new(target)
+    next_key = 0
+    for source, start in zip(sources, page_starts, strict=True):
+        source_root = source.Root.get("/StructTreeRoot")
+        if source_root is None:
+            continue
+        for element in _top_elements(source_root):
+            copied = _copied(target, source, element)
+            if copied.get("/S") == "/Document":
+                for child in copied.get("/K", ()):
+                    if isinstance(child, pikepdf.Dictionary):
+                        child.P = document
+                    document.K.append(child)
+            else:
+                copied.P = document
+                document.K.append(copied)
+        keys = [int(key) for key, _value in pikepdf.NumberTree(source_root.ParentTree).items()]
+        offset = next_key
+        for key, value in pikepdf.NumberTree(source_root.ParentTree).items():
+            parent_tree[int(key) + offset] = _copied(target, source, value)
+        _renumber_pages(target, range(start, start + len(source.pages)), offset)
+        next_key = offset + (max(keys) + 1 if keys else 0)
+    root.ParentTree = parent_tree.obj
+    root.ParentTreeNextKey = next_key
+    target.Root.StructTreeRoot = root
+
+
+def _renumber_pages(target: pikepdf.Pdf, pages: range, offset: int) -> None:
+    """Move the parent-tree keys of *pages* and of their annotations by *offset*."""
+    for index in pages:
+        page = target.pages[index].obj
+        if "/StructParents" in page:
+            page.StructParents = int(page.StructParents) + offset
+        for annotation in page.get("/Annots", ()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + offset
+
+
+def _top_elements(source_root: pikepdf.Object) -> list[pikepdf.Object]:
+    kids = source_root.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]

@@ -1,0 +1,344 @@
+"""The book laid out in parts and stitched: the stitched PDF is the book."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+from sphinx.testing.util import SphinxTestApp
+
+from conftest import ROOTS
+from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
+from triptych.builders.pdf import parts as parts_module
+from triptych.builders.pdf import stitch as stitch_module
+from triptych.builders.pdf.layout import PrintLayout
+from triptych.builders.pdf.stitch import Part, destination_uri, stitch_pdfs
+from triptych.checks.pages import audit_page_numbers
+
+SLUG = "parallel"
+#: The title page, the imprint and the contents of the test book: no page numbers.
+FRONT_PAGES = 3
+
+
+# --- What a stitched PDF must hold -----------------------------------------------------------
+
+
+def structure_problems(pdf_bytes: bytes) -> list[str]:
+    """What is wrong with the structure tree of a stitched PDF, for PDF/UA readers."""
+    problems: list[str] = []
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        root = pdf.Root.get("/StructTreeRoot")
+        if root is None:
+            return ["no StructTreeRoot"]
+        kids = root.K if isinstance(root.K, pikepdf.Array) else [root.K]
+        if len(kids) != 1 or kids[0].get("/S") != "/Document":
+            problems.append(f"{len(kids)} top elements, not one Document")
+        document = kids[0]
+        for child in document.get("/K", ()):
+            if isinstance(child, pikepdf.Dictionary) and child.get("/P") != document:
+                problems.append(f"{child.get('/S')} is not a child of the Document")
+        tree = {int(key): value for key, value in pikepdf.NumberTree(root.ParentTree).items()}
+        if tree and int(root.get("/ParentTreeNextKey", 0)) <= max(tree):
+            problems.append("ParentTreeNextKey is not past the last key")
+        owners: dict[int, int] = {}
+        for number, page in enumerate(pdf.pages, start=1):
+            if "/StructParents" not in page.obj:
+                if pikepdf.parse_content_stream(page):
+                    problems.append(f"page {number} has content and no StructParents")
+                continue
+            key = int(page.obj.StructParents)
+            if key not in tree:
+                problems.append(f"page {number}: StructParents {key} not in the ParentTree")
+            elif key in owners:
+                problems.append(f"page {number} shares its key {key} with page {owners[key]}")
+            owners[key] = number
+            problems.extend(link_problems(number, page, tree))
+    return problems
+
+
+def link_problems(number: int, page: pikepdf.Page, tree: dict[int, Any]) -> list[str]:
+    """The links of *page* whose parent-tree entry is not the element that refers to them."""
+    problems = []
+    for annotation in page.obj.get("/Annots", ()):
+        if "/StructParent" not in annotation:
+            continue
+        element = tree.get(int(annotation.StructParent))
+        references = [
+            kid.get("/Obj")
+            for kid in (element.get("/K", ()) if element is not None else ())
+            if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"
+        ]
+        if not any(reference == annotation for reference in references):
+            problems.append(f"page {number}: a link's StructParent names another element")
+    return problems
+
+
+# --- The stitching, on parts WeasyPrint laid out -----------------------------------------------
+
+
+def part(body: str, first_page: int) -> tuple[Part, int]:
+    from weasyprint import HTML
+
+    html = (
+        '<html lang="en"><head><style>@page { @bottom-center { content: counter(page) } }'
+        f" @page :first {{ counter-reset: page {first_page} }} h1 {{ break-before: page }}"
+        f"</style></head><body>{body}</body></html>"
+    )
+    document = HTML(string=html).render(pdf_variant="pdf/ua-1")
+    levels = [bookmark[0] for page in document.pages for bookmark in page.bookmarks]
+    return Part(document.write_pdf(pdf_variant="pdf/ua-1"), outline_levels=levels), len(
+        document.pages
+    )
+
+
+@pytest.fixture(scope="module")
+def two_parts() -> list[Part]:
+    first, pages = part(
+        f'<h1 id="a">A</h1><p><a href="{destination_uri("c")}">to C</a></p>'
+        f'<p><a href="{destination_uri("nowhere")}">to nothing</a></p><h1 id="b">B</h1>',
+        1,
+    )
+    # The second part starts inside B: its first heading nests under B.
+    second, _pages = part(
+        f'<h2 id="c">C</h2><p><a href="{destination_uri("a")}">back to A</a></p>'
+        '<h1 id="d">D</h1><h2 id="e">E</h2>',
+        pages + 1,
+    )
+    return [first, second]
+
+
+def test_stitched_links_outline_and_structure(two_parts: list[Part]) -> None:
+    stitched = stitch_pdfs(two_parts)
+    assert stitched.pages == 4
+    assert stitched.unresolved == ("nowhere",)
+    reader = PdfReader(io.BytesIO(stitched.pdf))
+    assert {name: pdf_destination_page(reader, name) for name in "abcde"} == {
+        "a": 1, "b": 2, "c": 3, "d": 4, "e": 4,
+    }  # fmt: skip
+    assert [(link.page, link.target) for link in pdf_links(reader) if link.target] == [
+        (1, "c"),
+        (3, "a"),
+    ]
+    assert [(title, depth, page) for title, depth, page in pdf_outline(reader)] == [
+        ("A", 1, 1), ("B", 1, 2), ("C", 2, 3), ("D", 1, 4), ("E", 2, 4),
+    ]  # fmt: skip
+    assert structure_problems(stitched.pdf) == []
+    with pikepdf.open(io.BytesIO(stitched.pdf)) as pdf:
+        assert str(pdf.Root.Lang) == "en"
+        assert pdf.Root.MarkInfo.Marked
+        assert "/Metadata" in pdf.Root
+    # Reproducible: the same parts give the same bytes.
+    assert stitch_pdfs(two_parts).pdf == stitched.pdf
+
+
+def test_blank_pages_before_a_part_move_what_follows(two_parts: list[Part]) -> None:
+    first, second = two_parts
+    stitched = stitch_pdfs([first, Part(second.pdf, 1, second.outline_levels)])
+    reader = PdfReader(io.BytesIO(stitched.pdf))
+    assert stitched.pages == 5
+    assert reader.pages[2].extract_text().strip() == ""
+    assert pdf_destination_page(reader, "c") == 4
+    assert structure_problems(stitched.pdf) == []
+
+
+def test_broken_renumbering_is_caught(
+    two_parts: list[Part], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stitch_module, "_renumber_pages", lambda *_args: None)
+    problems = structure_problems(stitch_pdfs(two_parts).pdf)
+    assert any("shares its key" in problem for problem in problems)
+    assert any("StructParent names another element" in problem for problem in problems)
+
+
+def test_links_to_other_parts_are_pointed_at_named_destinations() -> None:
+    html = '<a href="#there">1</a> <a class="x" href="#here">2</a> <a href="#gone">3</a>'
+    pointed = parts_module.with_links_across_parts(html, {"here"}, {"here", "there"})
+    assert pointed == (
+        f'<a href="{destination_uri("there")}">1</a> <a class="x" href="#here">2</a> '
+        '<a href="#gone">3</a>'
+    )
+
+
+# --- A book of several parts -------------------------------------------------------------------
+
+
+def build(
+    srcdir: Path, monkeypatch: pytest.MonkeyPatch, parallel: int = 0, **overrides: Any
+) -> tuple[SphinxTestApp, list[str]]:
+    """Build the PDF of *srcdir*, noting the print HTML of every layout (in this process)."""
+    layouts: list[str] = []
+    render = PrintLayout.render
+    # Each article is far shorter than a page: counted as a page's worth of text, each makes
+    # a part of its own (with triptych_pdf_part_pages = 1).
+    monkeypatch.setattr(parts_module, "CHARACTERS_PER_PAGE", 1)
+
+    def counted(layout: PrintLayout, html: str) -> Any:
+        layouts.append(html)
+        return render(layout, html)
+
+    monkeypatch.setattr(PrintLayout, "render", counted)
+    app = SphinxTestApp(
+        "pdf", srcdir=srcdir, status=StringIO(), warning=StringIO(), parallel=parallel,
+        confoverrides={"triptych_article_pdfs": False, **overrides},
+    )  # fmt: skip
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+        monkeypatch.setattr(PrintLayout, "render", render)
+    return app, layouts
+
+
+def page_footers(pdf: Path) -> list[str]:
+    """The last line of each page's text: its printed page number, if it has one."""
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return [(page.strip().splitlines() or [""])[-1].strip() for page in text.split("\f")[:-1]]
+
+
+def check_book(app: SphinxTestApp) -> tuple[Path, PdfReader]:
+    pdf = Path(app.outdir) / f"{SLUG}.pdf"
+    assert app.warning.getvalue() == ""
+    assert audit_page_numbers(pdf).problems == []
+    reader = PdfReader(pdf)
+    assert pdf_broken_links(reader).broken == []
+    # Every page past the title page, imprint and contents prints its own number, but for a
+    # blank page before a chapter, which prints nothing.
+    footers = page_footers(pdf)
+    wrong = [
+        (page, footer)
+        for page, footer in enumerate(footers, 1)
+        if page > FRONT_PAGES and footer and footer != str(page)
+    ]
+    assert wrong == []
+    assert sum(footer.isdigit() for footer in footers[FRONT_PAGES:]) >= 10
+    assert structure_problems(pdf.read_bytes()) == []
+    return pdf, reader
+
+
+def parts_of(app: SphinxTestApp) -> dict[str, Any]:
+    saved = json.loads((Path(app.doctreedir) / "triptych-pdf" / "parts.json").read_text())
+    assert isinstance(saved, dict)
+    return saved
+
+
+@pytest.fixture(scope="module")
+def one_part(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The same book laid out as one chapter part: what the parts must add up to."""
+    srcdir = tmp_path_factory.mktemp("one") / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        app, _layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1_000_000)
+    assert len(parts_of(app)) == 3  # front, the chapters, back
+    pdf = Path(app.outdir) / f"{SLUG}.pdf"
+    return pdf, page_footers(pdf)
+
+
+def test_a_book_in_parts_is_the_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_part: tuple[Path, list[str]]
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    app, _layouts = build(srcdir, monkeypatch, parallel=2, triptych_pdf_part_pages=1)
+    parts = parts_of(app)
+    assert len(parts) >= 6
+    _pdf, reader = check_book(app)
+    whole = PdfReader(one_part[0])
+    assert pdf_outline(reader) == pdf_outline(whole)
+    assert len(reader.pages) == len(whole.pages)
+    assert [page.extract_text() for page in reader.pages] == [
+        page.extract_text() for page in whole.pages
+    ]
+    # Links from one part to another: the contents, references between articles.
+    starts = sorted(part["first_page"] for part in parts.values())
+
+    def part_of(page: int) -> int:
+        return max(index for index, first in enumerate(starts) if first <= page)
+
+    across = [
+        link
+        for link in pdf_links(reader)
+        if link.target and part_of(link.page) != part_of(pdf_destination_page(reader, link.target))
+    ]
+    assert len(across) >= 10
+
+
+def test_chapters_on_right_hand_pages_across_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    app, _layouts = build(
+        srcdir, monkeypatch, triptych_pdf_part_pages=1, triptych_chapter_start="right"
+    )
+    _pdf, reader = check_book(app)
+    chapters = [page for _title, depth, page in pdf_outline(reader) if depth == 1]
+    assert len(chapters) >= 8
+    assert all(page % 2 == 1 for page in chapters), chapters
+    # Some part needed a blank page before it.
+    assert any(page - 1 not in {first for first in chapters} for page in chapters[1:])
+
+
+def test_a_rebuild_lays_out_only_the_parts_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    parts = len(parts_of(app))
+    assert len(layouts) >= parts
+    book = (Path(app.outdir) / f"{SLUG}.pdf").read_bytes()
+
+    app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    assert layouts == []
+    assert (Path(app.outdir) / f"{SLUG}.pdf").read_bytes() == book
+
+    # A word changed in one article: its part is laid out again, the others are taken.
+    article = srcdir / "part-5.md"
+    text = article.read_text()
+    assert " the " in text
+    article.write_text(text.replace(" the ", " THE ", 1))
+    app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    assert layouts
+    assert all(" THE " in html for html in layouts)
+    assert len(layouts) < parts
+    _pdf, reader = check_book(app)
+    assert any(" THE " in page.extract_text() for page in reader.pages)
+
+
+def test_a_link_to_no_anchor_in_the_book_is_reported_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from triptych.builders.pdf import PdfBuilder
+    from triptych.diagnostics import PdfRenderError
+
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    original = PdfBuilder.print_page
+
+    def with_lost_links(builder: PdfBuilder, *args: Any, **kwargs: Any) -> str:
+        html = original(builder, *args, **kwargs)
+        # In every part, a link to nothing; the front matter holds an anchor WeasyPrint lays
+        # out nowhere (not displayed), which the index links to from another part.
+        front = 'class="triptych-contents"' in html
+        extra = '<span id="never-shown" style="display: none">x</span>' if front else ""
+        if "triptych-index" in html and not front:
+            extra = '<p><a href="#never-shown">hidden</a></p>'
+        return html.replace("</body>", f'<p><a href="#nowhere-at-all">lost</a></p>{extra}</body>')
+
+    monkeypatch.setattr(PdfBuilder, "print_page", with_lost_links)
+    with pytest.raises(PdfRenderError) as raised:
+        build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    message = str(raised.value)
+    assert message.count("No anchor #nowhere-at-all") == 1
+    assert message.count("No anchor #never-shown") == 1
+    assert not (srcdir / "_build" / "pdf" / f"{SLUG}.pdf").exists()
