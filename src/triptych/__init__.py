@@ -31,7 +31,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     from triptych import math as triptych_math
     from triptych.builders import html
     from triptych.builders.ebook import EbookBuilder
-    from triptych.builders.pdf import PdfBuilder, notes
+    from triptych.builders.pdf import PdfBuilder, note_parallel_jobs, notes
     from triptych.builders.pdf.assembly import DownloadsAsText
     from triptych.builders.pdf.typography import KeepShortBlocksWhole, ProtectNames
     from triptych.checks import accessibility
@@ -51,6 +51,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     constructs.setup(app)
     html.setup(app)
     app.add_builder(PdfBuilder)
+    app.connect("builder-inited", note_parallel_jobs)
     app.add_post_transform(DownloadsAsText)
     app.add_post_transform(ProtectNames)
     app.add_post_transform(KeepShortBlocksWhole)

@@ -167,6 +167,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.kept_part_keys: set[str] = set()
         #: The parts laid out cleanly, kept beside the doctrees once the book is made.
         self.parts_to_keep: dict[str, PartLayout] = {}
+        #: Processes for the parts of the book: the application's ``-j``, noted at builder-inited.
+        self.jobs = 1
 
     @property
     def part_pages(self) -> int:
@@ -538,8 +540,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 rules = "\n".join(result.keep_rules)
                 self.keep_part(self.layout_key(layout, f"{job.html}\0{rules}"), result)
 
-        if self.parallel_ok and self.app.parallel > 1 and len(pending) > 1:
-            tasks = ParallelTasks(min(self.app.parallel, len(pending)))
+        if self.parallel_ok and self.jobs > 1 and len(pending) > 1:
+            tasks = ParallelTasks(min(self.jobs, len(pending)))
             for job in pending:
                 tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
             tasks.join()
@@ -701,6 +703,12 @@ def part_starts(
         starts[result.name], blanks[result.name] = page, blank
         page += result.pages
     return starts, blanks
+
+
+def note_parallel_jobs(app: Sphinx) -> None:
+    """The PDF builder lays out the parts of the book in the application's ``-j`` processes."""
+    if isinstance(app.builder, PdfBuilder):
+        app.builder.jobs = app.parallel
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
