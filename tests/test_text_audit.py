@@ -374,3 +374,40 @@ def test_footnote_calls_and_line_breaks_against_words(tmp_path: Path) -> None:
 
 def normalised_words(text: str) -> list[str]:
     return [word.strip(".,") for word in text.split()]
+
+
+def test_repeated_sentences_around_generated_titles(tmp_path: Path) -> None:
+    """Sentences repeated word for word, each ending in a reference the editions print as its
+    target's title, with headings that repeat those titles: the audit must not read a run of
+    words across a title the source does not hold."""
+    source = tmp_path / "moved"
+    source.mkdir()
+    topics = {
+        "https": "HTTPS Certificates",
+        "caching": "Caching",
+        "secure": "Secure installs",
+        "local": "Local project installs",
+        "build": "Build System Interface",
+    }
+    moved = [
+        ("SSL Certificate Verification", "https"),
+        ("Caching", "caching"),
+        ("Wheel Cache", "caching"),
+        ("Hash checking mode", "secure"),
+        ("Local Project Installs", "local"),
+        ("Editable installs", "local"),
+        ("Build System Interface", "build"),
+    ]
+    body = "".join(
+        f"```{{rubric}} {heading}\n```\n\nThe details now live in {{doc}}`{target}`.\n\n"
+        for heading, target in moved
+    )
+    (source / "index.md").write_text(
+        "# Moved pages\n\n" + body + "```{toctree}\n" + "\n".join(topics) + "\n```\n"
+    )
+    for name, title in topics.items():
+        (source / f"{name}.md").write_text(f"# {title}\n\nWhat {name} are for.\n")
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-W"]) == 0
+    for audit in audit_text(out):
+        assert audit.missing == [], (audit.edition, [p.line() for p in audit.missing])

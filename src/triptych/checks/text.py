@@ -76,9 +76,18 @@ def normalised(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).casefold())
 
 
+#: Where the edition prints words of its own (a reference's title, a citation): the source's
+#: words on either side are not read as one run, which a repeated sentence could cross.
+GENERATED = "\x00"
+_WORD_OR_GENERATED = re.compile(r"\w+|" + GENERATED)
+
+
 def _words_with_offsets(text: str) -> Iterator[tuple[str, str, int]]:
-    """(token, the word as written, offset) of each word of *text*."""
-    for match in _WORD.finditer(text):
+    """(token, the word as written, offset) of each word of *text*, and of each GENERATED mark."""
+    for match in _WORD_OR_GENERATED.finditer(text):
+        if match.group() == GENERATED:
+            yield GENERATED, "", match.start()
+            continue
         for token in normalised(match.group()):
             yield token, match.group(), match.start()
 
@@ -164,7 +173,7 @@ class SourceWords:
 
     @property
     def vocabulary(self) -> set[str]:
-        return {word.token for word in (*self.expected, *self.unordered)}
+        return {word.token for word in (*self.expected, *self.unordered)} - {GENERATED}
 
 
 class SourceReader:
@@ -196,6 +205,8 @@ class SourceReader:
             base_line = self._first_text_line(block, text) if block.approximate else block.line
             for token, written, offset in _words_with_offsets(text):
                 word = Word(token, written, block.source, base_line + text.count("\n", 0, offset))
+                if token == GENERATED and (block.replaced is not None or block.moved):
+                    continue
                 if block.replaced is None:
                     (result.unordered if block.moved else result.expected).append(word)
                 else:
@@ -263,6 +274,8 @@ class SourceReader:
                 if _ENDS_IN_WORD.search(before):
                     block.parts.append(child.astext())
             elif self._skipped(child):
+                if isinstance(child, addnodes.pending_xref):
+                    block.parts.append(GENERATED)
                 continue
             elif isinstance(child, nodes.Inline):
                 block.parts.extend(self._inline_text(child))
@@ -284,6 +297,8 @@ class SourceReader:
             yield "\n"
             return
         if self._skipped(node):
+            if isinstance(node, addnodes.pending_xref):
+                yield GENERATED
             return
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") == "numref":
             # The author's template, less the number or caption the edition puts in.
@@ -595,13 +610,18 @@ class TextAudit:
 
     def compare(self, source: SourceWords, edition_tokens: Sequence[str] | None) -> None:
         self.documents += 1
-        self.words += len(source.expected) + len(source.unordered)
+        self.words += sum(word.token != GENERATED for word in source.expected)
+        self.words += len(source.unordered)
         for where, words in source.replaced.items():
             self.replaced[where] = self.replaced.get(where, 0) + len(words)
         tokens = [word.token for word in source.expected]
-        missing = (
-            range(len(tokens)) if edition_tokens is None else unmatched(tokens, edition_tokens)
-        )
+        missing = [
+            index
+            for index in (
+                range(len(tokens)) if edition_tokens is None else unmatched(tokens, edition_tokens)
+            )
+            if tokens[index] != GENERATED
+        ]
         self.missing.extend(passages(self.edition, source.expected, missing))
         present = set(edition_tokens or ())
         elsewhere = [i for i, word in enumerate(source.unordered) if word.token not in present]
