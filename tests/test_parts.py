@@ -46,6 +46,7 @@ def structure_problems(pdf_bytes: bytes) -> list[str]:
             if isinstance(child, pikepdf.Dictionary) and child.get("/P") != document:
                 problems.append(f"{child.get('/S')} is not a child of the Document")
         tree = {int(key): value for key, value in pikepdf.NumberTree(root.ParentTree).items()}
+        problems.extend(ancestry_problems(tree, document, root))
         if tree and int(root.get("/ParentTreeNextKey", 0)) <= max(tree):
             problems.append("ParentTreeNextKey is not past the last key")
         owners: dict[int, int] = {}
@@ -61,6 +62,25 @@ def structure_problems(pdf_bytes: bytes) -> list[str]:
                 problems.append(f"page {number} shares its key {key} with page {owners[key]}")
             owners[key] = number
             problems.extend(link_problems(number, page, tree))
+    return problems
+
+
+def ancestry_problems(
+    tree: dict[int, Any], document: pikepdf.Object, root: pikepdf.Object
+) -> list[str]:
+    """Elements of the parent tree whose parents do not lead to *document* and *root*."""
+    problems = []
+    for key, value in tree.items():
+        for element in value if isinstance(value, pikepdf.Array) else [value]:
+            current = element
+            while isinstance(current, pikepdf.Dictionary) and current.get("/S") != "/Document":
+                current = current.get("/P")
+            if current is None or current.objgen != document.objgen:
+                problems.append(
+                    f"parent-tree key {key}: {element.get('/S')} is under another Document"
+                )
+            elif current.P.objgen != root.objgen:
+                problems.append(f"parent-tree key {key}: the Document is under another root")
     return problems
 
 

@@ -231,6 +231,8 @@ def _merge_structure(
     root.K = pikepdf.Array([document])
     parent_tree = pikepdf.NumberTree.new(target)
     next_key = 0
+    #: The parts' own Document elements, copied: nothing may stay under them.
+    part_documents: set[tuple[int, int]] = set()
     for source, start in zip(sources, page_starts, strict=True):
         source_root = source.Root.get("/StructTreeRoot")
         if source_root is None:
@@ -238,6 +240,7 @@ def _merge_structure(
         for element in _top_elements(source_root):
             copied = _copied(target, source, element)
             if copied.get("/S") == "/Document":
+                part_documents.add(copied.objgen)
                 for child in copied.get("/K", ()):
                     if isinstance(child, pikepdf.Dictionary):
                         child.P = document
@@ -251,9 +254,34 @@ def _merge_structure(
             parent_tree[int(key) + offset] = _copied(target, source, value)
         _renumber_pages(target, range(start, start + len(source.pages)), offset)
         next_key = offset + (max(keys) + 1 if keys else 0)
+    _reparent(parent_tree, part_documents, document)
     root.ParentTree = parent_tree.obj
     root.ParentTreeNextKey = next_key
     target.Root.StructTreeRoot = root
+
+
+def _reparent(
+    parent_tree: pikepdf.NumberTree, part_documents: set[tuple[int, int]], document: pikepdf.Object
+) -> None:
+    """Move under *document* the elements still under a part's Document.
+
+    WeasyPrint's running heads and page numbers name the Document as their parent without
+    being among its kids: copied with the page, they would keep the part's Document, and with
+    it a second structure tree root.
+    """
+    seen: set[tuple[int, int]] = set()
+    for value in parent_tree.values():
+        for element in value if isinstance(value, pikepdf.Array) else [value]:
+            current = element
+            while isinstance(current, pikepdf.Dictionary) and current.objgen not in seen:
+                seen.add(current.objgen)
+                parent = current.get("/P")
+                if not isinstance(parent, pikepdf.Dictionary):
+                    break
+                if parent.objgen in part_documents:
+                    current.P = document
+                    break
+                current = parent
 
 
 def _renumber_pages(target: pikepdf.Pdf, pages: range, offset: int) -> None:
