@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/run.py [--sizes 50,300] [--workdir DIR] [--jobs 1]
+    python bench/run.py [--sizes 50,300,1000] [--workdir DIR] [--jobs 1]
                         [--seed S] [--json FILE]
 
 For every corpus size a synthetic corpus is generated (``bench/generate.py``)
@@ -576,8 +576,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes",
         type=_parse_sizes,
-        default=[50, 300],
-        help="comma-separated corpus sizes in articles (default: 50,300)",
+        default=[50, 300, 1000],
+        help="comma-separated corpus sizes in articles (default: 50,300,1000)",
     )
     parser.add_argument(
         "--workdir",
