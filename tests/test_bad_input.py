@@ -267,3 +267,15 @@ def test_an_article_that_never_ends_is_not_read(tmp_path: Path) -> None:
     result = triptych("build", source, "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr.endswith("article.md: it is not a regular file\n"), result.stderr
+
+
+def test_a_character_no_font_has_is_located_at_its_line(tmp_path: Path) -> None:
+    # Thai SARA AM is laid out as two characters, each named on its own by WeasyPrint.
+    source = tmp_path / "glyphs"
+    source.mkdir()
+    (source / "index.md").write_text("# Glyphs\n\nPlain words.\n\nA syllable: กำ.\n")
+    result = triptych("build", source, "-o", tmp_path / "out", "-f", "pdf")
+    glyph_lines = [line for line in result.stderr.splitlines() if "unsupported by fonts" in line]
+    assert glyph_lines
+    for line in glyph_lines:
+        assert line.startswith(f"{source / 'index.md'}:5: WARNING: "), line

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging as stdlib_logging
 import re
+import unicodedata
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -120,12 +121,15 @@ class ProblemLocator:
 
     def first_use(self, text: str) -> str:
         """``file:line`` of the first article line holding *text* (a character no font has)."""
+        decomposed = unicodedata.normalize("NFKD", text)
         for docname in self.order:
             path = self.env.doc2path(docname)
             # Split at line feeds only: the character may itself be a line separator.
             lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
             for number, line in enumerate(lines, start=1):
-                if text in line:
+                # The shaper may name a part of what was written: Thai SARA AM (U+0E33)
+                # is laid out as NIKHAHIT (U+0E4D) and SARA AA.
+                if text in line or decomposed in unicodedata.normalize("NFKD", line):
                     return f"{path}:{number}"
         return ""
 
