@@ -57,6 +57,8 @@ def epubcheck(path: Path) -> list[str]:
 
 #: How many times Ace is run before its lack of a report is an error.
 ACE_ATTEMPTS = 2
+#: How long Ace waits for its browser to start, in milliseconds.
+ACE_BROWSER_START_MS = 60_000
 
 
 def chromium() -> str | None:
@@ -71,7 +73,12 @@ def ace(path: Path, ace_command: Path) -> list[str]:
     if browser is None:
         raise ValidatorUnavailableError("DAISY Ace needs Chromium (Debian package 'chromium')")
     with tempfile.TemporaryDirectory(prefix="triptych-ace-") as report_dir:
-        env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
+        # Ace gives its browser 5 s to start by default, which a loaded machine can exceed.
+        env = {
+            "ACE_TIMEOUT_INITIAL": str(ACE_BROWSER_START_MS),
+            **os.environ,
+            "PUPPETEER_EXECUTABLE_PATH": browser,
+        }
         report_path = Path(report_dir) / "report.json"
         # Ace's headless browser now and then dies before it writes a report, saying
         # nothing: that says nothing of the EPUB, so it is asked once more.
