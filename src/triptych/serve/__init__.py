@@ -46,6 +46,10 @@ class ServeOptions:
     books: bool = True
 
 
+#: The size of the preview PDF's parts, in pages (``triptych_pdf_part_pages``).
+PREVIEW_PART_PAGES = 4
+
+
 def preview_folder(source: Path) -> Path:
     """The preview's own folder for *source*: in the user's cache, never beside the editions."""
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -111,7 +115,12 @@ class _Preview:
             self.books_dir,
             report=lambda state: self.work.put(("books", state)),
             # Untagged: tagging costs a third of the layout and changes nothing one sees.
-            overrides={"triptych_article_pdfs": "0", "triptych_pdf_variant": ""},
+            # Parts of a chapter or so: an edit lays out little more than its chapter.
+            overrides={
+                "triptych_article_pdfs": "0",
+                "triptych_pdf_variant": "",
+                "triptych_pdf_part_pages": str(PREVIEW_PART_PAGES),
+            },
         )
         self.server = PreviewServer(
             self.site_dir, self.books_dir, host=options.host, port=options.port
