@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Self
 
 import pikepdf
 
+from triptych.builders.pdf.stitch import foreign_copy
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
@@ -170,10 +172,10 @@ def offprint(pieces: Sequence[Piece], title: str, first_label: int) -> bytes:
         first = pieces[0].book.pdf
         for key in _CATALOG_ENTRIES:
             if key in first.Root:
-                pdf.Root[key] = _copied(pdf, first, first.Root[key])
+                pdf.Root[key] = foreign_copy(pdf, first, first.Root[key])
         info = first.trailer.get("/Info")
         if info is not None:
-            pdf.trailer.Info = _copied(pdf, first, info)
+            pdf.trailer.Info = foreign_copy(pdf, first, info)
         output = _Output(pdf, tagged=all(piece.book.structure for piece in pieces))
         for piece in pieces:
             output.add(piece)
@@ -391,7 +393,7 @@ class _StructureCopy:
         self.made[element.objgen] = made
         for key, value in element.items():
             if key not in ("/K", "/P", "/Pg"):
-                made[key] = _copied(self.output.pdf, self.book.pdf, value)
+                made[key] = foreign_copy(self.output.pdf, self.book.pdf, value)
         index = self.book.index_of(element.get("/Pg"))
         if index is not None and index in self.copies:
             made.Pg = self.copies[index]
@@ -406,20 +408,13 @@ class _StructureCopy:
         for key, value in reference.items():
             index = self.book.index_of(value) if key == "/Pg" else None
             page = self.copies.get(index) if index is not None else None
-            copy[key] = page if page is not None else _copied(self.output.pdf, self.book.pdf, value)
+            copy[key] = (
+                page if page is not None else foreign_copy(self.output.pdf, self.book.pdf, value)
+            )
         return copy
 
 
 # --- reading ------------------------------------------------------------------------------
-
-
-def _copied(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
-    """*value* of *source* in *target*: containers copied (qpdf copies indirect objects only)."""
-    if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
-        return value
-    if not value.is_indirect:
-        value = source.make_indirect(value)
-    return target.copy_foreign(value)
 
 
 def _structure(pdf: pikepdf.Pdf) -> tuple[pikepdf.Object, pikepdf.Object] | None:

@@ -83,9 +83,9 @@ def _stitch(parts: list[Part], sources: list[pikepdf.Pdf]) -> Stitched:
     first = sources[0]
     for key in CATALOG_FROM_FIRST:
         if key in first.Root:
-            target.Root[key] = _copied(target, first, first.Root[key])
+            target.Root[key] = foreign_copy(target, first, first.Root[key])
     if first.trailer.get("/Info") is not None:
-        target.trailer.Info = _copied(target, first, first.trailer.Info)
+        target.trailer.Info = foreign_copy(target, first, first.trailer.Info)
 
     # Pages first: everything copied after them refers to these copies.
     page_starts: list[int] = []
@@ -117,7 +117,7 @@ def _stitch(parts: list[Part], sources: list[pikepdf.Pdf]) -> Stitched:
     return Stitched(buffer.getvalue(), len(target.pages), tuple(sorted(unresolved)))
 
 
-def _copied(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+def foreign_copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
     """*value* of *source* in *target*: containers copied (qpdf copies indirect objects only)."""
     if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
         return value
@@ -139,7 +139,7 @@ def _merge_destinations(target: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> set[
     for source in sources:
         for name, destination in _source_destinations(source):
             if name not in merged:
-                merged[name] = _copied(target, source, destination)
+                merged[name] = foreign_copy(target, source, destination)
     if not merged:
         return set()
     # One flat, sorted name array, as WeasyPrint writes it: valid for any size, read by every
@@ -195,7 +195,7 @@ def _merge_outlines(target: pikepdf.Pdf, parts: list[Part], sources: list[pikepd
             for index, (depth, item) in enumerate(flat):
                 destination = item.destination
                 copied = (
-                    _copied(target, source, destination)
+                    foreign_copy(target, source, destination)
                     if isinstance(destination, pikepdf.Object)
                     else None
                 )
@@ -238,7 +238,7 @@ def _merge_structure(
         if source_root is None:
             continue
         for element in _top_elements(source_root):
-            copied = _copied(target, source, element)
+            copied = foreign_copy(target, source, element)
             if copied.get("/S") == "/Document":
                 part_documents.add(copied.objgen)
                 for child in copied.get("/K", ()):
@@ -251,7 +251,7 @@ def _merge_structure(
         keys = [int(key) for key, _value in pikepdf.NumberTree(source_root.ParentTree).items()]
         offset = next_key
         for key, value in pikepdf.NumberTree(source_root.ParentTree).items():
-            parent_tree[int(key) + offset] = _copied(target, source, value)
+            parent_tree[int(key) + offset] = foreign_copy(target, source, value)
         _renumber_pages(target, range(start, start + len(source.pages)), offset)
         next_key = offset + (max(keys) + 1 if keys else 0)
     _reparent(parent_tree, part_documents, document)
