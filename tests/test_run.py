@@ -15,7 +15,7 @@ import pytest
 from outputs import fingerprint, triptych_build
 from triptych import cli
 from triptych.run import publish
-from triptych.run.limits import resident_bytes
+from triptych.run.limits import Watchdog, over_bound, resident_bytes
 
 CONF = 'project = "Run"\nextensions = ["triptych"]\n'
 
@@ -80,6 +80,39 @@ def test_the_memory_bound_counts_shared_pages_once() -> None:
     assert len(ballast) == 256 * 1024 * 1024 < alone
     assert with_fork < alone * 1.25, (alone, with_fork)
     assert without_fork < with_fork
+
+
+def test_the_bound_is_passed_by_proportional_memory_not_resident_sizes() -> None:
+    """Two processes sharing 256 MiB hold 256 MiB, though each is resident with all of it."""
+    ballast = bytearray(os.urandom(256 * 1024 * 1024))
+    alone = resident_bytes(os.getpid())
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only waits
+        time.sleep(30)
+        os._exit(0)
+    try:
+        time.sleep(0.2)
+        assert not over_bound(os.getpid(), alone * 1.5)
+        assert over_bound(os.getpid(), alone * 0.5)
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    assert len(ballast) == 256 * 1024 * 1024
+
+
+def test_the_watchdog_of_a_large_build_costs_little(tmp_path: Path) -> None:
+    """Watching a large build must not take a core from it (as a proportional size read at
+    every sample did: it walks every page table of the build)."""
+    ballast = bytearray(os.urandom(512 * 1024 * 1024))
+    config = type("Config", (), {"triptych_max_build_seconds": 600, "triptych_max_memory_mb": 4096})
+    watchdog = Watchdog(config(), time.monotonic(), str(tmp_path), hard_exit=False)  # type: ignore[arg-type]
+    watchdog.start()
+    time.sleep(3)
+    pid, watchdog.pid = watchdog.pid, 0
+    os.kill(pid, signal.SIGKILL)
+    _pid, _status, usage = os.wait4(pid, 0)
+    assert len(ballast) == 512 * 1024 * 1024
+    assert usage.ru_utime + usage.ru_stime < 0.15, usage
 
 
 def published_editions(output: Path, label: str) -> None:
