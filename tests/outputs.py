@@ -19,7 +19,7 @@ from lxml import etree
 from pypdf.generic import Destination
 
 from triptych.checks import validators
-from triptych.checks.audit import audit_epub, audit_html, pdf_link_targets
+from triptych.checks.audit import audit_epub, audit_html
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -32,6 +32,25 @@ NS = {
     "epub": "http://www.idpf.org/2007/ops",
     "ncx": "http://www.daisy.org/z3986/2005/ncx/",
 }
+
+
+def pdf_link_targets(reader: PdfReader) -> list[tuple[int, str | None, str | None]]:
+    """(page, named destination or None, external URI or None) of each link annotation."""
+    links: list[tuple[int, str | None, str | None]] = []
+    for number, page in enumerate(reader.pages, start=1):
+        for annotation_ref in page.get("/Annots") or []:
+            annotation = annotation_ref.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            action = annotation.get("/A")
+            destination = annotation.get("/Dest")
+            if action is not None and action.get("/S") == "/URI":
+                links.append((number, None, str(action["/URI"])))
+                continue
+            if action is not None and action.get("/S") == "/GoTo":
+                destination = action.get("/D")
+            links.append((number, None if destination is None else str(destination), None))
+    return links
 
 
 @dataclass

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-    from pypdf import PdfReader
-
     from triptych.checks.pages import PageAudit
     from triptych.checks.text import TextAudit
 
@@ -172,34 +170,45 @@ def audit_epub(path: Path) -> EditionAudit:
 # --- the PDF -----------------------------------------------------------------------------
 
 
-def pdf_link_targets(reader: PdfReader) -> list[tuple[int, str | None, str | None]]:
-    """(page, named destination or None, external URI or None) of each link annotation."""
-    links: list[tuple[int, str | None, str | None]] = []
-    for number, page in enumerate(reader.pages, start=1):
-        for annotation_ref in page.get("/Annots") or []:
-            annotation = annotation_ref.get_object()
-            if annotation.get("/Subtype") != "/Link":
-                continue
-            action = annotation.get("/A")
-            destination = annotation.get("/Dest")
-            if action is not None and action.get("/S") == "/URI":
-                links.append((number, None, str(action["/URI"])))
-                continue
-            if action is not None and action.get("/S") == "/GoTo":
-                destination = action.get("/D")
-            links.append((number, None if destination is None else str(destination), None))
-    return links
+def _pdf_links(path: Path) -> tuple[set[str], list[tuple[int, str | None, str | None]]]:
+    """The named destinations of the PDF at *path*, and its links: (page, named destination
+    or None, external URI or None) of each link annotation. Read with qpdf, which reads a
+    book of a thousand pages in a tenth of the time pypdf takes."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        destinations: set[str] = set()
+        names = pdf.Root.get("/Names")
+        if names is not None and "/Dests" in names:
+            destinations.update(str(name) for name in pikepdf.NameTree(names.Dests))
+        old_style = pdf.Root.get("/Dests")
+        if isinstance(old_style, pikepdf.Dictionary):
+            destinations.update(str(key)[1:] for key in old_style)
+        links: list[tuple[int, str | None, str | None]] = []
+        for number, page in enumerate(pdf.pages, start=1):
+            for annotation in page.obj.get("/Annots") or []:
+                if annotation.get("/Subtype") != pikepdf.Name.Link:
+                    continue
+                action = annotation.get("/A")
+                destination = annotation.get("/Dest")
+                if action is not None and action.get("/S") == pikepdf.Name.URI:
+                    links.append((number, None, str(action.URI)))
+                    continue
+                if action is not None and action.get("/S") == pikepdf.Name.GoTo:
+                    destination = action.get("/D")
+                named = None if destination is None else str(destination)
+                if isinstance(destination, pikepdf.Name):
+                    named = str(destination)[1:]
+                links.append((number, named, None))
+    return destinations, links
 
 
 def audit_pdf(path: Path, glossary_documents: set[str] | None = None) -> EditionAudit:
     """Links and glossary of the PDF; *glossary_documents* (known from the site, when it was
     built) tells glossary entries from sections whose ids merely start with ``term-``."""
-    from pypdf import PdfReader
-
     audit = EditionAudit("pdf", path)
-    reader = PdfReader(path)
-    destinations = set(reader.named_destinations)
-    for page, destination, uri in pdf_link_targets(reader):
+    destinations, links = _pdf_links(path)
+    for page, destination, uri in links:
         if uri is not None:
             continue
         audit.links += 1
