@@ -19,7 +19,7 @@ from outputs import pdf_destination_page
 from triptych.builders import pdf as pdf_builder
 from triptych.builders.pdf import pydyf_pages
 from triptych.builders.pdf.layout import PrintLayout
-from triptych.builders.pdf.pagemap import UNKNOWN_PAGE, PagesNotSettled
+from triptych.builders.pdf.pagemap import UNKNOWN_PAGE, PagesNotSettled, estimated_pages, page_map
 from triptych.builders.pdf.stitch import DESTINATION_SCHEME
 from triptych.checks.pages import audit_page_numbers
 
@@ -125,6 +125,43 @@ def book_parts(layouts: list[str]) -> dict[str, list[str]]:
     return parts
 
 
+def test_the_first_guess_of_the_pages_is_close_to_the_layout(tmp_path: Path) -> None:
+    """The guess printed by the first layout of a book with no previous build, against what
+    WeasyPrint lays out: chapters of prose, lists and headings, over a hundred pages."""
+    words = "alliance treaty doctrine exercise border staff air defence union command".split()
+    chapters = []
+    for chapter in range(24):
+        blocks = [f'<h1 id="chapter-{chapter}">Chapter {chapter}</h1>']
+        for block in range(24):
+            length = 20 + (chapter * 7 + block * 13) % 90
+            text = " ".join(words[(chapter + block + n) % len(words)] for n in range(length))
+            if block % 6 == 5:
+                blocks.append(
+                    f'<ul id="list-{chapter}-{block}"><li>{text}</li><li>{text}</li></ul>'
+                )
+            else:
+                blocks.append(f'<p id="block-{chapter}-{block}">{text}.</p>')
+        chapters.append(f'<section class="triptych-chapter">{"".join(blocks)}</section>')
+    html = f"<html><head></head><body><main>{''.join(chapters)}</main></body></html>"
+    layout = PrintLayout(
+        roots=(tmp_path,), base_dir=tmp_path, extra_css="", paper_size="A4",
+        chapter_start="page", page_reference="(p. {page})", pdf_variant="",
+    )  # fmt: skip
+    laid_out = page_map(layout.render(html))
+    guessed = estimated_pages(html)
+    assert max(laid_out.values()) > 100
+    assert guessed.keys() >= laid_out.keys()
+    far = {
+        anchor: (guessed[anchor], page)
+        for anchor, page in laid_out.items()
+        if abs(guessed[anchor] - page) > max(2, page // 10)
+    }
+    assert not far
+    # As many figures as the true page, for all but a few near a power of ten.
+    wrong_width = [a for a, page in laid_out.items() if len(str(guessed[a])) != len(str(page))]
+    assert len(wrong_width) <= len(laid_out) // 10, wrong_width
+
+
 def test_page_numbers_are_written_from_the_layout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,14 +171,18 @@ def test_page_numbers_are_written_from_the_layout(
     assert app.warning.getvalue() == ""
     pdf = Path(app.outdir) / "basic-test-book.pdf"
     assert audit_page_numbers(pdf).problems == []
-    # The first layout of each part cannot know the pages (nor where the part starts); the
-    # second prints them, and they hold.
+    # The first layout of each part prints guessed pages, and cannot know where the part
+    # starts; the second prints the pages it gave, and they hold. The front matter starts the
+    # book: its guesses can hold as they are.
     parts = book_parts(layouts)
     assert len(parts) >= 3
+    front = parts.pop("triptych-contents")
     assert all(len(part) == 2 for part in parts.values())
-    front = parts["triptych-contents"]
+    assert 1 <= len(front) <= 2
     first, last = printed_pages(front[0]), printed_pages(front[-1])
-    assert set(first.values()) == {UNKNOWN_PAGE}
+    assert first.keys() == last.keys()
+    assert UNKNOWN_PAGE not in first.values()
+    assert all(len(first[target]) == len(page) for target, page in last.items())
     reader = PdfReader(pdf)
     assert len(last) >= 5
     for target, page in last.items():
@@ -151,7 +192,7 @@ def test_page_numbers_are_written_from_the_layout(
     shutil.rmtree(Path(app.doctreedir) / "triptych-pdf" / "kept")
     app, layouts = build_counting_layouts(srcdir, monkeypatch)
     again = book_parts(layouts)
-    assert again.keys() == parts.keys()
+    assert again.keys() == {*parts, "triptych-contents"}
     assert all(len(part) == 1 for part in again.values())
     assert printed_pages(again["triptych-contents"][0]) == last
     assert audit_page_numbers(Path(app.outdir) / "basic-test-book.pdf").problems == []

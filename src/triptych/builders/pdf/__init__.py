@@ -66,6 +66,7 @@ from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
 from triptych.builders.pdf.offprints import Book, Piece, article_pages, offprint, page_span
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
+    estimated_pages,
     moved_numbers,
     slot_targets,
     with_page_numbers,
@@ -169,6 +170,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.parts_to_keep: dict[str, PartLayout] = {}
         #: Processes for the parts of the book: the application's ``-j``, noted at builder-inited.
         self.jobs = 1
+        #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
+        self.rendered_parts: tuple[str, list[PartPlan], list[str], list[set[str]]] | None = None
 
     @property
     def part_pages(self) -> int:
@@ -404,7 +407,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         none of them. Page numbers that still move after :data:`MAX_LAYOUTS` fail the build.
         """
         targets = slot_targets(self.print_html)
-        self.printed_pages = self.previous_pages(targets)
+        # The last build's pages, or else a guess: either prints numbers as wide as the true ones.
+        guessed = estimated_pages(self.print_html)
+        self.printed_pages = {
+            target: guessed[target] for target in targets if target in guessed
+        } | self.previous_pages(targets)
         if self.settle_page_lists(self.printed_pages):
             # The last build's pages: its page lists are the likeliest to hold.
             self.print_html = self.render_print_html(self.chapters, self.order)
@@ -437,6 +444,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                     for name, first in first_pages.items()
                     if laid_out_first.get(name, 1) != first
                 }
+            )
+            logger.verbose(
+                "layout %d: %d printed page numbers and part starts moved", layouts, len(moved)
             )
             html_changed = layouts == 1 and move_figures(
                 self.chapters,
@@ -497,9 +507,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self, layout: PrintLayout, first_pages: dict[str, int], keep_rules: dict[str, list[str]]
     ) -> list[PartJob]:
         """The parts of the book as they are laid out: page numbers, links and footers set."""
-        plans = self.part_plans()
-        pages = [self.print_page(plan.elements, self.order, front=plan.front) for plan in plans]
-        ids = [element_ids(page) for page in pages]
+        plans, pages, ids = self.rendered_part_pages()
         book_ids = set().union(*ids)
         jobs = []
         for plan, page, own_ids in zip(plans, pages, ids, strict=True):
@@ -511,6 +519,24 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             key = self.layout_key(layout, html + "\0" + "\n".join(rules))
             jobs.append(PartJob(plan.name, key, html, rules, plan.characters))
         return jobs
+
+    def rendered_part_pages(self) -> tuple[list[PartPlan], list[str], list[set[str]]]:
+        """The parts' plans, print HTML without page numbers, and anchors.
+
+        Rendered again only when the book's print HTML was: both are made from the same
+        chapters, and a round that changes the chapters renders the book again.
+        """
+        if self.rendered_parts is None or self.rendered_parts[0] != self.print_html:
+            plans = self.part_plans()
+            pages = [self.print_page(plan.elements, self.order, front=plan.front) for plan in plans]
+            self.rendered_parts = (
+                self.print_html,
+                plans,
+                pages,
+                [element_ids(page) for page in pages],
+            )
+        _html, plans, pages, ids = self.rendered_parts
+        return plans, pages, ids
 
     def lay_out_parts(
         self, layout: PrintLayout, jobs: list[PartJob], pairs: list[tuple[str, str]]
@@ -528,6 +554,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 pending.append(job)
         # The longest first, so that the last to finish is a short one.
         pending.sort(key=lambda job: -job.characters)
+        logger.verbose("laying out %d of the %d parts of the PDF", len(pending), len(jobs))
 
         def collect(job: PartJob, result: PartLayout) -> None:
             if result.error:

@@ -19,6 +19,7 @@ it never prints a number that is not the page of its target.
 from __future__ import annotations
 
 import html as html_escape
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +32,27 @@ if TYPE_CHECKING:
 #: The class the print template gives the links of the contents.
 CONTENTS_LINK_CLASS = "triptych-contents-link"
 SLOT_CLASSES = frozenset({PAGE_REFERENCE_CLASS, PAGE_NUMBER_CLASS, CONTENTS_LINK_CLASS})
-#: What the slots print before the first layout has given them a page: three figures, so that
+#: What a slot prints when no page is known or guessed for its target: three figures, so that
 #: most lines are as wide as they will be.
 UNKNOWN_PAGE = "000"
+
+#: The page of a first guess (:func:`estimated_pages`): lines a page holds, characters a line
+#: holds, the lines a block's spacing and a figure take, and what closes a block.
+LINES_PER_PAGE = 44
+CHARACTERS_PER_LINE = 90
+BLOCK_SPACING_LINES = 0.3
+IMAGE_LINES = 14
+_BLOCK_ENDS = frozenset(
+    {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "tr", "pre", "caption",
+     "figcaption", "blockquote"}
+)  # fmt: skip
+#: Classes of the print HTML that begin a new page (see print.css and the part stylesheet).
+_NEW_PAGE_CLASSES = frozenset(
+    {"triptych-chapter", "triptych-part", "triptych-imprint", "triptych-contents"}
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
+_ID = re.compile(r'\sid="([^"]*)"')
+_CLASS = re.compile(r'\sclass="([^"]*)"')
 
 # The print HTML is written by triptych's translator and template, which escape ``>`` and
 # ``"`` in attribute values, so an opening tag ends at the first ``>``.
@@ -91,6 +110,40 @@ def with_page_numbers(print_html: str, pages: Mapping[str, int]) -> str:
         return f'{tag[:-1]} data-page="{page if page is not None else UNKNOWN_PAGE}">'
 
     return _OPENING_A.sub(fill, print_html)
+
+
+def estimated_pages(print_html: str) -> dict[str, int]:
+    """A guess at the page each anchor of *print_html* begins on, before any layout.
+
+    Text is set in lines of :data:`CHARACTERS_PER_LINE` characters, each block rounded up
+    to whole lines, on pages of :data:`LINES_PER_PAGE` lines; chapters begin new pages. The
+    guess is what the first layout prints: a number with as many figures as the true one
+    is as wide (the book's figures are tabular), so the layout it gives is, nearly always,
+    the layout of the true numbers, and the second layout confirms it.
+    """
+    pages: dict[str, int] = {}
+    page, lines, pending = 1, 0.0, 0
+    position = max(print_html.find("<body"), 0)
+    for match in _TAG.finditer(print_html, position):
+        pending += len(html_escape.unescape(print_html[position : match.start()]).strip())
+        position = match.end()
+        closing, name, attributes = match.group(1), match.group(2).lower(), match.group(3)
+        if closing:
+            if name in _BLOCK_ENDS:
+                lines += math.ceil(pending / CHARACTERS_PER_LINE) + BLOCK_SPACING_LINES
+                pending = 0
+        else:
+            if name == "img":
+                lines += IMAGE_LINES
+            classes = _CLASS.search(attributes)
+            opens_page = classes and _NEW_PAGE_CLASSES.intersection(classes.group(1).split())
+            if opens_page and (lines or pending):
+                page, lines, pending = page + 1, 0.0, 0
+        while lines >= LINES_PER_PAGE:
+            page, lines = page + 1, lines - LINES_PER_PAGE
+        for anchor in _ID.findall(attributes):
+            pages.setdefault(html_escape.unescape(anchor), page)
+    return pages
 
 
 def page_map(document: Any) -> dict[str, int]:
