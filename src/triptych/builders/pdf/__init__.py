@@ -210,9 +210,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         mark_figures(chapters)
         index = index_chapter(publication_index(self.env))
         self.back_matter = [index] if index is not None else []
+        self.chapters, self.order = chapters, order
+        # The last build's pages: its page lists are the likeliest to hold.
+        self.settle_page_lists(self.saved_pages())
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
-        self.chapters, self.order = chapters, order
 
     def assemble_chapter(self, docname: str) -> nodes.container:
         doctree = self.env.get_doctree(docname)
@@ -308,7 +310,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         """The pages the last book printed: the first guess of the next build's layout."""
         return self.staging_dir / "pages.json"
 
-    def previous_pages(self, targets: set[str]) -> dict[str, int]:
+    def saved_pages(self) -> dict[str, int]:
+        """The pages the last book printed, by target."""
         try:
             saved = json.loads(self.page_map_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -316,9 +319,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         if not isinstance(saved, dict):
             return {}
         return {
-            target: page
+            str(target): page
             for target, page in saved.items()
-            if target in targets and isinstance(page, int) and not isinstance(page, bool)
+            if isinstance(page, int) and not isinstance(page, bool)
         }
 
     @property
@@ -351,10 +354,12 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         images = [self.staging_dir / self.imagedir / name for name in self.images.values()]
         return layout_key(html, layout.settings, images)
 
+    def book_key(self, layout: PrintLayout) -> str:
+        return self.layout_key(layout, f"{self.print_html}\0parts of {self.part_pages} pages")
+
     def write_pdf(self) -> None:
         layout = self.layout()
-        key = self.layout_key(layout, f"{self.print_html}\0parts of {self.part_pages} pages")
-        kept = self.cache.get(BOOK_CACHE_NAME, key)
+        kept = self.cache.get(BOOK_CACHE_NAME, self.book_key(layout))
         if kept is not None:
             # The same print HTML with the same settings: the book it gave is the book.
             pdf, pages = kept.pdf, kept.pages
@@ -371,7 +376,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 self.cache.put(name, part_key, part.pdf, part.pages, part.details())
             self.cache.keep_only(PARTS_CACHE_FOLDER, self.kept_part_keys)
             if not (self.layout_messages or self.separated_notes):
-                self.cache.put(BOOK_CACHE_NAME, key, pdf, pages)
+                # Under the print HTML the book ended with: the next build, its page lists
+                # settled from this book's pages, writes the same.
+                self.cache.put(BOOK_CACHE_NAME, self.book_key(layout), pdf, pages)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
         logger.info(self.summary.line())
@@ -408,13 +415,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         """
         targets = slot_targets(self.print_html)
         # The last build's pages, or else a guess: either prints numbers as wide as the true ones.
-        guessed = estimated_pages(self.print_html)
-        self.printed_pages = {
-            target: guessed[target] for target in targets if target in guessed
-        } | self.previous_pages(targets)
-        if self.settle_page_lists(self.printed_pages):
-            # The last build's pages: its page lists are the likeliest to hold.
-            self.print_html = self.render_print_html(self.chapters, self.order)
+        guessed = estimated_pages(self.print_html) | self.saved_pages()
+        self.printed_pages = {target: guessed[target] for target in targets if target in guessed}
         self.layout_messages: set[str] = set()
         self.layout_problems: list[stdlib_logging.LogRecord] = []
         pairs = footnote_pairs(self.chapters)
