@@ -58,3 +58,27 @@ def test_all_editions_agree(site: Path) -> None:
     assert passed, table
     glossary = html.parse(str(site / "html" / "glossary.html"))
     assert "index.html" not in " ".join(glossary.xpath("//p[@class='triptych-backrefs']//a/@href"))
+
+
+def test_the_site_audit_finds_each_broken_link_of_each_page(tmp_path: Path) -> None:
+    """Links looked up once per folder must still be read against their own page."""
+    site = tmp_path / "html"
+    (site / "guide").mkdir(parents=True)
+    pages = {
+        "index.html": '<p id="top"><a href="#top">up</a> <a href="guide/one.html#two">2</a></p>',
+        "other.html": '<p id="else"><a href="#top">up</a> <a href="index.html#top">home</a></p>',
+        "guide/one.html": '<h1 id="two">Two</h1><a href="../missing.html">gone</a>'
+        '<a href="../index.html#nowhere">x</a><a href="#two">here</a>',
+        "guide/two.html": '<a href="#two">not here</a><a href="../guide/">folder</a>',
+    }
+    for name, body in pages.items():
+        (site / name).write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    audit = audit_editions(tmp_path)[0]
+    assert audit.links == 9
+    assert sorted(audit.broken) == [
+        "guide/one.html: ../index.html#nowhere: no such id",
+        "guide/one.html: ../missing.html: no such file",
+        "guide/two.html: #two: no such id",
+        "guide/two.html: ../guide/: no such file",
+        "other.html: #top: no such id",
+    ]
