@@ -377,6 +377,7 @@ def build(args: argparse.Namespace, may_end_process: bool) -> int:
         fresh_env=args.fresh_env,
         overrides=dict(args.define),
         quiet=args.quiet,
+        verbosity=1 if args.verbose else 0,
         traceback=args.traceback,
         may_end_process=may_end_process,
     )

@@ -57,6 +57,8 @@ class BuildOptions:
     fresh_env: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
     quiet: bool = False
+    #: Sphinx's verbosity: 1 adds what it and the builders log at ``verbose`` level.
+    verbosity: int = 0
     #: Let unexpected errors propagate with their traceback.
     traceback: bool = False
     #: The build runs as its own process, which the watchdog may end when it is stuck.
@@ -342,6 +344,7 @@ class _Run:
                     freshenv=options.fresh_env and fresh,
                     warningiserror=options.fail_on_warning,
                     parallel=options.jobs,
+                    verbosity=options.verbosity,
                 )
                 # Sphinx would name the staging folder; the closing summary names the edition.
                 app.builder.epilog = ""  # type: ignore[misc]  # this build only
