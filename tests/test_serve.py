@@ -19,6 +19,7 @@ from websockets.sync.client import ClientConnection, connect
 from triptych import cli
 from triptych.scaffold import create
 from triptych.serve import ServeOptions, serve
+from triptych.serve.books import BookPreview
 from triptych.serve.server import RefusedError, confined
 
 if TYPE_CHECKING:
@@ -224,3 +225,37 @@ def test_problems_go_to_the_page(preview: Preview) -> None:
         preview.next_site_build()
         message = json.loads(socket.recv(timeout=PATIENCE))
         assert message["site"]["problems"] == []
+
+
+def test_an_epub_still_building_gives_way_to_the_pdf_of_a_newer_save(tmp_path: Path) -> None:
+    """A save while the EPUB builds ends that build: the new PDF comes first, then the EPUB."""
+    source = tmp_path / "book"
+    create(source, title="Field Notes", author="Ada Byron")
+    reports: list[str] = []
+    finished = threading.Event()
+    saved_again = False
+
+    def report(state: dict[str, Any]) -> None:
+        nonlocal saved_again
+        building = state.get("building")
+        reports.append(f"building {building}" if building else f"built {state.get('edition')}")
+        if building == "epub" and not saved_again:
+            saved_again = True
+            books.request()  # the author saves while the EPUB builds
+        elif not building and state.get("edition") == "epub":
+            finished.set()
+
+    books = BookPreview(source, tmp_path / "books", report=report, slug="field-notes")
+    books.start()
+    books.request()
+    try:
+        assert finished.wait(timeout=PATIENCE * 3)
+    finally:
+        books.stop()
+    assert reports == [
+        "building pdf", "built pdf", "building epub",
+        "building pdf", "built pdf", "building epub", "built epub",
+    ]  # fmt: skip
+    assert books.state["error"] is None
+    assert (tmp_path / "books" / "pdf" / "field-notes.pdf").is_file()
+    assert (tmp_path / "books" / "epub" / "field-notes.epub").is_file()

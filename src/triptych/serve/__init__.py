@@ -152,9 +152,11 @@ class _Preview:
             except queue.Empty:
                 continue
             if kind == "changes":
-                self._site(item)
+                # The books first: their build runs in its own process, on the other core,
+                # while the site is rebuilt here.
                 if self.options.books:
                     self.books.request()
+                self._site(item)
             elif kind == "books":
                 self._books(item)
             elif kind == "stopped":
