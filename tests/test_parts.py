@@ -17,6 +17,7 @@ from sphinx.testing.util import SphinxTestApp
 
 from conftest import ROOTS
 from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
+from triptych.builders import pdf as pdf_builder
 from triptych.builders.pdf import parts as parts_module
 from triptych.builders.pdf import stitch as stitch_module
 from triptych.builders.pdf.layout import PrintLayout
@@ -362,3 +363,21 @@ def test_a_link_to_no_anchor_in_the_book_is_reported_once(
     assert message.count("No anchor #nowhere-at-all") == 1
     assert message.count("No anchor #never-shown") == 1
     assert not (srcdir / "_build" / "pdf" / f"{SLUG}.pdf").exists()
+
+
+def test_article_pdfs_cut_in_processes_are_those_cut_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = {}
+    for parallel in (0, 2):
+        srcdir = tmp_path / f"book-{parallel}"
+        shutil.copytree(ROOTS / "test-parallel", srcdir)
+        app, _layouts = build(srcdir, monkeypatch, parallel=parallel, triptych_article_pdfs=True)
+        assert app.warning.getvalue() == ""
+        folder = Path(app.outdir) / "articles"
+        articles[parallel] = {path.name: path.read_bytes() for path in folder.glob("*.pdf")}
+    assert len(articles[0]) >= pdf_builder.MIN_PARALLEL_OFFPRINTS
+    assert articles[2] == articles[0]
+    for name, pdf in articles[2].items():
+        reader = PdfReader(io.BytesIO(pdf))
+        assert reader.pages[0].extract_text().strip(), name  # the cover

@@ -95,6 +95,7 @@ from triptych.documents import (
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -118,6 +119,10 @@ PARTS_CACHE_FOLDER = "parts"
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
 MAX_LAYOUTS = 5
+
+#: Below this many articles, their PDFs are cut in the build's own process: forking would
+#: cost more than it saves.
+MIN_PARALLEL_OFFPRINTS = 8
 
 
 @dataclass(frozen=True)
@@ -657,15 +662,34 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
     def write_offprints(self, book: Book, covers: Book, articles: dict[str, range]) -> None:
+        """Each article's offprint; with ``-j``, shared out among processes forked with the
+        book open, each cutting a run of articles."""
+        numbered = list(enumerate(articles.items()))
+        if self.parallel_ok and self.jobs > 1 and len(numbered) >= MIN_PARALLEL_OFFPRINTS:
+            share = -(-len(numbered) // self.jobs)
+            runs = [numbered[start : start + share] for start in range(0, len(numbered), share)]
+            with progress_message(__("writing article PDFs")):
+                tasks = ParallelTasks(len(runs))
+                for run in runs:
+                    tasks.add_task(lambda run: self.write_offprint_run(book, covers, run), run)
+                tasks.join()
+            return
+        self.write_offprint_run(
+            book,
+            covers,
+            status_iterator(
+                numbered, __("writing article PDFs "), "darkgreen", len(numbered),
+                self.config.verbosity, stringify_func=lambda item: item[1][0],
+            ),
+        )  # fmt: skip
+
+    def write_offprint_run(
+        self, book: Book, covers: Book, numbered: Iterable[tuple[int, tuple[str, range]]]
+    ) -> None:
         owners = id_owners(self.chapters, self.order)
         base = str(self.config.html_baseurl or "").rstrip("/")
         publication = TitlePage.of(self.config).title
-        for number, (docname, pages) in enumerate(
-            status_iterator(
-                articles.items(), __("writing article PDFs "), "darkgreen", len(articles),
-                self.config.verbosity, stringify_func=lambda item: item[0],
-            )
-        ):  # fmt: skip
+        for number, (docname, pages) in numbered:
             cover = Piece(covers, range(number, number + 1))
             chapter = Piece(
                 book,
