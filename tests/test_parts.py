@@ -381,3 +381,32 @@ def test_article_pdfs_cut_in_processes_are_those_cut_in_one(
     for name, pdf in articles[2].items():
         reader = PdfReader(io.BytesIO(pdf))
         assert reader.pages[0].extract_text().strip(), name  # the cover
+
+
+def test_each_part_is_written_as_its_elements_alone_would_be(tmp_path: Path) -> None:
+    """The parts' print HTML is cut from the book's, element by element: it must be what
+    writing each part's elements on their own gives (every construct, in parts of a page)."""
+    from triptych.builders.pdf.assembly import book_body
+
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-kitchen-sink", srcdir)
+    app = SphinxTestApp(
+        "pdf", srcdir=srcdir, status=StringIO(), warning=StringIO(),
+        confoverrides={"triptych_article_pdfs": False, "triptych_pdf_part_pages": 1},
+    )  # fmt: skip
+    try:
+        app.build()
+        builder: Any = app.builder
+        plans, pages, _ids = builder.rendered_part_pages()
+        rendered = builder.rendered_body
+        position = {id(e): n for n, e in enumerate([*rendered.body, *rendered.back_matter])}
+        assert len(plans) >= 3
+        for plan, page in zip(plans, pages, strict=True):
+            fresh = [
+                *book_body(builder.env, [c.deepcopy() for c in builder.chapters], builder.order),
+                *(matter.deepcopy() for matter in builder.back_matter),
+            ]
+            alone = builder.written_elements([fresh[position[id(e)]] for e in plan.elements])
+            assert page == builder.print_page("".join(alone), builder.order, front=plan.front)
+    finally:
+        app.cleanup()

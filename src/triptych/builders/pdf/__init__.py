@@ -126,6 +126,16 @@ MIN_PARALLEL_OFFPRINTS = 8
 
 
 @dataclass(frozen=True)
+class RenderedBody:
+    """The book's print HTML, its body's elements, and the HTML of each (body, then back)."""
+
+    html: str
+    body: list[nodes.Element]
+    back_matter: list[nodes.Element]
+    fragments: list[str]
+
+
+@dataclass(frozen=True)
 class PartJob:
     """A part of the book to lay out: its print HTML as laid out, and the rules it starts with."""
 
@@ -175,6 +185,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.parts_to_keep: dict[str, PartLayout] = {}
         #: Processes for the parts of the book: the application's ``-j``, noted at builder-inited.
         self.jobs = 1
+        #: The book's print HTML as :meth:`render_print_html` last wrote it, element by element.
+        self.rendered_body: RenderedBody | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
         self.rendered_parts: tuple[str, list[PartPlan], list[str], list[set[str]]] | None = None
 
@@ -238,33 +250,39 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         return chapter
 
     def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
-        """The book's print HTML as one document (kept to be looked at, and the book's key)."""
+        """The book's print HTML as one document (kept to be looked at, and the book's key).
+
+        The HTML of each element of the body is kept too (:attr:`rendered_body`): the parts'
+        print HTML is made of it, not written again.
+        """
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
         copies = [chapter.deepcopy() for chapter in chapters]
         body: list[nodes.Element] = [*book_body(self.env, copies, order)]
-        body.extend(matter.deepcopy() for matter in self.back_matter)
-        return self.print_page(body, order, front=True)
+        back_matter: list[nodes.Element] = [matter.deepcopy() for matter in self.back_matter]
+        fragments = self.written_elements([*body, *back_matter])
+        html = self.print_page("".join(fragments), order, front=True)
+        self.rendered_body = RenderedBody(html, body, back_matter, fragments)
+        return html
 
-    def part_plans(self) -> list[PartPlan]:
-        """The parts the book is laid out in (see :mod:`.parts`)."""
-        copies = [chapter.deepcopy() for chapter in self.chapters]
-        return plan_parts(
-            book_body(self.env, copies, self.order),
-            [matter.deepcopy() for matter in self.back_matter],
-            self.part_pages,
-            lambda element: PART_CLASS in element["classes"],
-        )
-
-    def print_page(self, body_nodes: list[nodes.Element], order: list[str], *, front: bool) -> str:
-        """The print HTML of *body_nodes*, after the title page and contents if *front*."""
+    def written_elements(self, elements: list[nodes.Element]) -> list[str]:
+        """The print HTML of each of *elements*, written in one document, one after another."""
         document = new_document(str(self.env.doc2path(self.config.root_doc)), self.docsettings)
-        document.extend(body_nodes)
+        document.extend(elements)
         self.current_docname = self.config.root_doc
         visitor = self.create_translator(document, self)
-        document.walkabout(visitor)
-        body = "".join(visitor.fragment)  # type: ignore[attr-defined]
+        written: list[str] = []
+        # As document.walkabout(visitor) does, noting where each element's HTML ends.
+        visitor.dispatch_visit(document)
+        for element in list(document.children):
+            start = len(visitor.body)  # type: ignore[attr-defined]
+            element.walkabout(visitor)
+            written.append("".join(visitor.body[start:]))  # type: ignore[attr-defined]
+        visitor.dispatch_departure(document)
+        return written
 
+    def print_page(self, body: str, order: list[str], *, front: bool) -> str:
+        """The print HTML page of *body*, after the title page and contents if *front*."""
         template = SandboxedEnvironment(autoescape=True).from_string(asset_text("print.html"))
         conf = self.config
         title_page = TitlePage.of(conf)
@@ -530,12 +548,35 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     def rendered_part_pages(self) -> tuple[list[PartPlan], list[str], list[set[str]]]:
         """The parts' plans, print HTML without page numbers, and anchors.
 
-        Rendered again only when the book's print HTML was: both are made from the same
-        chapters, and a round that changes the chapters renders the book again.
+        Each part's HTML is the book's, element by element, as :meth:`render_print_html`
+        wrote it; made again only when the book's print HTML was.
         """
         if self.rendered_parts is None or self.rendered_parts[0] != self.print_html:
-            plans = self.part_plans()
-            pages = [self.print_page(plan.elements, self.order, front=plan.front) for plan in plans]
+            rendered = self.rendered_body
+            if rendered is None or rendered.html != self.print_html:
+                self.print_html = self.render_print_html(self.chapters, self.order)
+                rendered = self.rendered_body
+                assert rendered is not None
+            written = {
+                id(element): html
+                for element, html in zip(
+                    [*rendered.body, *rendered.back_matter], rendered.fragments, strict=True
+                )
+            }
+            plans = plan_parts(
+                rendered.body,
+                rendered.back_matter,
+                self.part_pages,
+                lambda element: PART_CLASS in element["classes"],
+            )
+            pages = [
+                self.print_page(
+                    "".join(written[id(element)] for element in plan.elements),
+                    self.order,
+                    front=plan.front,
+                )
+                for plan in plans
+            ]
             self.rendered_parts = (
                 self.print_html,
                 plans,
