@@ -15,6 +15,7 @@ import gc
 import json
 import logging as stdlib_logging
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,7 @@ from triptych.documents import (
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -616,10 +617,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 self.keep_part(self.layout_key(layout, f"{job.html}\0{rules}"), result)
 
         if self.parallel_ok and self.jobs > 1 and len(pending) > 1:
-            tasks = ParallelTasks(min(self.jobs, len(pending)))
-            for job in pending:
-                tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
-            tasks.join()
+            with frozen_heap():
+                tasks = ParallelTasks(min(self.jobs, len(pending)))
+                for job in pending:
+                    tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
+                tasks.join()
         else:
             for job in pending:
                 collect(job, self.part_layout(layout, job, pairs))
@@ -709,7 +711,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         if self.parallel_ok and self.jobs > 1 and len(numbered) >= MIN_PARALLEL_OFFPRINTS:
             share = -(-len(numbered) // self.jobs)
             runs = [numbered[start : start + share] for start in range(0, len(numbered), share)]
-            with progress_message(__("writing article PDFs")):
+            with progress_message(__("writing article PDFs")), frozen_heap():
                 tasks = ParallelTasks(len(runs))
                 for run in runs:
                     tasks.add_task(lambda run: self.write_offprint_run(book, covers, run), run)
@@ -779,6 +781,19 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 for docname, pages in articles.items()
             ],
         )
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Forked workers that leave the build's objects to the garbage collector's permanent
+    generation: a worker's collections would otherwise walk every object of the build it
+    was forked from (the environment, every chapter), touching and so copying their pages.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def part_starts(
