@@ -202,6 +202,12 @@ class BookPreview:
         images = sorted(folder.glob("page-*.jpg"))
         hashes = [hashlib.sha256(image.read_bytes()).hexdigest() for image in images]
         previous = self._page_hashes
+        if hashes == previous and (shown := self.state.get("pdf")):
+            # The same pages again (a save that changed nothing the PDF shows, or one taken
+            # up by the build before): the PDF page keeps showing what the last change changed.
+            shutil.rmtree(folder, ignore_errors=True)
+            self._generation -= 1
+            return dict(shown)
         self._page_hashes = hashes
         for older in pages.iterdir():
             if older.name != folder.name:
