@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +18,9 @@ from outputs import fingerprint, triptych_build
 from triptych import cli
 from triptych.run import publish
 from triptych.run.limits import Watchdog, over_bound, resident_bytes
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CONF = 'project = "Run"\nextensions = ["triptych"]\n'
 
@@ -62,21 +67,28 @@ def test_a_build_stuck_past_its_time_is_ended(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "html").exists()
 
 
-def test_the_memory_bound_counts_shared_pages_once() -> None:
-    """A fork shares its parent's pages: counting both in full would double them."""
-    ballast = bytearray(os.urandom(256 * 1024 * 1024))
-    alone = resident_bytes(os.getpid())
+@contextmanager
+def a_waiting_fork() -> Iterator[int]:
+    """A child of this process that only waits, sharing every page: its pid."""
     child = os.fork()
     if child == 0:  # pragma: no cover - the child only waits
         time.sleep(30)
         os._exit(0)
     try:
         time.sleep(0.2)
-        with_fork = resident_bytes(os.getpid())
-        without_fork = resident_bytes(os.getpid(), besides=frozenset({child}))
+        yield child
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
+
+
+def test_the_memory_bound_counts_shared_pages_once() -> None:
+    """A fork shares its parent's pages: counting both in full would double them."""
+    ballast = bytearray(os.urandom(256 * 1024 * 1024))
+    alone = resident_bytes(os.getpid())
+    with a_waiting_fork() as child:
+        with_fork = resident_bytes(os.getpid())
+        without_fork = resident_bytes(os.getpid(), besides=frozenset({child}))
     assert len(ballast) == 256 * 1024 * 1024 < alone
     assert with_fork < alone * 1.25, (alone, with_fork)
     assert without_fork < with_fork
@@ -86,17 +98,9 @@ def test_the_bound_is_passed_by_proportional_memory_not_resident_sizes() -> None
     """Two processes sharing 256 MiB hold 256 MiB, though each is resident with all of it."""
     ballast = bytearray(os.urandom(256 * 1024 * 1024))
     alone = resident_bytes(os.getpid())
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child only waits
-        time.sleep(30)
-        os._exit(0)
-    try:
-        time.sleep(0.2)
+    with a_waiting_fork():
         assert not over_bound(os.getpid(), alone * 1.5)
         assert over_bound(os.getpid(), alone * 0.5)
-    finally:
-        os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
     assert len(ballast) == 256 * 1024 * 1024
 
 

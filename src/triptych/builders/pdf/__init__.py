@@ -553,11 +553,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         wrote it; made again only when the book's print HTML was.
         """
         if self.rendered_parts is None or self.rendered_parts[0] != self.print_html:
+            # The print HTML is only ever made by render_print_html, which keeps its pieces.
             rendered = self.rendered_body
-            if rendered is None or rendered.html != self.print_html:
-                self.print_html = self.render_print_html(self.chapters, self.order)
-                rendered = self.rendered_body
-                assert rendered is not None
+            assert rendered is not None and rendered.html == self.print_html
             written = {
                 id(element): html
                 for element, html in zip(
