@@ -10,6 +10,7 @@ any problem WeasyPrint logs, naming the article it comes from (:mod:`.locate`).
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import gc
 import json
@@ -75,7 +76,6 @@ from triptych.builders.pdf.pagemap import (
 from triptych.builders.pdf.parts import (
     FRONT_PART,
     PartLayout,
-    PartPlan,
     element_ids,
     lay_out_part,
     plan_parts,
@@ -127,13 +127,23 @@ MIN_PARALLEL_OFFPRINTS = 8
 
 
 @dataclass(frozen=True)
+class PartBody:
+    """A part of the book as its print HTML was written: the HTML of its elements."""
+
+    name: str
+    front: bool
+    characters: int
+    html: str
+    #: Which elements of the book's body, then back matter, the part holds, in order.
+    positions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RenderedBody:
-    """The book's print HTML, its body's elements, and the HTML of each (body, then back)."""
+    """The book's print HTML and its parts' pieces of it."""
 
     html: str
-    body: list[nodes.Element]
-    back_matter: list[nodes.Element]
-    fragments: list[str]
+    parts: list[PartBody]
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         #: The book's print HTML as :meth:`render_print_html` last wrote it, element by element.
         self.rendered_body: RenderedBody | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
-        self.rendered_parts: tuple[str, list[PartPlan], list[str], list[set[str]]] | None = None
+        self.rendered_parts: tuple[str, list[PartBody], list[str], list[set[str]]] | None = None
 
     @property
     def part_pages(self) -> int:
@@ -253,8 +263,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
         """The book's print HTML as one document (kept to be looked at, and the book's key).
 
-        The HTML of each element of the body is kept too (:attr:`rendered_body`): the parts'
-        print HTML is made of it, not written again.
+        The HTML of each part's elements is kept too (:attr:`rendered_body`): the parts'
+        print HTML is made of it, not written again. The copies written go once written: a
+        book's worth of doctrees less in the processes forked to lay the parts out.
         """
         # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
         # rendering of the same chapters prints them once.
@@ -263,7 +274,16 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         back_matter: list[nodes.Element] = [matter.deepcopy() for matter in self.back_matter]
         fragments = self.written_elements([*body, *back_matter])
         html = self.print_page("".join(fragments), order, front=True)
-        self.rendered_body = RenderedBody(html, body, back_matter, fragments)
+        position = {id(element): number for number, element in enumerate([*body, *back_matter])}
+        plans = plan_parts(
+            body, back_matter, self.part_pages, lambda element: PART_CLASS in element["classes"]
+        )
+        parts = []
+        for plan in plans:
+            positions = tuple(position[id(element)] for element in plan.elements)
+            written = "".join(fragments[number] for number in positions)
+            parts.append(PartBody(plan.name, plan.front, plan.characters, written, positions))
+        self.rendered_body = RenderedBody(html, parts)
         return html
 
     def written_elements(self, elements: list[nodes.Element]) -> list[str]:
@@ -546,8 +566,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             jobs.append(PartJob(plan.name, key, html, rules, plan.characters))
         return jobs
 
-    def rendered_part_pages(self) -> tuple[list[PartPlan], list[str], list[set[str]]]:
-        """The parts' plans, print HTML without page numbers, and anchors.
+    def rendered_part_pages(self) -> tuple[list[PartBody], list[str], list[set[str]]]:
+        """The parts, their print HTML without page numbers, and their anchors.
 
         Each part's HTML is the book's, element by element, as :meth:`render_print_html`
         wrote it; made again only when the book's print HTML was.
@@ -556,34 +576,17 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             # The print HTML is only ever made by render_print_html, which keeps its pieces.
             rendered = self.rendered_body
             assert rendered is not None and rendered.html == self.print_html
-            written = {
-                id(element): html
-                for element, html in zip(
-                    [*rendered.body, *rendered.back_matter], rendered.fragments, strict=True
-                )
-            }
-            plans = plan_parts(
-                rendered.body,
-                rendered.back_matter,
-                self.part_pages,
-                lambda element: PART_CLASS in element["classes"],
-            )
             pages = [
-                self.print_page(
-                    "".join(written[id(element)] for element in plan.elements),
-                    self.order,
-                    front=plan.front,
-                )
-                for plan in plans
+                self.print_page(part.html, self.order, front=part.front) for part in rendered.parts
             ]
             self.rendered_parts = (
                 self.print_html,
-                plans,
+                rendered.parts,
                 pages,
                 [element_ids(page) for page in pages],
             )
-        _html, plans, pages, ids = self.rendered_parts
-        return plans, pages, ids
+        _html, parts, pages, ids = self.rendered_parts
+        return parts, pages, ids
 
     def lay_out_parts(
         self, layout: PrintLayout, jobs: list[PartJob], pairs: list[tuple[str, str]]
@@ -624,6 +627,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             for job in pending:
                 collect(job, self.part_layout(layout, job, pairs))
                 gc.collect()
+            return_freed_memory()
         return [found[job.name] for job in jobs]
 
     def part_layout(
@@ -786,12 +790,29 @@ def frozen_heap() -> Iterator[None]:
     """Forked workers that leave the build's objects to the garbage collector's permanent
     generation: a worker's collections would otherwise walk every object of the build it
     was forked from (the environment, every chapter), touching and so copying their pages.
+    What the build freed is given back first, so workers do not start with it.
     """
+    gc.collect()
+    return_freed_memory()
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+
+
+def return_freed_memory() -> None:
+    """Give the memory the C library holds free back to the system (glibc's ``malloc_trim``).
+
+    A stitched book frees hundreds of megabytes that glibc keeps for later: a process
+    forked after would count them as its own resident memory.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return  # not glibc: nothing kept to give back this way
+    trim(0)
 
 
 def part_starts(

@@ -66,45 +66,42 @@ class StitchError(ValueError):
 
 
 def stitch_pdfs(parts: Sequence[Part | bytes]) -> Stitched:
-    """The PDFs of *parts*, in order, as one document."""
+    """The PDFs of *parts*, in order, as one document.
+
+    Each part is opened, merged and closed before the next: the memory a stitching takes is
+    the book's, not the book's twice (each part's objects read, then copied). The streams
+    copied still read their data from the part's bytes when the book is saved; qpdf keeps
+    those, not the part's objects.
+    """
     chosen = [part if isinstance(part, Part) else Part(part) for part in parts]
     if not chosen:
         raise StitchError("nothing to stitch")
-    sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in chosen]
-    try:
-        return _stitch(chosen, sources)
-    finally:
-        for source in sources:
-            source.close()
-
-
-def _stitch(parts: list[Part], sources: list[pikepdf.Pdf]) -> Stitched:
     target = pikepdf.new()
-    first = sources[0]
-    for key in CATALOG_FROM_FIRST:
-        if key in first.Root:
-            target.Root[key] = foreign_copy(target, first, first.Root[key])
-    if first.trailer.get("/Info") is not None:
-        target.trailer.Info = foreign_copy(target, first, first.trailer.Info)
+    try:
+        return _stitch(target, chosen)
+    finally:
+        target.close()
 
-    # Pages first: everything copied after them refers to these copies.
-    page_starts: list[int] = []
-    for part, source in zip(parts, sources, strict=True):
-        for _blank in range(part.blank_pages_before):
-            size = source.pages[0].mediabox if len(source.pages) else [0, 0, 595, 842]
-            target.add_blank_page(page_size=(float(size[2]), float(size[3])))
-        page_starts.append(len(target.pages))
-        with warnings.catch_warnings():
-            # The named destinations, outline and structure are rebuilt below, for every part.
-            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-            target.pages.extend(source.pages)
 
-    destinations = _merge_destinations(target, sources)
+def _stitch(target: pikepdf.Pdf, parts: list[Part]) -> Stitched:
+    destinations: dict[str, pikepdf.Object] = {}
+    outline: list[_OutlineEntry] = []
+    structure = _Structure(target)
+    version = "1.0"
+    for number, part in enumerate(parts):
+        with pikepdf.open(io.BytesIO(part.pdf)) as source:
+            if number == 0:
+                _copy_catalog(target, source)
+            start = _append_pages(target, source, part.blank_pages_before)
+            _copy_destinations(target, source, destinations)
+            outline.extend(_outline_entries(target, part, source))
+            structure.add(source, start)
+            version = max(version, source.pdf_version)
+    _write_destinations(target, destinations)
     unresolved = _resolve_part_links(target, set(destinations))
-    _merge_outlines(target, parts, sources)
-    _merge_structure(target, sources, page_starts)
+    _write_outline(target, outline)
+    structure.finish()
 
-    version = max((source.pdf_version for source in sources), default="1.7")
     buffer = io.BytesIO()
     # deterministic_id: the /ID is a hash of the content, so two stitchings of the same parts
     # are byte-identical and different books still differ.
@@ -115,6 +112,28 @@ def _stitch(parts: list[Part], sources: list[pikepdf.Pdf]) -> Stitched:
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
     )
     return Stitched(buffer.getvalue(), len(target.pages), tuple(sorted(unresolved)))
+
+
+def _copy_catalog(target: pikepdf.Pdf, first: pikepdf.Pdf) -> None:
+    for key in CATALOG_FROM_FIRST:
+        if key in first.Root:
+            target.Root[key] = foreign_copy(target, first, first.Root[key])
+    if first.trailer.get("/Info") is not None:
+        target.trailer.Info = foreign_copy(target, first, first.trailer.Info)
+
+
+def _append_pages(target: pikepdf.Pdf, source: pikepdf.Pdf, blank_pages_before: int) -> int:
+    """Append the pages of *source*, after *blank_pages_before* blank ones; the index of its
+    first page in *target*."""
+    for _blank in range(blank_pages_before):
+        size = source.pages[0].mediabox if len(source.pages) else [0, 0, 595, 842]
+        target.add_blank_page(page_size=(float(size[2]), float(size[3])))
+    start = len(target.pages)
+    with warnings.catch_warnings():
+        # The named destinations, outline and structure are carried over apart from the pages.
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        target.pages.extend(source.pages)
+    return start
 
 
 def foreign_copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
@@ -133,23 +152,26 @@ def _source_destinations(source: pikepdf.Pdf) -> Iterator[tuple[str, pikepdf.Obj
     yield from pikepdf.NameTree(names.Dests).items()
 
 
-def _merge_destinations(target: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> set[str]:
-    """One name tree of every part's named destinations; a name keeps its first part's."""
-    merged: dict[str, pikepdf.Object] = {}
-    for source in sources:
-        for name, destination in _source_destinations(source):
-            if name not in merged:
-                merged[name] = foreign_copy(target, source, destination)
-    if not merged:
-        return set()
+def _copy_destinations(
+    target: pikepdf.Pdf, source: pikepdf.Pdf, destinations: dict[str, pikepdf.Object]
+) -> None:
+    """Add the named destinations of *source*; a name keeps the first part's."""
+    for name, destination in _source_destinations(source):
+        if name not in destinations:
+            destinations[name] = foreign_copy(target, source, destination)
+
+
+def _write_destinations(target: pikepdf.Pdf, destinations: dict[str, pikepdf.Object]) -> None:
+    """One name tree of every part's named destinations."""
+    if not destinations:
+        return
     # One flat, sorted name array, as WeasyPrint writes it: valid for any size, read by every
     # reader that reads WeasyPrint's.
     flat = pikepdf.Array()
-    for name in sorted(merged):
+    for name in sorted(destinations):
         flat.append(pikepdf.String(name))
-        flat.append(merged[name])
+        flat.append(destinations[name])
     target.Root.Names = pikepdf.Dictionary(Dests=pikepdf.Dictionary(Names=flat))
-    return set(merged)
 
 
 def _resolve_part_links(target: pikepdf.Pdf, names: set[str]) -> set[str]:
@@ -182,25 +204,30 @@ def _flattened(
         yield from _flattened(item.children, depth + 1)
 
 
-def _merge_outlines(target: pikepdf.Pdf, parts: list[Part], sources: list[pikepdf.Pdf]) -> None:
-    entries: list[tuple[int, str, Any, bool]] = []
-    for part, source in zip(parts, sources, strict=True):
-        with source.open_outline() as outline:
-            flat = list(_flattened(outline.root))
-            levels = list(part.outline_levels) if part.outline_levels is not None else None
-            if levels is not None and len(levels) != len(flat):
-                raise StitchError(
-                    f"{len(levels)} outline levels given for {len(flat)} outline items"
-                )
-            for index, (depth, item) in enumerate(flat):
-                destination = item.destination
-                copied = (
-                    foreign_copy(target, source, destination)
-                    if isinstance(destination, pikepdf.Object)
-                    else None
-                )
-                level = levels[index] if levels is not None else depth
-                entries.append((level, item.title, copied, item.is_closed))
+#: An outline item to write: its level (from 1), title, destination and whether it is closed.
+_OutlineEntry = tuple[int, str, Any, bool]
+
+
+def _outline_entries(
+    target: pikepdf.Pdf, part: Part, source: pikepdf.Pdf
+) -> Iterator[_OutlineEntry]:
+    with source.open_outline() as outline:
+        flat = list(_flattened(outline.root))
+    levels = list(part.outline_levels) if part.outline_levels is not None else None
+    if levels is not None and len(levels) != len(flat):
+        raise StitchError(f"{len(levels)} outline levels given for {len(flat)} outline items")
+    for index, (depth, item) in enumerate(flat):
+        destination = item.destination
+        copied = (
+            foreign_copy(target, source, destination)
+            if isinstance(destination, pikepdf.Object)
+            else None
+        )
+        level = levels[index] if levels is not None else depth
+        yield level, item.title, copied, item.is_closed
+
+
+def _write_outline(target: pikepdf.Pdf, entries: list[_OutlineEntry]) -> None:
     if not entries:
         return
     with target.open_outline() as outline:
@@ -215,32 +242,42 @@ def _merge_outlines(target: pikepdf.Pdf, parts: list[Part], sources: list[pikepd
             open_items.append((level, item))
 
 
-def _merge_structure(
-    target: pikepdf.Pdf, sources: list[pikepdf.Pdf], page_starts: list[int]
-) -> None:
-    """One structure tree: every part's elements under one Document, parent-tree keys renumbered."""
-    tagged = [source for source in sources if "/StructTreeRoot" in source.Root]
-    if not tagged:
-        return
-    root = target.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
-    document = target.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, P=root, K=pikepdf.Array()
-        )
-    )
-    root.K = pikepdf.Array([document])
-    parent_tree = pikepdf.NumberTree.new(target)
-    next_key = 0
-    #: The parts' own Document elements, copied: nothing may stay under them.
-    part_documents: set[tuple[int, int]] = set()
-    for source, start in zip(sources, page_starts, strict=True):
+class _Structure:
+    """One structure tree: every part's elements under one Document, parent-tree keys
+    renumbered."""
+
+    def __init__(self, target: pikepdf.Pdf) -> None:
+        self.target = target
+        self.root: pikepdf.Object | None = None
+        self.document: pikepdf.Object | None = None
+        self.parent_tree: pikepdf.NumberTree | None = None
+        self.next_key = 0
+        #: The parts' own Document elements, copied: nothing may stay under them.
+        self.part_documents: set[tuple[int, int]] = set()
+
+    def add(self, source: pikepdf.Pdf, start: int) -> None:
+        """Add the structure of *source*, whose pages begin at index *start*."""
         source_root = source.Root.get("/StructTreeRoot")
         if source_root is None:
-            continue
+            return
+        target = self.target
+        if self.root is None or self.document is None or self.parent_tree is None:
+            self.root = target.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+            self.document = target.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.StructElem,
+                    S=pikepdf.Name.Document,
+                    P=self.root,
+                    K=pikepdf.Array(),
+                )
+            )
+            self.root.K = pikepdf.Array([self.document])
+            self.parent_tree = pikepdf.NumberTree.new(target)
+        document = self.document
         for element in _top_elements(source_root):
             copied = foreign_copy(target, source, element)
             if copied.get("/S") == "/Document":
-                part_documents.add(copied.objgen)
+                self.part_documents.add(copied.objgen)
                 for child in copied.get("/K", ()):
                     if isinstance(child, pikepdf.Dictionary):
                         child.P = document
@@ -248,16 +285,21 @@ def _merge_structure(
             else:
                 copied.P = document
                 document.K.append(copied)
-        keys = [int(key) for key, _value in pikepdf.NumberTree(source_root.ParentTree).items()]
-        offset = next_key
+        offset = self.next_key
+        keys = []
         for key, value in pikepdf.NumberTree(source_root.ParentTree).items():
-            parent_tree[int(key) + offset] = foreign_copy(target, source, value)
+            keys.append(int(key))
+            self.parent_tree[int(key) + offset] = foreign_copy(target, source, value)
         _renumber_pages(target, range(start, start + len(source.pages)), offset)
-        next_key = offset + (max(keys) + 1 if keys else 0)
-    _reparent(parent_tree, part_documents, document)
-    root.ParentTree = parent_tree.obj
-    root.ParentTreeNextKey = next_key
-    target.Root.StructTreeRoot = root
+        self.next_key = offset + (max(keys) + 1 if keys else 0)
+
+    def finish(self) -> None:
+        if self.root is None or self.document is None or self.parent_tree is None:
+            return
+        _reparent(self.parent_tree, self.part_documents, self.document)
+        self.root.ParentTree = self.parent_tree.obj
+        self.root.ParentTreeNextKey = self.next_key
+        self.target.Root.StructTreeRoot = self.root
 
 
 def _reparent(
