@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -363,3 +364,38 @@ def test_an_untagged_book_gives_untagged_offprints(build_root: BuildRoot) -> Non
         assert link_problems(outdir / "articles" / f"{docname}.pdf", None) == []
         with pikepdf.open(outdir / "articles" / f"{docname}.pdf") as pdf:
             assert "/StructTreeRoot" not in pdf.Root
+
+
+def test_an_offprint_holds_the_images_its_pages_draw(rootdir: Path, tmp_path: Path) -> None:
+    """The pages of a part share one resource dictionary naming all its images: an offprint
+    keeps what its own pages draw, as poppler lists it, and no more."""
+    from PIL import Image
+
+    root = tmp_path / "test-images"
+    shutil.copytree(rootdir / "test-basic", root)
+    Image.new("RGB", (300, 200), (180, 40, 40)).save(root / "figures" / "photo.png")
+    second = root / "second.md"
+    second.write_text(
+        second.read_text()
+        + "\n```{figure} figures/photo.png\n:alt: A red field\n\nA photograph.\n```\n"
+    )
+    app = SphinxTestApp("pdf", srcdir=root, status=StringIO(), warning=StringIO())
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    drawn_by_article = {}
+    for offprint in sorted((Path(app.outdir) / "articles").glob("*.pdf")):
+        listed = subprocess.run(
+            ["pdfimages", "-list", str(offprint)], check=True, capture_output=True, text=True
+        ).stdout.splitlines()[2:]
+        drawn = {int(row.split()[10]) for row in listed}
+        with pikepdf.open(offprint) as pdf:
+            held = {
+                obj.objgen[0]
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == "/Image"
+            }
+        assert held == drawn, offprint.name
+        drawn_by_article[offprint.stem] = len(drawn)
+    assert drawn_by_article == {"first": 0, "second": 1, "glossary": 0}

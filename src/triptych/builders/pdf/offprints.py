@@ -180,6 +180,9 @@ def offprint(pieces: Sequence[Piece], title: str, first_label: int) -> bytes:
         for piece in pieces:
             output.add(piece)
         output.finish()
+        # A part's pages share one resource dictionary, naming every image and font of the
+        # part: an offprint keeps those its own pages draw.
+        pdf.remove_unreferenced_resources()
         with pdf.open_metadata(set_pikepdf_as_editor=False) as metadata:
             metadata["dc:title"] = title
         pdf.docinfo["/Title"] = title
