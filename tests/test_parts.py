@@ -436,3 +436,38 @@ def test_each_part_is_written_as_its_elements_alone_would_be(tmp_path: Path) -> 
             assert page == builder.print_page("".join(alone), builder.order, front=part.front)
     finally:
         app.cleanup()
+
+
+def test_an_edit_cuts_again_only_the_article_pdfs_of_the_part_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Article PDFs kept from the last build are those a cold build cuts, byte for byte; only
+    the edited article's is cut again (each article here is a part of its own)."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    app, _layouts = build(srcdir, monkeypatch, parallel=2, triptych_article_pdfs=True)
+    assert app.warning.getvalue() == ""
+    edited = srcdir / "part-3.md"
+    edited.write_text(edited.read_text().replace("Footnote of part 3.", "A note on part three."))
+
+    cut: list[str] = []
+    real_offprint = pdf_builder.offprint
+
+    def counted(pieces: Any, title: str, first_label: int) -> bytes:
+        cut.append(title)
+        return real_offprint(pieces, title, first_label)
+
+    monkeypatch.setattr(pdf_builder, "offprint", counted)
+    app, _layouts = build(srcdir, monkeypatch, triptych_article_pdfs=True)
+    monkeypatch.setattr(pdf_builder, "offprint", real_offprint)
+    assert app.warning.getvalue() == ""
+    assert [title.split(" · ")[0] for title in cut] == ["Part 3"]
+    kept = {path.name: path.read_bytes() for path in (Path(app.outdir) / "articles").glob("*.pdf")}
+    assert b"part three" not in kept["part-2.pdf"]
+
+    cold = tmp_path / "cold"
+    shutil.copytree(srcdir, cold, ignore=shutil.ignore_patterns("_build"))
+    app, _layouts = build(cold, monkeypatch, triptych_article_pdfs=True)
+    fresh = {path.name: path.read_bytes() for path in (Path(app.outdir) / "articles").glob("*.pdf")}
+    assert len(fresh) >= 9
+    assert kept == fresh

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import gc
+import hashlib
 import json
 import logging as stdlib_logging
 import shutil
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pikepdf
 from docutils import nodes
 from docutils.utils import new_document
 from jinja2.sandbox import SandboxedEnvironment
@@ -121,6 +123,11 @@ PARTS_CACHE_FOLDER = "parts"
 #: page lists and footnotes it moved.
 MAX_LAYOUTS = 5
 
+#: Where the article PDFs are kept between builds, each under the key of what it is cut from.
+OFFPRINTS_CACHE_FOLDER = "offprints"
+#: What an article PDF is cut with: a change to either cuts every one again.
+OFFPRINT_CODE = ("offprints.py", "stitch.py")
+
 #: Below this many articles, their PDFs are cut in the build's own process: forking would
 #: cost more than it saves.
 MIN_PARALLEL_OFFPRINTS = 8
@@ -198,6 +205,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.jobs = 1
         #: The book's print HTML as :meth:`render_print_html` last wrote it, element by element.
         self.rendered_body: RenderedBody | None = None
+        #: What each page of the book is, by the part it was laid out in: ``digest:page`` of
+        #: the part's PDF, or ``blank``; None when not known (an article PDF is then cut anew).
+        self.page_sources: list[str] | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
         self.rendered_parts: tuple[str, list[PartBody], list[str], list[set[str]]] | None = None
 
@@ -407,6 +417,12 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         if kept is not None:
             # The same print HTML with the same settings: the book it gave is the book.
             pdf, pages = kept.pdf, kept.pages
+            sources = kept.details.get("page_sources")
+            self.page_sources = (
+                [str(source) for source in sources]
+                if isinstance(sources, list) and len(sources) == pages
+                else None
+            )
         else:
             with progress_message(__("laying out the PDF")):
                 pdf, pages = self.settled_layout(layout)
@@ -422,7 +438,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             if not (self.layout_messages or self.separated_notes):
                 # Under the print HTML the book ended with: the next build, its page lists
                 # settled from this book's pages, writes the same.
-                self.cache.put(BOOK_CACHE_NAME, self.book_key(layout), pdf, pages)
+                details = {"page_sources": self.page_sources}
+                self.cache.put(BOOK_CACHE_NAME, self.book_key(layout), pdf, pages, details)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
         logger.info(self.summary.line())
@@ -518,6 +535,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         stitched = stitch_pdfs(
             [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
         )
+        self.page_sources = []
+        for result in results:
+            digest = hashlib.sha256(result.pdf).hexdigest()
+            self.page_sources += ["blank"] * blanks[result.name]
+            self.page_sources += [f"{digest}:{page}" for page in range(result.pages)]
         # A name a part links to and no part laid out: WeasyPrint's own report, had the book
         # been one document.
         self.layout_problems.extend(
@@ -685,7 +707,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         return settle_index_pages(self.back_matter, pages) or changed
 
     def write_article_pdfs(self) -> None:
-        """One PDF per article: a cover page, then the book's pages of that article."""
+        """One PDF per article: a cover page, then the book's pages of that article.
+
+        An article PDF cut from the same pages of the same parts, after the same cover, is
+        the one the last build cut: it is taken from the kept ones, not cut again.
+        """
         # Articles removed or renamed since the last build must not linger.
         shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.triptych_article_pdfs:
@@ -702,21 +728,80 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 and chapter_anchor(docname) in book.pages
             }
             if articles:
-                with Book(self.cover_pdf(articles)) as covers:
-                    self.write_offprints(book, covers, articles)
+                covers_pdf = self.cover_pdf(articles)
+                keys = self.offprint_keys(articles, covers_pdf, book.page_count)
+                numbered = [
+                    (number, (docname, pages))
+                    for number, (docname, pages) in enumerate(articles.items())
+                    if not self.kept_offprint(docname, keys.get(docname))
+                ]
+                if numbered:
+                    with Book(covers_pdf) as covers:
+                        self.write_offprints(book, covers, numbered, keys)
+                logger.verbose("cut %d of the %d article PDFs", len(numbered), len(articles))
+                self.cache.keep_only(
+                    OFFPRINTS_CACHE_FOLDER, {offprint_name(docname) for docname in keys}
+                )
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
-    def write_offprints(self, book: Book, covers: Book, articles: dict[str, range]) -> None:
-        """Each article's offprint; with ``-j``, shared out among processes forked with the
-        book open, each cutting a run of articles."""
-        numbered = list(enumerate(articles.items()))
+    def offprint_keys(
+        self, articles: dict[str, range], covers_pdf: bytes, page_count: int
+    ) -> dict[str, str]:
+        """The key of each article PDF: what it is cut from and how (none when not known)."""
+        if self.page_sources is None or len(self.page_sources) != page_count:
+            return {}
+        code = hashlib.sha256()
+        for name in OFFPRINT_CODE:
+            code.update((Path(__file__).parent / name).read_bytes())
+        owners = id_owners(self.chapters, self.order)
+        common = json.dumps(
+            [
+                code.hexdigest(),
+                pikepdf_version(),
+                hashlib.sha256(covers_pdf).hexdigest(),
+                TitlePage.of(self.config).title,
+                str(self.config.html_baseurl or ""),
+                # Where each link leaving an article goes on the site.
+                hashlib.sha256(json.dumps(owners, sort_keys=True).encode()).hexdigest(),
+            ]
+        )
+        keys = {}
+        for number, (docname, pages) in enumerate(articles.items()):
+            described = [
+                common, number, docname, title_of(self.env, docname), pages.start, pages.stop,
+                self.page_sources[pages.start - 1 : pages.stop - 1],
+            ]  # fmt: skip
+            keys[docname] = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+        return keys
+
+    def kept_offprint(self, docname: str, key: str | None) -> bool:
+        """Whether the article PDF kept under *key* was published (then it needs no cutting)."""
+        if key is None:
+            return False
+        kept = self.cache.get(f"{OFFPRINTS_CACHE_FOLDER}/{offprint_name(docname)}", key)
+        if kept is None:
+            return False
+        write_atomically(self.articles_dir / f"{docname}.pdf", kept.pdf)
+        return True
+
+    def write_offprints(
+        self,
+        book: Book,
+        covers: Book,
+        numbered: list[tuple[int, tuple[str, range]]],
+        keys: dict[str, str],
+    ) -> None:
+        """The article PDFs of *numbered* (each with its cover's number); with ``-j``, shared
+        out among processes forked with the book open, each cutting a run of articles."""
         if self.parallel_ok and self.jobs > 1 and len(numbered) >= MIN_PARALLEL_OFFPRINTS:
             share = -(-len(numbered) // self.jobs)
             runs = [numbered[start : start + share] for start in range(0, len(numbered), share)]
             with progress_message(__("writing article PDFs")), frozen_heap():
                 tasks = ParallelTasks(len(runs))
                 for run in runs:
-                    tasks.add_task(lambda run: self.write_offprint_run(book, covers, run), run)
+                    tasks.add_task(
+                        lambda run: self.write_offprint_run(book, covers, run, keys), run
+                    )
                 tasks.join()
             return
         self.write_offprint_run(
@@ -726,10 +811,15 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 numbered, __("writing article PDFs "), "darkgreen", len(numbered),
                 self.config.verbosity, stringify_func=lambda item: item[1][0],
             ),
+            keys,
         )  # fmt: skip
 
     def write_offprint_run(
-        self, book: Book, covers: Book, numbered: Iterable[tuple[int, tuple[str, range]]]
+        self,
+        book: Book,
+        covers: Book,
+        numbered: Iterable[tuple[int, tuple[str, range]]],
+        keys: dict[str, str],
     ) -> None:
         owners = id_owners(self.chapters, self.order)
         base = str(self.config.html_baseurl or "").rstrip("/")
@@ -744,6 +834,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             title = f"{title_of(self.env, docname)} · {publication}"
             pdf = offprint([cover, chapter], title, pages.start)
             write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
+            if docname in keys:
+                name = f"{OFFPRINTS_CACHE_FOLDER}/{offprint_name(docname)}"
+                self.cache.put(name, keys[docname], pdf, len(pages) + 1)
 
     def cover_pdf(self, articles: dict[str, range]) -> bytes:
         """The cover pages of the article PDFs, one a page, laid out as one document."""
@@ -783,6 +876,17 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 for docname, pages in articles.items()
             ],
         )
+
+
+def offprint_name(docname: str) -> str:
+    """The name the article PDF of *docname* is kept under in its folder (a docname's folders
+    would make folders of their own)."""
+    return hashlib.sha256(docname.encode()).hexdigest()[:32]
+
+
+def pikepdf_version() -> str:
+    """The version of pikepdf, and so of qpdf, that writes the article PDFs."""
+    return f"{pikepdf.__version__} {pikepdf.__libqpdf_version__}"
 
 
 @contextmanager
