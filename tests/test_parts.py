@@ -471,3 +471,25 @@ def test_an_edit_cuts_again_only_the_article_pdfs_of_the_part_it_changed(
     fresh = {path.name: path.read_bytes() for path in (Path(app.outdir) / "articles").glob("*.pdf")}
     assert len(fresh) >= 9
     assert kept == fresh
+
+
+def test_each_edit_lays_out_only_the_part_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts taken from the last build are kept for the next: a second edit, like the
+    first, lays out the one part it changed."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    _app, layouts = build(srcdir, monkeypatch)
+    assert len(layouts) > 2
+    for article, old, new in (
+        ("part-3.md", "Footnote of part 3.", "A note on part three."),
+        ("part-5.md", "Footnote of part 5.", "A note on part five."),
+    ):
+        path = srcdir / article
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new))
+        app, layouts = build(srcdir, monkeypatch)
+        assert app.warning.getvalue() == ""
+        assert len(layouts) == 1, article
+        assert new in layouts[0]

@@ -673,6 +673,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         self.part_layouts[job.key] = result
+        # Still the part: kept for the next build, like those laid out now.
+        self.kept_part_keys.add(job.key)
         return result
 
     def keep_part(self, key: str, result: PartLayout) -> None:
