@@ -67,7 +67,14 @@ from triptych.builders.pdf.layout import (
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
-from triptych.builders.pdf.offprints import Book, Piece, article_pages, offprint, page_span
+from triptych.builders.pdf.offprints import (
+    Book,
+    Piece,
+    article_pages,
+    destination_pages,
+    offprint,
+    page_span,
+)
 from triptych.builders.pdf.pagemap import (
     PagesNotSettled,
     estimated_pages,
@@ -154,6 +161,30 @@ class RenderedBody:
 
 
 @dataclass(frozen=True)
+class BookSource:
+    """A PDF the book's pages are cut from: a part as laid out, or the whole book."""
+
+    pdf: bytes
+    #: The index (from 0) of its first page in the book.
+    first_index: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Cutting:
+    """An article PDF to cut: its cover's number, the source of its pages and which."""
+
+    number: int
+    docname: str
+    #: Its pages in the book, from 1.
+    book_pages: range
+    source: int
+    #: Page indices in the source.
+    pages: range
+    blank_pages_after: int
+
+
+@dataclass(frozen=True)
 class PartJob:
     """A part of the book to lay out: its print HTML as laid out, and the rules it starts with."""
 
@@ -199,6 +230,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.part_layouts: dict[str, PartLayout] = {}
         #: The keys of the parts this build laid out or took: the others kept are removed.
         self.kept_part_keys: set[str] = set()
+        #: The key under which each part of the stitched book is kept, and where it begins.
+        self.part_keys: list[tuple[str, BookSource]] = []
         #: The parts laid out cleanly, kept beside the doctrees once the book is made.
         self.parts_to_keep: dict[str, PartLayout] = {}
         #: Processes for the parts of the book: the application's ``-j``, noted at builder-inited.
@@ -208,6 +241,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         #: What each page of the book is, by the part it was laid out in: ``digest:page`` of
         #: the part's PDF, or ``blank``; None when not known (an article PDF is then cut anew).
         self.page_sources: list[str] | None = None
+        #: The parts the book was stitched from, in order (None when it was kept whole).
+        self.book_sources: list[BookSource] | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
         self.rendered_parts: tuple[str, list[PartBody], list[str], list[set[str]]] | None = None
 
@@ -423,6 +458,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 if isinstance(sources, list) and len(sources) == pages
                 else None
             )
+            self.book_sources = self.kept_book_sources(kept.details.get("parts"))
         else:
             with progress_message(__("laying out the PDF")):
                 pdf, pages = self.settled_layout(layout)
@@ -438,7 +474,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             if not (self.layout_messages or self.separated_notes):
                 # Under the print HTML the book ended with: the next build, its page lists
                 # settled from this book's pages, writes the same.
-                details = {"page_sources": self.page_sources}
+                details = {
+                    "page_sources": self.page_sources,
+                    "parts": [[key, source.first_index] for key, source in self.part_keys],
+                }
                 self.cache.put(BOOK_CACHE_NAME, self.book_key(layout), pdf, pages, details)
         write_atomically(self.pdf_path, pdf)
         self.summary = EditionSummary("pdf", self.pdf_path, len(pdf), pages, "pages")
@@ -535,11 +574,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         stitched = stitch_pdfs(
             [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
         )
-        self.page_sources = []
-        for result in results:
-            digest = hashlib.sha256(result.pdf).hexdigest()
-            self.page_sources += ["blank"] * blanks[result.name]
-            self.page_sources += [f"{digest}:{page}" for page in range(result.pages)]
+        self.note_book_sources(results, blanks)
         # A name a part links to and no part laid out: WeasyPrint's own report, had the book
         # been one document.
         self.layout_problems.extend(
@@ -570,6 +605,18 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 location=str(self.env.doc2path(owner)) if owner else None,
             )  # fmt: skip
         return stitched.pdf, stitched.pages
+
+    def note_book_sources(self, results: list[PartLayout], blanks: dict[str, int]) -> None:
+        """Note what each page of the stitched book is, and the parts it was stitched from."""
+        self.page_sources = []
+        self.part_keys = []
+        for result in results:
+            digest = hashlib.sha256(result.pdf).hexdigest()
+            self.page_sources += ["blank"] * blanks[result.name]
+            source = BookSource(result.pdf, len(self.page_sources), result.pages)
+            self.part_keys.append((result.key, source))
+            self.page_sources += [f"{digest}:{page}" for page in range(result.pages)]
+        self.book_sources = [source for _key, source in self.part_keys]
 
     def part_jobs(
         self, layout: PrintLayout, first_pages: dict[str, int], keep_rules: dict[str, list[str]]
@@ -708,42 +755,68 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         changed = drop_repeated_pages(self.chapters, pages)
         return settle_index_pages(self.back_matter, pages) or changed
 
+    def kept_book_sources(self, parts: object) -> list[BookSource] | None:
+        """The parts a kept book was stitched from, as kept beside it, if all still are."""
+        if not isinstance(parts, list):
+            return None
+        sources = []
+        for entry in parts:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], int)):
+                return None
+            key, first_index = str(entry[0]), entry[1]
+            kept = self.cache.get(f"{PARTS_CACHE_FOLDER}/{key}", key)
+            if kept is None:
+                return None
+            sources.append(BookSource(kept.pdf, first_index, kept.pages))
+        return sources
+
     def write_article_pdfs(self) -> None:
         """One PDF per article: a cover page, then the book's pages of that article.
 
-        An article PDF cut from the same pages of the same parts, after the same cover, is
-        the one the last build cut: it is taken from the kept ones, not cut again.
+        The pages are cut from the parts the book was stitched from, one part at a time, so
+        the memory it takes is a part's. An article PDF cut from the same pages of the same
+        parts, after the same cover, is the one the last build cut: it is taken from the kept
+        ones, not cut again.
         """
         # Articles removed or renamed since the last build must not linger.
         shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.triptych_article_pdfs:
             return
-        # Cut from the book as written, whether it was laid out now or kept from the last build.
-        with Book(self.pdf_path.read_bytes()) as book:
-            starts = [chapter_anchor(docname) for docname in self.order]
-            starts += [name for name in book.pages if name.startswith(PART_ANCHOR_PREFIX)]
-            starts += [anchor for matter in self.back_matter for anchor in matter["ids"]]
-            articles = {
-                docname: article_pages(book.pages, starts, chapter_anchor(docname), book.page_count)
-                for docname in self.order
-                if not is_front_matter(self.config, docname)
-                and chapter_anchor(docname) in book.pages
-            }
-            if articles:
-                covers_pdf = self.cover_pdf(articles)
-                keys = self.offprint_keys(articles, covers_pdf, book.page_count)
-                numbered = [
-                    (number, (docname, pages))
-                    for number, (docname, pages) in enumerate(articles.items())
-                    if not self.kept_offprint(docname, keys.get(docname))
-                ]
-                if numbered:
-                    with Book(covers_pdf) as covers:
-                        self.write_offprints(book, covers, numbered, keys)
-                logger.verbose("cut %d of the %d article PDFs", len(numbered), len(articles))
-                self.cache.keep_only(
-                    OFFPRINTS_CACHE_FOLDER, {offprint_name(docname) for docname in keys}
-                )
+        # The book itself when its parts are not at hand: its own pages, cut the same way.
+        given = self.book_sources or [BookSource(self.pdf_path.read_bytes(), 0, 0)]
+        sources: list[BookSource] = []
+        pages: dict[str, int] = {}
+        page_count = 0
+        for source in given:
+            found, count = destination_pages(source.pdf)
+            sources.append(dataclasses.replace(source, pages=count))
+            for name, page in found.items():
+                pages.setdefault(name, page + source.first_index)
+            page_count = max(page_count, source.first_index + count)
+        if self.page_sources is not None:
+            page_count = max(page_count, len(self.page_sources))
+        starts = [chapter_anchor(docname) for docname in self.order]
+        starts += [name for name in pages if name.startswith(PART_ANCHOR_PREFIX)]
+        starts += [anchor for matter in self.back_matter for anchor in matter["ids"]]
+        articles = {
+            docname: article_pages(pages, starts, chapter_anchor(docname), page_count)
+            for docname in self.order
+            if not is_front_matter(self.config, docname) and chapter_anchor(docname) in pages
+        }
+        if articles:
+            covers_pdf = self.cover_pdf(articles)
+            keys = self.offprint_keys(articles, covers_pdf, page_count)
+            cuttings = [
+                cutting(number, docname, book_pages, sources)
+                for number, (docname, book_pages) in enumerate(articles.items())
+                if not self.kept_offprint(docname, keys.get(docname))
+            ]
+            if cuttings:
+                self.write_offprints(sources, covers_pdf, cuttings, keys)
+            logger.verbose("cut %d of the %d article PDFs", len(cuttings), len(articles))
+            self.cache.keep_only(
+                OFFPRINTS_CACHE_FOLDER, {offprint_name(docname) for docname in keys}
+            )
         logger.info("pdf   %s  %d article PDFs", self.articles_dir, len(articles))
 
     def offprint_keys(
@@ -788,57 +861,69 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
     def write_offprints(
         self,
-        book: Book,
-        covers: Book,
-        numbered: list[tuple[int, tuple[str, range]]],
+        sources: list[BookSource],
+        covers_pdf: bytes,
+        cuttings: list[Cutting],
         keys: dict[str, str],
     ) -> None:
-        """The article PDFs of *numbered* (each with its cover's number); with ``-j``, shared
-        out among processes forked with the book open, each cutting a run of articles."""
-        if self.parallel_ok and self.jobs > 1 and len(numbered) >= MIN_PARALLEL_OFFPRINTS:
-            share = -(-len(numbered) // self.jobs)
-            runs = [numbered[start : start + share] for start in range(0, len(numbered), share)]
+        """The article PDFs of *cuttings*; with ``-j``, shared out among forked processes, each
+        cutting a run of articles."""
+        if self.parallel_ok and self.jobs > 1 and len(cuttings) >= MIN_PARALLEL_OFFPRINTS:
+            share = -(-len(cuttings) // self.jobs)
+            runs = [cuttings[start : start + share] for start in range(0, len(cuttings), share)]
             with progress_message(__("writing article PDFs")), frozen_heap():
                 tasks = ParallelTasks(len(runs))
                 for run in runs:
                     tasks.add_task(
-                        lambda run: self.write_offprint_run(book, covers, run, keys), run
+                        lambda run: self.write_offprint_run(sources, covers_pdf, run, keys), run
                     )
                 tasks.join()
             return
         self.write_offprint_run(
-            book,
-            covers,
+            sources,
+            covers_pdf,
             status_iterator(
-                numbered, __("writing article PDFs "), "darkgreen", len(numbered),
-                self.config.verbosity, stringify_func=lambda item: item[1][0],
+                cuttings, __("writing article PDFs "), "darkgreen", len(cuttings),
+                self.config.verbosity, stringify_func=lambda cutting: cutting.docname,
             ),
             keys,
         )  # fmt: skip
 
     def write_offprint_run(
         self,
-        book: Book,
-        covers: Book,
-        numbered: Iterable[tuple[int, tuple[str, range]]],
+        sources: list[BookSource],
+        covers_pdf: bytes,
+        cuttings: Iterable[Cutting],
         keys: dict[str, str],
     ) -> None:
+        """Cut *cuttings*, in the book's order: each source is opened once, then let go."""
         owners = id_owners(self.chapters, self.order)
         base = str(self.config.html_baseurl or "").rstrip("/")
         publication = TitlePage.of(self.config).title
-        for number, (docname, pages) in numbered:
-            cover = Piece(covers, range(number, number + 1))
-            chapter = Piece(
-                book,
-                range(pages.start - 1, pages.stop - 1),
-                lambda name: site_address(base, owners, name),
-            )
-            title = f"{title_of(self.env, docname)} · {publication}"
-            pdf = offprint([cover, chapter], title, pages.start)
-            write_atomically(self.articles_dir / f"{docname}.pdf", pdf)
-            if docname in keys:
-                name = f"{OFFPRINTS_CACHE_FOLDER}/{offprint_name(docname)}"
-                self.cache.put(name, keys[docname], pdf, len(pages) + 1)
+        opened: tuple[int, Book] | None = None
+        with Book(covers_pdf) as covers:
+            try:
+                for cut in cuttings:
+                    if opened is None or opened[0] != cut.source:
+                        if opened is not None:
+                            opened[1].pdf.close()
+                        opened = (cut.source, Book(sources[cut.source].pdf))
+                    cover = Piece(covers, range(cut.number, cut.number + 1))
+                    chapter = Piece(
+                        opened[1],
+                        cut.pages,
+                        lambda name: site_address(base, owners, name),
+                        blank_pages_after=cut.blank_pages_after,
+                    )
+                    title = f"{title_of(self.env, cut.docname)} · {publication}"
+                    pdf = offprint([cover, chapter], title, cut.book_pages.start)
+                    write_atomically(self.articles_dir / f"{cut.docname}.pdf", pdf)
+                    if cut.docname in keys:
+                        name = f"{OFFPRINTS_CACHE_FOLDER}/{offprint_name(cut.docname)}"
+                        self.cache.put(name, keys[cut.docname], pdf, len(cut.book_pages) + 1)
+            finally:
+                if opened is not None:
+                    opened[1].pdf.close()
 
     def cover_pdf(self, articles: dict[str, range]) -> bytes:
         """The cover pages of the article PDFs, one a page, laid out as one document."""
@@ -878,6 +963,24 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 for docname, pages in articles.items()
             ],
         )
+
+
+def cutting(number: int, docname: str, book_pages: range, sources: list[BookSource]) -> Cutting:
+    """Where the pages *book_pages* of the book (from 1) are in *sources*.
+
+    A chapter lies in one part; the blank pages the book puts after it, before the next
+    part, are in none.
+    """
+    first = book_pages.start - 1
+    for number_of_source, source in enumerate(sources):
+        if source.first_index <= first < source.first_index + source.pages:
+            end = min(book_pages.stop - 1, source.first_index + source.pages)
+            return Cutting(
+                number, docname, book_pages, number_of_source,
+                range(first - source.first_index, end - source.first_index),
+                book_pages.stop - 1 - end,
+            )  # fmt: skip
+    raise ValueError(f"page {book_pages.start} is in no part of the book")
 
 
 def offprint_name(docname: str) -> str:

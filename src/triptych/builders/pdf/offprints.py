@@ -25,10 +25,11 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
+from urllib.parse import unquote
 
 import pikepdf
 
-from triptych.builders.pdf.stitch import foreign_copy
+from triptych.builders.pdf.stitch import DESTINATION_SCHEME, foreign_copy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -159,6 +160,25 @@ class Piece:
     #: Page indices (from 0).
     pages: range
     redirect: Callable[[str], str | None] = lambda _name: None
+    #: Blank pages after these: those the book puts before the chapter that follows, when
+    #: the pages are cut from a part of the book laid out on its own.
+    blank_pages_after: int = 0
+
+
+def destination_pages(data: bytes) -> tuple[dict[str, int], int]:
+    """The page (from 1) each named destination of the PDF *data* leads to, and its pages.
+
+    Read without indexing the rest, as :class:`Book` does: for the parts of a book, whose
+    pages are cut one part at a time.
+    """
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        index = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
+        pages = {}
+        for name, destination in _named_destinations(pdf).items():
+            page = _destination_page(destination)
+            if page is not None and page.objgen in index:
+                pages[name] = index[page.objgen] + 1
+        return pages, len(pdf.pages)
 
 
 def offprint(pieces: Sequence[Piece], title: str, first_label: int) -> bytes:
@@ -240,6 +260,10 @@ class _Output:
             index: self.pdf.pages[first_new + offset].obj
             for offset, index in enumerate(piece.pages)
         }
+        if piece.blank_pages_after and piece.pages:
+            size = source.pages[piece.pages[-1]].mediabox
+            for _blank in range(piece.blank_pages_after):
+                self.pdf.add_blank_page(page_size=(float(size[2]), float(size[3])))
         names = set()
         for index in piece.pages:
             for name, view in book.destinations.get(index, ()):
@@ -509,12 +533,23 @@ def _kept_outline(items: list[_Outline], positions: dict[int, int]) -> list[_Out
 # --- links --------------------------------------------------------------------------------
 
 
-def _link_destination(annotation: pikepdf.Object) -> pikepdf.Object | None:
+@dataclass(frozen=True)
+class _OtherPart:
+    """The target of a link to an anchor another part of the book lays out."""
+
+    name: str
+
+
+def _link_destination(annotation: pikepdf.Object) -> pikepdf.Object | _OtherPart | None:
     if "/Dest" in annotation:
         return annotation.Dest
     action = annotation.get("/A")
     if action is not None and action.get("/S") == "/GoTo":
         return action.get("/D")
+    if action is not None and action.get("/S") == "/URI":
+        uri = str(action.get("/URI", ""))
+        if uri.startswith(DESTINATION_SCHEME):
+            return _OtherPart(unquote(uri.removeprefix(DESTINATION_SCHEME)))
     return None
 
 
@@ -542,6 +577,14 @@ def _retarget_links(
                 staying.append(annotation)
                 continue
             uri = redirect(name)
+        elif isinstance(target, _OtherPart):
+            # A link a part laid out on its own could not resolve (see stitch_pdfs).
+            if target.name in destinations:
+                del annotation["/A"]
+                annotation.Dest = pikepdf.String(target.name)
+                staying.append(annotation)
+                continue
+            uri = redirect(target.name)
         else:
             target_page = _destination_page(target)
             if target_page is not None and target_page.objgen in kept:
