@@ -13,7 +13,13 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from triptych.documents import HTML_ATTRIBUTES, SITE_BUILDERS, publication_order, title_of
+from triptych.documents import (
+    HTML_ATTRIBUTES,
+    SITE_BUILDERS,
+    publication_order,
+    title_of,
+    unwritten_nodes,
+)
 from triptych.glossary.domain import glossary_domain
 from triptych.glossary.usages import Occurrence, plan, starts_sentence
 
@@ -130,7 +136,12 @@ class TermOccurrences(SphinxPostTransform):
             return
         if not domain.index:
             return
-        occurrences = plan(self.document, domain.index, self.config.triptych_autolink_terms)
+        occurrences = plan(
+            self.document,
+            domain.index,
+            self.config.triptych_autolink_terms,
+            unwritten_nodes(self.config),
+        )
         plain: dict[int, tuple[nodes.Text, list[Occurrence]]] = {}
         for occurrence in occurrences:
             if occurrence.explicit:
