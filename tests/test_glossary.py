@@ -260,3 +260,72 @@ def test_every_explicit_use_of_an_abbreviation_keeps_its_text(tmp_path: Path) ->
 def epub_chapter_of(out: Path, slug: str, name: str) -> etree._Element:
     with zipfile.ZipFile(out / "epub" / f"{slug}.epub") as archive:
         return etree.fromstring(archive.read(f"EPUB/{name}.xhtml"))
+
+
+def hidden_and_outside_uses(source: Path, *, include_todos: bool) -> None:
+    """A term used in a todo, after it, on a page outside the book and on the root page."""
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Hidden uses"\nextensions = ["triptych", "sphinx.ext.todo"]\n'
+        f"todo_include_todos = {include_todos}\n"
+    )
+    (source / "index.md").write_text(
+        "# Home\n\nThe history is kept in git.\n\n```{toctree}\nnotes\nglossary\n```\n"
+    )
+    (source / "notes.md").write_text(
+        "# Notes\n\n```{todo}\nExplain the branches of git here.\n```\n\n"
+        "After the todo, git comes up again.\n"
+    )
+    (source / "extra.md").write_text(
+        "---\norphan: true\n---\n\n# Extra\n\nThis page outside the book also mentions git.\n"
+    )
+    (source / "glossary.md").write_text(
+        "# Glossary\n\n```{glossary}\ngit\n  A tool for version control.\n```\n"
+    )
+
+
+@pytest.mark.parametrize("include_todos", [False, True], ids=["todos-hidden", "todos-shown"])
+def test_uses_no_edition_shows_are_not_back_referenced(
+    tmp_path: Path, include_todos: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A use inside a todo the writers skip, or on a page a book lacks, links nowhere there."""
+    source = tmp_path / "src"
+    hidden_and_outside_uses(source, include_todos=include_todos)
+    out = tmp_path / "out"
+    # -W: the EPUB warned of a back-reference to a page it does not hold.
+    assert cli.main(["build", str(source), "-o", str(out), "-W", "-q"]) == 0
+
+    # The use that carries the notes' anchor is the first one a reader sees.
+    notes = site_page(out, "notes")
+    (anchored,) = notes.xpath("//*[@id='term-git-use-1']")
+    paragraph = anchored.xpath("ancestor::p[1]")[0].text_content()
+    assert ("Explain the branches" in paragraph) is include_todos
+    assert notes.xpath("//*[@id='term-git-use-2']") == []
+
+    glossary = site_page(out, "glossary")
+    site_refs = glossary.xpath("//p[@class='triptych-backrefs']//a/@href")
+    assert sorted(map(str, site_refs)) == [
+        "extra.html#term-git-use-1",  # the site has the page
+        "index.html#term-git-use-1",
+        "notes.html#term-git-use-1",
+    ]
+
+    with zipfile.ZipFile(out / "epub" / "hidden-uses.epub") as archive:
+        chapter = etree.fromstring(archive.read("EPUB/glossary.xhtml"))
+    (epub_line,) = chapter.xpath("//xhtml:p[@class='triptych-backrefs']", namespaces=NS)
+    assert " ".join("".join(epub_line.itertext()).split()) == "Used in Home; Notes."
+    epub_refs = epub_line.xpath(".//xhtml:a/@href", namespaces=NS)
+    assert epub_refs == ["index.xhtml#term-git-use-1", "notes.xhtml#term-git-use-1"]
+
+    printed = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(out / "pdf" / "hidden-uses.pdf").pages
+    )
+    (used_on,) = re.findall(r"Used on pages?[^.]*\.", printed)
+    assert re.fullmatch(r"Used on pages \d+, \d+\.", used_on), used_on
+
+    # The audit expects no word of a hidden todo, and compares back-references to the
+    # pages each edition holds.
+    assert cli.main(["check", str(out)]) == 0
+    report_lines = capsys.readouterr().out
+    assert "all editions agree" in report_lines, report_lines

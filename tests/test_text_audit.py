@@ -11,8 +11,10 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from docutils import nodes
 from lxml import html
 
 from triptych import cli
@@ -21,6 +23,7 @@ from triptych.builders.pdf import PdfBuilder
 from triptych.builders.text_changes import ASIDES, BUILDER
 from triptych.checks import text
 from triptych.checks.text import audit_text, normalised, pdf_tokens, unmatched
+from triptych.documents import unwritten_nodes
 
 ROOT = Path(__file__).parent / "roots" / "test-faithful"
 SLUG = "faithful-test-book"
@@ -268,6 +271,28 @@ def test_without_doctrees_the_audit_says_so(
 
 
 # --- the pieces ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("include_todos", "expected"),
+    [
+        (False, "Before the todo After it"),
+        (True, "Before the todo Explain the branches here After it"),
+    ],
+)
+def test_words_no_writer_writes_are_not_expected(include_todos: bool, expected: str) -> None:
+    """A todo's words are expected only when the build writes todos (``todo_include_todos``)."""
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+    from sphinx.ext.todo import todo_node
+
+    document = new_document("notes.md", get_default_settings(Parser))
+    todo = todo_node("", nodes.paragraph("", "Explain the branches here."))
+    document += [nodes.paragraph("", "Before the todo."), todo, nodes.paragraph("", "After it.")]
+    config = SimpleNamespace(todo_include_todos=include_todos)
+    reader = text.SourceReader("pdf", front_matter=None, unwritten=unwritten_nodes(config))  # type: ignore[arg-type]
+    assert " ".join(word.written for word in reader.words("notes", document).expected) == expected
 
 
 def test_hyphenated_words_are_made_whole() -> None:

@@ -89,6 +89,20 @@ def walk_contents(entries: Iterable[ContentsEntry]) -> Iterator[ContentsEntry]:
         yield from walk_contents(entry.children)
 
 
+#: Nodes that Sphinx's writers leave out, with all they hold, unless an option is on, by
+#: docutils class name: ``sphinx.ext.todo``'s visitors skip a todo unless
+#: ``todo_include_todos``. (``only`` blocks need no entry: Sphinx removes those an edition
+#: does not show before writing.)
+WRITTEN_ONLY_WITH = {"todo_node": "todo_include_todos"}
+
+
+def unwritten_nodes(config: Config) -> frozenset[str]:
+    """Class names of the nodes no edition writes under *config*: their words reach no reader."""
+    return frozenset(
+        name for name, option in WRITTEN_ONLY_WITH.items() if not getattr(config, option, False)
+    )
+
+
 def publication_order(env: BuildEnvironment) -> list[str]:
     """The root document followed by every document its toctrees reach, in reading order."""
     relations = env.collect_relations()

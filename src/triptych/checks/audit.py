@@ -49,6 +49,8 @@ class EditionAudit:
     Per document rather than per section: the PDF lists a page once even when
     two sections on it use the term.
     """
+    documents: set[str] = field(default_factory=set)
+    """The documents the edition holds: a book only those its contents reach."""
 
     def note_back_reference(self, document: str, anchor: str) -> None:
         if match := USE_ANCHOR.match(anchor):
@@ -93,6 +95,7 @@ def audit_html(site: Path) -> EditionAudit:
     links: dict[Path, list[str]] = {}
     for page in pages:
         tree = _parse_html(page)
+        audit.documents.add(page.relative_to(site).with_suffix("").as_posix())
         ids[page.resolve()] = {str(v) for v in tree.xpath("//@id")}
         links[page] = [str(href) for href in tree.xpath("//a/@href") if _local(str(href))]
         for glossary in tree.xpath("//dl[contains(concat(' ', @class, ' '), ' glossary ')]"):
@@ -160,6 +163,7 @@ def audit_epub(path: Path) -> EditionAudit:
         names = set(archive.namelist())
         documents = {name: etree.fromstring(archive.read(name)) for name in epub_documents(archive)}
     ids = {name: {str(v) for v in tree.xpath("//@id")} for name, tree in documents.items()}
+    audit.documents = {posixpath.splitext(name.removeprefix("EPUB/"))[0] for name in documents}
     for name, tree in documents.items():
         for element in tree.xpath("//*[@href or @src]"):
             href = element.get("href") or element.get("src")
@@ -236,6 +240,8 @@ def audit_pdf(path: Path, glossary_documents: set[str] | None = None) -> Edition
             audit.note_back_reference(document, anchor)
     for name in destinations:
         document, _, anchor = name.partition("--")
+        if name.startswith("document-") and not anchor:
+            audit.documents.add(name.removeprefix("document-"))
         if glossary_documents is not None and document not in glossary_documents:
             continue
         if anchor.startswith("term-") and not USE_ANCHOR.match(anchor):
@@ -266,9 +272,13 @@ def disagreements(audits: list[EditionAudit]) -> list[str]:
         return problems
     reference = audits[0]
     for other in audits[1:]:
+        # A use on a page one edition lacks (the site's pages outside the books) is
+        # back-referenced only where the page is.
+        mine_shared = {use for use in reference.back_references if use[1] in other.documents}
+        theirs_shared = {use for use in other.back_references if use[1] in reference.documents}
         for what, mine, theirs in (
             ("terms", reference.terms, other.terms),
-            ("back-references", reference.back_references, other.back_references),
+            ("back-references", mine_shared, theirs_shared),
         ):
             if mine != theirs:
                 only_mine = sorted(map(str, mine - theirs))[:5]

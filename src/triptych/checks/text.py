@@ -50,6 +50,7 @@ from triptych.builders.text_changes import (
     Replaced,
 )
 from triptych.checks.audit import epub_documents
+from triptych.documents import unwritten_nodes
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -180,9 +181,16 @@ class SourceReader:
     """Reads the author's words from a doctree as docutils read it, for one edition."""
 
     def __init__(
-        self, edition: str, *, front_matter: str | None, titled: frozenset[str] = frozenset()
+        self,
+        edition: str,
+        *,
+        front_matter: str | None,
+        titled: frozenset[str] = frozenset(),
+        unwritten: frozenset[str] = frozenset(),
     ) -> None:
         self.edition = edition
+        self.unwritten = unwritten
+        """Class names of the nodes the build's writers leave out, with all they hold."""
         builder = BUILDER[edition]
         self.tags = Tags(["html", "format_html", f"builder_{builder}"])
         self.front_matter = front_matter
@@ -214,7 +222,7 @@ class SourceReader:
         return result
 
     def _skipped(self, node: nodes.Node) -> bool:
-        if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn:
+        if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn | self.unwritten:
             return True
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
             return True
@@ -641,6 +649,8 @@ class Publication:
     front_matter: str | None
     titled: frozenset[str] = frozenset()
     """The documents and the labels of the publication, which references print by title."""
+    unwritten: frozenset[str] = frozenset()
+    """Nodes no edition writes under the build's settings (a todo, unless included)."""
 
     @classmethod
     def load(cls, doctree_dir: Path) -> Publication:
@@ -660,7 +670,13 @@ class Publication:
             pending[:0] = env.toctree_includes.get(docname, [])
         front_matter = root if env.config.triptych_front_matter else None
         labels = env.domaindata.get("std", {}).get("labels", {})
-        return cls(doctrees, book, front_matter, frozenset(env.all_docs) | frozenset(labels))
+        return cls(
+            doctrees,
+            book,
+            front_matter,
+            frozenset(env.all_docs) | frozenset(labels),
+            unwritten_nodes(env.config),
+        )
 
 
 def audit_text(outdir: Path) -> list[TextAudit]:
@@ -670,7 +686,10 @@ def audit_text(outdir: Path) -> list[TextAudit]:
     if (outdir / "html").is_dir():
         audit = TextAudit(SITE, outdir / "html")
         reader = SourceReader(
-            SITE, front_matter=publication.front_matter, titled=publication.titled
+            SITE,
+            front_matter=publication.front_matter,
+            titled=publication.titled,
+            unwritten=publication.unwritten,
         )
         for docname, doctree in publication.doctrees.items():
             text = site_page_text(outdir / "html" / f"{docname}.html")
@@ -682,7 +701,10 @@ def audit_text(outdir: Path) -> list[TextAudit]:
     for epub in sorted((outdir / "epub").glob("*.epub")):
         audit = TextAudit(EPUB, epub)
         reader = SourceReader(
-            EPUB, front_matter=publication.front_matter, titled=publication.titled
+            EPUB,
+            front_matter=publication.front_matter,
+            titled=publication.titled,
+            unwritten=publication.unwritten,
         )
         chapters = epub_chapter_texts(epub)
         for docname in publication.book:
@@ -700,7 +722,9 @@ def audit_text(outdir: Path) -> list[TextAudit]:
 def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
     """Each article's own PDF holds that article, whole."""
     audit = TextAudit(ARTICLES, folder)
-    reader = SourceReader(ARTICLES, front_matter=None, titled=publication.titled)
+    reader = SourceReader(
+        ARTICLES, front_matter=None, titled=publication.titled, unwritten=publication.unwritten
+    )
     for docname in publication.book:
         if docname == publication.front_matter:
             continue  # the root is the book's front matter, not an article
@@ -715,7 +739,12 @@ def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
 
 def _audit_pdf(pdf: Path, publication: Publication) -> TextAudit:
     audit = TextAudit(PDF, pdf)
-    reader = SourceReader(PDF, front_matter=publication.front_matter, titled=publication.titled)
+    reader = SourceReader(
+        PDF,
+        front_matter=publication.front_matter,
+        titled=publication.titled,
+        unwritten=publication.unwritten,
+    )
     page_texts = pdf_page_texts(pdf)
     ranges = pdf_document_pages(pdf)
     for docname in publication.book:

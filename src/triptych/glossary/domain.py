@@ -16,6 +16,7 @@ from docutils import nodes
 from sphinx.domains import Domain
 from sphinx.util.nodes import make_refnode
 
+from triptych.documents import unwritten_nodes
 from triptych.glossary.terms import GlossaryEntry, TermIndex
 from triptych.glossary.usages import TermUsage, usages
 
@@ -148,13 +149,16 @@ def glossary_domain(env: BuildEnvironment) -> GlossaryDomain:
 
 
 def record_usages(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Find usages for documents read in this build, or for all when the terms changed.
+    """Find usages for documents read in this build, or for all when the terms changed
+    (or what the writers leave out).
 
     Returns the documents to write again: those whose links change with the
     terms, and the glossary pages when any back-reference changed.
     """
     domain = glossary_domain(env)
-    digest = domain.digest()
+    unwritten = unwritten_nodes(app.config)
+    # What the writers leave out can change with an option that reads no document again.
+    digest = f"{domain.digest()} {sorted(unwritten)}"
     index = domain.index
     glossary_docs = domain.glossary_docs()
     before = {doc: list(found) for doc, found in domain.usages_by_doc.items()}
@@ -165,7 +169,7 @@ def record_usages(app: Sphinx, env: BuildEnvironment) -> list[str]:
         found = []
         if docname not in glossary_docs and index:
             doctree = env.get_doctree(docname)
-            found = usages(docname, doctree, index, app.config.triptych_autolink_terms)
+            found = usages(docname, doctree, index, app.config.triptych_autolink_terms, unwritten)
         domain.usages_by_doc[docname] = found
         domain.data["usages_digest"][docname] = digest
         rescanned.append(docname)

@@ -13,7 +13,13 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from triptych.documents import HTML_ATTRIBUTES, SITE_BUILDERS, publication_order, title_of
+from triptych.documents import (
+    HTML_ATTRIBUTES,
+    SITE_BUILDERS,
+    publication_order,
+    title_of,
+    unwritten_nodes,
+)
 from triptych.glossary.domain import glossary_domain
 from triptych.glossary.usages import Occurrence, plan, starts_sentence
 
@@ -130,7 +136,12 @@ class TermOccurrences(SphinxPostTransform):
             return
         if not domain.index:
             return
-        occurrences = plan(self.document, domain.index, self.config.triptych_autolink_terms)
+        occurrences = plan(
+            self.document,
+            domain.index,
+            self.config.triptych_autolink_terms,
+            unwritten_nodes(self.config),
+        )
         plain: dict[int, tuple[nodes.Text, list[Occurrence]]] = {}
         for occurrence in occurrences:
             if occurrence.explicit:
@@ -153,10 +164,30 @@ class TermOccurrences(SphinxPostTransform):
                 continue
             uses = sorted(domain.usages_of(entry.key), key=lambda u: order.get(u.docname, 1 << 30))
             if uses:
-                definitions[0] += self.back_references(uses)
+                definitions[0] += self.back_references(uses, set(order))
 
-    def back_references(self, uses: list[TermUsage]) -> list[nodes.Node]:
-        """Section links for the site and the EPUB; linked page numbers for the PDF."""
+    def back_references(self, uses: list[TermUsage], book: set[str]) -> list[nodes.Node]:
+        """Section links for the site and the EPUB; linked page numbers for the PDF.
+
+        The site has every page; the books only those their contents reach (*book*). A use
+        on another page has nowhere to link in a book: the PDF would print an empty page
+        number, the EPUB a title that leads nowhere.
+        """
+        in_book = [use for use in uses if use.docname in book]
+        variants: list[nodes.Node] = []
+        if in_book:
+            variants.append(addnodes.only("", self.in_print(in_book), expr="builder_pdf"))
+        if len(in_book) == len(uses):
+            variants.append(addnodes.only("", self.on_screen(uses), expr="not builder_pdf"))
+            return variants
+        if in_book:
+            variants.append(addnodes.only("", self.on_screen(in_book), expr="builder_ebook"))
+        site = "not builder_pdf and not builder_ebook"
+        variants.append(addnodes.only("", self.on_screen(uses), expr=site))
+        return variants
+
+    def on_screen(self, uses: list[TermUsage]) -> nodes.paragraph:
+        """ "Used in A: x, A: y; B.": a link to each section, under its article's title."""
         groups = []
         for docname, group in groupby(uses, key=lambda u: u.docname):
             article = title_of(self.env, docname)
@@ -171,23 +202,22 @@ class TermOccurrences(SphinxPostTransform):
                     for use in group
                 ]
             )
-        on_screen = used_in(groups)
+        return used_in(groups)
 
+    def in_print(self, uses: list[TermUsage]) -> nodes.paragraph:
+        """ "Used on pages 4, 7.": a linked page number for each use."""
         # Each item carries its separator, so the PDF builder can drop an item whose page
         # number repeats the one before it.
         lead = "Used on page " if len(uses) == 1 else "Used on pages "
-        in_print = nodes.paragraph("", lead, classes=[BACKREFS_CLASS])
+        paragraph = nodes.paragraph("", lead, classes=[BACKREFS_CLASS])
         for index, use in enumerate(uses):
             item = nodes.inline(classes=["triptych-backref"])
             if index:
                 item += nodes.Text(", ")
             item += self.use_link(use, "", classes=["triptych-page-number"])
-            in_print += item
-        in_print += nodes.Text(".")
-        return [
-            addnodes.only("", in_print, expr="builder_pdf"),
-            addnodes.only("", on_screen, expr="not builder_pdf"),
-        ]
+            paragraph += item
+        paragraph += nodes.Text(".")
+        return paragraph
 
     def use_link(self, use: TermUsage, text: str, classes: list[str] | None = None) -> nodes.Node:
         xref = addnodes.pending_xref(

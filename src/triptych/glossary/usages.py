@@ -82,11 +82,14 @@ class Occurrence:
         return self.node.astext()[self.start : self.end]
 
 
-def _excluded(node: nodes.Node) -> bool:
+def _excluded(node: nodes.Node, unwritten: frozenset[str]) -> bool:
     parent = node.parent
     while parent is not None:
         # A byline is title-page material: the PDF and the EPUB drop it from the text.
         if isinstance(parent, EXCLUDED) or BYLINE in parent.get("classes", ()):
+            return True
+        # What no writer writes is no use: a link or a back-reference there leads nowhere.
+        if type(parent).__name__ in unwritten:
             return True
         parent = parent.parent
     return False
@@ -169,16 +172,22 @@ def _join_text(doctree: nodes.Node) -> None:
             element.extend(merged)
 
 
-def plan(doctree: nodes.Node, index: TermIndex, autolink: bool) -> list[Occurrence]:
-    """Every occurrence of a term in *doctree*, in reading order, with what to do to it."""
+def plan(
+    doctree: nodes.Node, index: TermIndex, autolink: bool, unwritten: frozenset[str]
+) -> list[Occurrence]:
+    """Every occurrence of a term in *doctree*, in reading order, with what to do to it.
+
+    Occurrences inside *unwritten* nodes (class names, see
+    :func:`triptych.documents.unwritten_nodes`) are left out: no edition shows them.
+    """
     _join_text(doctree)
     occurrences: list[Occurrence] = []
     for node in doctree.findall(lambda n: isinstance(n, nodes.Text | addnodes.pending_xref)):
         if isinstance(node, addnodes.pending_xref) and _is_term_xref(node):
             entry = index.lookup(str(node["reftarget"]))
-            if entry is not None and not _excluded(node):
+            if entry is not None and not _excluded(node, unwritten):
                 occurrences.append(Occurrence(entry, node, section=_section(node)))
-        elif isinstance(node, nodes.Text) and not _excluded(node):
+        elif isinstance(node, nodes.Text) and not _excluded(node, unwritten):
             occurrences.extend(
                 Occurrence(entry, node, start, end, explicit=False, section=_section(node))
                 for start, end, entry in index.find(node.astext())
@@ -216,12 +225,16 @@ def plan(doctree: nodes.Node, index: TermIndex, autolink: bool) -> list[Occurren
 
 
 def usages(
-    docname: str, doctree: nodes.document, index: TermIndex, autolink: bool
+    docname: str,
+    doctree: nodes.document,
+    index: TermIndex,
+    autolink: bool,
+    unwritten: frozenset[str],
 ) -> list[TermUsage]:
     """The back-references a document contributes: one per entry and section."""
     found = []
     title = next(iter(doctree.findall(nodes.title)), None)
-    for occurrence in plan(doctree, index, autolink):
+    for occurrence in plan(doctree, index, autolink, unwritten):
         if not occurrence.anchor:
             continue
         section = occurrence.section
