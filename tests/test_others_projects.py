@@ -451,3 +451,47 @@ def test_a_themes_directives_work_in_every_edition(
     assert "Folded words." in text
     assert "{fold}" not in text
     assert epubcheck_messages(out / "epub" / "demo.epub") == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_autodoc_import_failure_is_one_warning_at_its_directive(
+    tmp_path: Path, jobs: str
+) -> None:
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Demo"\nextensions = ["myst_parser", "sphinx.ext.autodoc"]\n'
+    )
+    (source / "index.md").write_text(
+        "# Demo\n\n```{toctree}\napi\nmore\n```\n\n```{eval-rst}\n.. automodule:: no_such_module\n```\n"
+    )
+    (source / "api.rst").write_text("API\n===\n\nText.\n\n.. autofunction:: broken_pkg.helper\n")
+    (source / "more.md").write_text("# More\n\nText.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q", "-j", jobs)
+    assert result.returncode == 0, result.stderr  # a warning, as in Sphinx: the build goes on
+    assert "Traceback" not in result.stderr
+    why = "the following exception was raised: ModuleNotFoundError: No module named"
+    api = f"autodoc: failed to import 'helper' from module 'broken_pkg'; {why} 'broken_pkg'"
+    index = f"autodoc: failed to import 'no_such_module'; {why} 'no_such_module'"
+    assert sorted(result.stderr.splitlines()) == [
+        f"{source / 'api.rst'}:6: WARNING: {api} [autodoc.import_object]",
+        f"{source / 'index.md'}:9: WARNING: {index} [autodoc.import_object]",
+    ]
+    assert (out / "html" / "more.html").is_file()
+
+
+def test_a_warning_of_several_lines_keeps_its_first_line_and_the_exception() -> None:
+    from triptych.diagnostics import one_line
+
+    chained = (
+        "ext: could not read 'data.csv':\nTraceback (most recent call last):\n"
+        '  File "ext.py", line 3, in read\n    open(name)\nFileNotFoundError: data.csv\n\n'
+        "During handling of the above exception, another exception occurred:\n\n"
+        'Traceback (most recent call last):\n  File "ext.py", line 5, in read\n'
+        "ValueError: no data\n"
+    )
+    assert one_line(chained) == "ext: could not read 'data.csv': ValueError: no data"
+    assert one_line("first part\nof the message\n\nthe block it was about") == (
+        "first part of the message"
+    )
