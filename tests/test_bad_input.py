@@ -156,6 +156,13 @@ CASES = [
         "conf.py:4",
         "html_theme = 'no_such_theme': no such theme is installed",
     ),
+    (
+        "extension not installed",
+        "conf.py",
+        CONF.replace('["triptych"]', '[\n    "triptych",\n    "not_installed_ext",\n]'),
+        "conf.py:4",
+        "extension 'not_installed_ext' cannot be imported (No module named 'not_installed_ext')",
+    ),
 ]
 
 
@@ -196,6 +203,34 @@ def test_a_missing_theme_stops_the_build_before_any_edition(
         f"{source / 'conf.py'}:4: error: Configuration error: html_theme = 'no_such_theme': "
         "no such theme is installed (pip install the package that provides it, or choose "
         "another)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("conf", "line"),
+    [
+        ('project = "Sound"\n\nextensions = [\n    "triptych",\n    "not_installed_ext",\n]\n', 5),
+        # A name put together in conf.py: the line that sets the extensions.
+        (
+            'project = "Sound"\nmissing = "not_installed"\nextensions = ["triptych", missing + "_ext"]\n',
+            3,
+        ),
+    ],
+    ids=["named", "built"],
+)
+def test_a_missing_extension_is_one_line_at_its_line_of_conf_py(
+    published: tuple[Path, dict[str, str]], tmp_path: Path, conf: str, line: int
+) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(published[0], source)
+    (source / "conf.py").write_text(conf)
+    result = triptych("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stdout == ""  # no edition was begun
+    assert result.stderr == (
+        f"{source / 'conf.py'}:{line}: error: Extension error: extension 'not_installed_ext' "
+        "cannot be imported (No module named 'not_installed_ext'): install the package that "
+        "provides it, or take it out of extensions\n"
     )
 
 

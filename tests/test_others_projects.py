@@ -352,3 +352,146 @@ def test_a_chapter_titled_otherwise_in_its_toctree_passes_the_page_audit(tmp_pat
     assert result.returncode == 0, result.stderr
     checked = triptych("check", out)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+#: A theme installed as a package is also an extension: one directive of its own, a
+#: post-transform and a build-finished handler for its site.
+THEME_PACKAGE = """
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+
+
+class Fold(SphinxDirective):
+    has_content = True
+
+    def run(self):
+        fold = nodes.container(classes=["fold"])
+        fold += self.parse_content_to_nodes()
+        return [fold]
+
+
+class MarkParagraphs(SphinxPostTransform):
+    default_priority = 500
+    formats = ("html",)
+
+    def run(self, **kwargs):
+        for paragraph in self.document.findall(nodes.paragraph):
+            paragraph["classes"].append("pagefold-screen")
+
+
+def leave_a_mark(app, exception):
+    Path(app.outdir, "pagefold.txt").write_text("written for the theme's site")
+
+
+def setup(app):
+    app.add_html_theme("pagefold", str(Path(__file__).parent / "theme"))
+    app.add_directive("fold", Fold)
+    app.add_post_transform(MarkParagraphs)
+    app.connect("build-finished", leave_a_mark)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+FOLD = "//div[contains(concat(' ', @class, ' '), ' fold ')]"
+
+
+def install_theme_package(folder: Path) -> None:
+    """``pagefold``, declared through the ``sphinx.html_themes`` entry point as a wheel does."""
+    package = folder / "pagefold_theme"
+    (package / "theme").mkdir(parents=True)
+    (package / "__init__.py").write_text(THEME_PACKAGE)
+    (package / "theme" / "theme.toml").write_text('[theme]\ninherit = "basic"\n')
+    metadata = folder / "pagefold_theme-1.0.dist-info"
+    metadata.mkdir()
+    (metadata / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pagefold-theme\nVersion: 1.0\n"
+    )
+    (metadata / "entry_points.txt").write_text("[sphinx.html_themes]\npagefold = pagefold_theme\n")
+
+
+def test_a_themes_directives_work_in_every_edition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import zipfile
+
+    from lxml import etree, html
+
+    installed = tmp_path / "site-packages"
+    install_theme_package(installed)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(installed), os.environ.get("PYTHONPATH", "")])
+    )
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(MYST_CONF + 'html_theme = "pagefold"\n')
+    (source / "index.md").write_text("# Demo\n\nText.\n\n```{fold}\nFolded words.\n```\n")
+    out = tmp_path / "out"
+    # The PDF reads first, and Sphinx alone loads the theme only for the site.
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+    page = html.parse(out / "html" / "index.html").getroot()
+    assert [div.text_content().strip() for div in page.xpath(FOLD)] == ["Folded words."]
+    assert page.xpath("//p[contains(@class, 'pagefold-screen')]")
+    assert (out / "html" / "pagefold.txt").is_file()
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/index.xhtml"))
+        assert not any(name.endswith("pagefold.txt") for name in epub.namelist())
+    folds = chapter.xpath(FOLD.replace("//", "//x:"), namespaces=XHTML)
+    assert ["".join(fold.itertext()).strip() for fold in folds] == ["Folded words."]
+    # What the theme does while writing its site stays with the site.
+    assert not chapter.xpath("//x:p[contains(@class, 'pagefold-screen')]", namespaces=XHTML)
+    assert sorted(path.name for path in (out / "pdf").iterdir()) == ["demo.pdf"]
+    text = "".join(pdf_page_texts(out / "pdf" / "demo.pdf"))
+    assert "Folded words." in text
+    assert "{fold}" not in text
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_autodoc_import_failure_is_one_warning_at_its_directive(
+    tmp_path: Path, jobs: str
+) -> None:
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Demo"\nextensions = ["myst_parser", "sphinx.ext.autodoc"]\n'
+    )
+    (source / "index.md").write_text(
+        "# Demo\n\n```{toctree}\napi\nmore\n```\n\n```{eval-rst}\n.. automodule:: no_such_module\n```\n"
+    )
+    (source / "api.rst").write_text("API\n===\n\nText.\n\n.. autofunction:: broken_pkg.helper\n")
+    (source / "more.md").write_text("# More\n\nText.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q", "-j", jobs)
+    assert result.returncode == 0, result.stderr  # a warning, as in Sphinx: the build goes on
+    assert "Traceback" not in result.stderr
+    why = "the following exception was raised: ModuleNotFoundError: No module named"
+    api = f"autodoc: failed to import 'helper' from module 'broken_pkg'; {why} 'broken_pkg'"
+    index = f"autodoc: failed to import 'no_such_module'; {why} 'no_such_module'"
+    assert sorted(result.stderr.splitlines()) == [
+        f"{source / 'api.rst'}:6: WARNING: {api} [autodoc.import_object]",
+        f"{source / 'index.md'}:9: WARNING: {index} [autodoc.import_object]",
+    ]
+    assert (out / "html" / "more.html").is_file()
+
+
+def test_a_warning_of_several_lines_keeps_its_first_line_and_the_exception() -> None:
+    from triptych.diagnostics import one_line
+
+    chained = (
+        "ext: could not read 'data.csv':\nTraceback (most recent call last):\n"
+        '  File "ext.py", line 3, in read\n    open(name)\nFileNotFoundError: data.csv\n\n'
+        "During handling of the above exception, another exception occurred:\n\n"
+        'Traceback (most recent call last):\n  File "ext.py", line 5, in read\n'
+        "ValueError: no data\n"
+    )
+    assert one_line(chained) == "ext: could not read 'data.csv': ValueError: no data"
+    assert one_line("first part\nof the message\n\nthe block it was about") == (
+        "first part of the message"
+    )

@@ -38,7 +38,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
 
     app.setup_extension("myst_parser")
     config.setup(app)
-    diagnostics.setup()
+    diagnostics.setup(app)
     documents.setup(app)
     freshness.setup(app)
     glossary.setup(app)

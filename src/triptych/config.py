@@ -148,6 +148,22 @@ def config_location(confdir: str | Path | None, name: str) -> str:
     return f"{Path(str(confdir)) / 'conf.py'}:{lines[-1]}" if lines else ""
 
 
+def string_location(confdir: str | Path | None, text: str) -> str:
+    """``conf.py:LINE`` of the first string literal *text* (an extension's name), or ""."""
+    if not confdir or not (conf := Path(confdir) / "conf.py").is_file():
+        return ""
+    try:
+        tree = ast.parse(conf.read_bytes())
+    except SyntaxError:
+        return ""
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value == text
+    ]
+    return f"{conf}:{min(lines)}" if lines else ""
+
+
 #: The prefix of this extension's options before it was named triptych.
 FORMER_PREFIX = "quire_"
 

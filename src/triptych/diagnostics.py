@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import enum
 import logging as stdlib_logging
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sphinx.errors import SphinxError
+from sphinx.util.docutils import SphinxDirective
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from docutils.nodes import Node
+    from sphinx.application import Sphinx
     from sphinx.util import logging
 
 
@@ -125,8 +130,135 @@ class OneLineDocutilsMessages(stdlib_logging.Filter):
 
 ONE_LINE_DOCUTILS_MESSAGES = OneLineDocutilsMessages()
 
+#: How Python begins the traceback an extension may put in its warning.
+TRACEBACK = "Traceback (most recent call last):"
 
-def setup() -> None:
+
+def one_line(message: str) -> str:
+    """A message of several lines as one: its first line, and the exception's own line.
+
+    "autodoc: failed to import 'x'; the following exception was raised:" followed
+    by a traceback ends in the line that says why ("ModuleNotFoundError: No module
+    named 'x'"); the frames between are the extension's, not the author's.
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) < 2:
+        return lines[0] if lines else message.strip()
+    if TRACEBACK in message:
+        first = lines[0] if lines[0] != TRACEBACK else ""
+        return f"{first} {lines[-1]}".strip()
+    paragraph = message.strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
+
+
+class OneLineWarnings(stdlib_logging.Filter):
+    """Every warning and error on one line, a location's line as every other problem's.
+
+    Put first among the warning stream's filters, before Sphinx appends the
+    ``[type.subtype]`` and ``-W`` turns the message into an exception's.
+    """
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        if record.levelno < stdlib_logging.WARNING:
+            return True
+        try:
+            # The message alone: Sphinx's records put their location before it.
+            message = stdlib_logging.LogRecord.getMessage(record)
+        except (TypeError, ValueError):  # a message its arguments do not fit is left to fail
+            return True
+        if "\n" in message.strip():
+            record.msg, record.args = one_line(message), ()
+        return True
+
+
+def show_warnings_on_one_line(app: Sphinx) -> None:
+    """Put :class:`OneLineWarnings` before the filters of this application's warning stream."""
+    from sphinx.util.logging import NAMESPACE, WarningStreamHandler
+
+    if app.verbosity > 0:
+        return  # -v asks for the whole message, a traceback too
+    for handler in stdlib_logging.getLogger(NAMESPACE).handlers:
+        if isinstance(handler, WarningStreamHandler) and not any(
+            isinstance(existing, OneLineWarnings) for existing in handler.filters
+        ):
+            handler.filters.insert(0, OneLineWarnings())
+
+
+class _Locate(stdlib_logging.Filter):
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+    def filter(self, record: stdlib_logging.LogRecord) -> bool:
+        if record.levelno >= stdlib_logging.WARNING and not getattr(record, "location", None):
+            record.location = self.location
+        return True
+
+
+@contextmanager
+def located_warnings(location: str) -> Iterator[None]:
+    """Warnings logged with no location while the block runs are given *location*.
+
+    The filter goes on the handlers in place when the block begins: while Sphinx
+    holds warnings back (reading, a ``-j`` process) those are its buffers, so a
+    record is located when it is logged, not when it is shown.
+    """
+    from sphinx.util.logging import NAMESPACE
+
+    locate = _Locate(location)
+    handlers = list(stdlib_logging.getLogger(NAMESPACE).handlers)
+    for handler in handlers:
+        handler.addFilter(locate)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(locate)
+
+
+class LocatedWarnings(SphinxDirective):
+    """Put before a directive that logs its problems without saying where: at the directive."""
+
+    def run(self) -> Sequence[Node]:
+        with located_warnings(self.get_location()):
+            return super().run()
+
+
+#: The directives autodoc registers (``sphinx.ext.autodoc._register_directives``); they
+#: report a module that cannot be imported with no location.
+AUTODOC_OBJECT_TYPES = (
+    "module", "class", "exception", "function", "decorator", "method", "property",
+    "attribute", "data", "type",
+)  # fmt: skip
+
+
+def locate_autodoc_warnings(app: Sphinx) -> None:
+    """autodoc's directives, with their warnings at the directive's line."""
+    from docutils.parsers.rst import directives
+    from sphinx.util.docutils import is_directive_registered
+
+    if "sphinx.ext.autodoc" not in app.extensions:
+        return
+    names = {f"auto{kind}" for kind in (*AUTODOC_OBJECT_TYPES, *app.registry.documenters)}
+    for name in sorted(names):
+        if not is_directive_registered(name):
+            continue
+        # Registered, so docutils finds it without a language module or a document.
+        directive, _messages = directives.directive(name, None, None)  # type: ignore[arg-type]
+        # Whichever class the name has now (autodoc's, or one that replaced it) is kept.
+        if (
+            isinstance(directive, type)
+            and issubclass(directive, SphinxDirective)
+            and not issubclass(directive, LocatedWarnings)
+        ):
+            located = type(f"Located{directive.__name__}", (LocatedWarnings, directive), {})
+            app.add_directive(name, located, override=True)
+
+
+def setup(app: Sphinx) -> None:
     # The logger of sphinx.util.docutils, which relays docutils' system messages.
     for name in ("sphinx.sphinx.util.docutils", "sphinx.myst_parser.warnings_"):
         stdlib_logging.getLogger(name).addFilter(ONE_LINE_DOCUTILS_MESSAGES)
+    show_warnings_on_one_line(app)
+    # After config-inited, where autodoc registers its directives.
+    app.connect("builder-inited", locate_autodoc_warnings)

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from docutils import nodes
+    from sphinx.application import Sphinx
     from sphinx.config import Config
     from sphinx.highlighting import PygmentsBridge
+    from sphinx.theming import Theme
 
 
 def asset_path(name: str) -> Path:
@@ -79,9 +81,21 @@ class BookEditionBuilder(StandaloneHTMLBuilder):
     """
 
     staging_dir: Path
+    #: The site's theme, loaded though never written with, for what its extension registers.
+    site_theme: Theme | None = None
 
     def get_theme_config(self) -> tuple[str, dict[str, Any]]:
         return "basic", {}
+
+    def init_templates(self) -> None:
+        super().init_templates()
+        self.site_theme = load_site_theme(self)
+
+    def cleanup(self) -> None:
+        super().cleanup()
+        if self.site_theme is not None:
+            # What Sphinx does for its own theme: a zipped theme's extracted copy goes.
+            self.site_theme._cleanup()
 
     def init_highlighter(self) -> None:
         self.highlighter = print_highlighter(self.config, self.confdir)
@@ -105,6 +119,56 @@ class BookEditionBuilder(StandaloneHTMLBuilder):
         super().post_process_images(doctree)
         replace_missing_images(self, doctree)
         raw_images_as_text(doctree)
+
+
+def load_site_theme(builder: StandaloneHTMLBuilder) -> Theme | None:
+    """Load ``html_theme`` as the site's builder would, though this builder writes with another.
+
+    A theme installed as a package is also an extension (the ``sphinx.html_themes``
+    entry point), which Sphinx sets up only when an HTML builder creates the theme it
+    writes with. Its directives, roles and transforms then exist only for the site:
+    an edition that reads first, without them, leaves the others an environment where
+    the theme's ``{margin}`` was an unknown directive. Loading it here, as the site's
+    builder does and at the same moment (before ``builder-inited``), every edition
+    reads the same sources into the same environment.
+
+    What the theme does while writing the site is taken back: its post-transforms
+    (Furo wraps every table for a narrow screen) and its handlers of the site's own
+    events, written for a builder that writes with the theme (its options, its
+    static files), which a book edition is not.
+    """
+    from sphinx.theming import HTMLThemeFactory
+
+    theme = builder.config.html_theme
+    if not isinstance(theme, str) or not theme:
+        return None
+    # The arguments Sphinx's HTML builder creates its own theme factory with.
+    app = builder._app
+    factory = HTMLThemeFactory(
+        confdir=Path(builder.confdir), app=app, config=builder.config, registry=builder._registry
+    )
+    listening = _listener_ids(app)
+    post_transforms = list(app.registry.post_transforms)
+    loaded = factory.create(theme)
+    for event, listeners in app.events.listeners.items():
+        if event in SITE_WRITING_EVENTS:
+            for listener in list(listeners):
+                if listener.id not in listening:
+                    app.disconnect(listener.id)
+    app.registry.post_transforms[:] = post_transforms
+    return loaded
+
+
+#: Events about writing the site with its theme. A theme's handlers of the others (reading,
+#: resolving references) shape every edition alike and stay connected.
+SITE_WRITING_EVENTS = frozenset({
+    "builder-inited", "write-started", "html-collect-pages", "html-page-context",
+    "build-finished",
+})  # fmt: skip
+
+
+def _listener_ids(app: Sphinx) -> set[int]:
+    return {listener.id for listeners in app.events.listeners.values() for listener in listeners}
 
 
 def print_highlighter(config: Config, confdir: str | Path | None) -> PygmentsBridge:

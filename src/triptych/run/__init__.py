@@ -211,12 +211,45 @@ def _project_settings(confdir: Path, overrides: dict[str, Any]) -> dict[str, Any
         location = config_location(confdir, named["name"] if named else "")
         return BuildProblem(location or str(confdir / "conf.py"), message)
     extensions = list(config.extensions)
+    if missing := _unimportable_extension(confdir, extensions):
+        return missing
     settings: dict[str, Any] = {}
     if "triptych" not in extensions:
         settings["extensions"] = [*extensions, "triptych"]
     if "sphinx.ext.intersphinx" in extensions:
         settings["intersphinx_mapping"] = _reachable_inventories(config)
     return settings
+
+
+def _unimportable_extension(confdir: Path, extensions: list[str]) -> BuildProblem | None:
+    """The first extension ``conf.py`` names that cannot be imported, at the line naming it.
+
+    Sphinx would stop on it too, but with no line of ``conf.py`` to go to.
+    """
+    import importlib
+
+    from sphinx.registry import EXTENSION_BLACKLIST
+
+    from triptych.config import config_location, string_location
+
+    for name in extensions:
+        if not isinstance(name, str) or name in EXTENSION_BLACKLIST:
+            continue  # Sphinx says what is wrong with these itself
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            location = (
+                string_location(confdir, name)
+                or config_location(confdir, "extensions")
+                or str(confdir / "conf.py")
+            )
+            reason = " ".join(str(error).split())
+            return BuildProblem(
+                location,
+                f"Extension error: extension {name!r} cannot be imported ({reason}): install "
+                "the package that provides it, or take it out of extensions",
+            )
+    return None
 
 
 def _reachable_inventories(config: Any) -> dict[str, Any]:
