@@ -113,6 +113,10 @@ class PrintTranslator(HTML5Translator):
         ids = self.ids_to_write(node)
         if ids != node.get("ids", []):
             node = _with_ids(node, ids)
+        if isinstance(node, nodes.enumerated_list) and (start := node.get("start", 1)) != 1:
+            # WeasyPrint reads no ``start`` attribute (an HTML presentational hint, left off):
+            # the list's counter begins one before its first number.
+            attributes["style"] = f"counter-reset: list-item {int(start) - 1}"
         return str(super().starttag(node, tagname, suffix, empty, **attributes))
 
     def joined_to_next(self, anchor: nodes.Element) -> bool:
