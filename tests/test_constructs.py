@@ -476,3 +476,40 @@ def test_pathological_formulas_end_quickly_with_a_reason(tex: str, reason: str) 
         with pytest.raises(MathError, match=re.escape(reason)):
             render()
         assert time.monotonic() - started < 5
+
+
+# --- lists as the author numbered them ------------------------------------------------------
+
+
+def test_lists_are_numbered_and_classified_as_written_in_every_edition(tmp_path: Path) -> None:
+    # The PDF printed "1." for a list starting at 3 and for "a)" and "(i)", and the books
+    # "Termclassifier": the site's basic.css, which styles them, is in neither book.
+    out = triptych_build(Path(__file__).parent / "roots" / "test-lists", tmp_path)
+    lines = [
+        " ".join(line.split())
+        for line in "".join(page_texts(out / "pdf" / "lists.pdf")).splitlines()
+    ]
+    for label in (
+        "3. Three", "4. Four", "a) Alpha one", "b) Alpha two", "(i) Roman one",
+        "(ii) Roman two", "(A) Upper one", "(B) Upper two", "Term : classifier",
+    ):  # fmt: skip
+        assert label in lines
+    epub = Epub.open(out / "epub" / "lists.epub")
+    chapter = epub.xhtml("EPUB/index.xhtml")
+    site = site_page(out, "index")
+    for page, namespaces in ((chapter, NS), (site, None)):
+        prefix = "xhtml:" if namespaces else ""
+        lists = page.xpath(f"//{prefix}ol", namespaces=namespaces)
+        assert [(ol.get("class"), ol.get("start")) for ol in lists] == [
+            ("arabic simple", "3"),
+            ("loweralpha simple triptych-enum-loweralpha-rparen", None),
+            ("lowerroman simple triptych-enum-lowerroman-parens", None),
+            ("upperalpha simple triptych-enum-upperalpha-parens", None),
+        ]
+    epub_css = epub.archive.read("EPUB/_static/triptych-epub.css").decode()
+    for css in (epub_css, (out / "html" / "_static" / "triptych.css").read_text()):
+        assert "ol.loweralpha.triptych-enum-loweralpha-rparen { list-style-type:" in css
+    assert "ol.lowerroman { list-style-type: lower-roman; }" in epub_css
+    (term,) = chapter.xpath("//xhtml:dt", namespaces=NS)
+    assert "".join(term.itertext()) == "Term : classifier"
+    assert epubcheck_messages(epub.path) == []

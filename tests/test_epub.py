@@ -260,3 +260,21 @@ def test_a_chapter_that_cannot_be_packed_names_its_article(
     # The previous edition is untouched, and no partial file is left beside it.
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["basic-test-book.epub"]
+
+
+def test_formulas_of_every_environment_are_valid_mathml(build_root: BuildRoot) -> None:
+    # latex2mathml writes some attribute values MathML does not allow (align* of one column:
+    # columnspacing=""; \hspace{nothing}: width="nothing"; \color{orange}): epubcheck rejects
+    # the book. Such attributes are dropped; valid ones are kept.
+    app = build_root("ebook", "test-math-environments")
+    assert app.warning.getvalue() == ""
+    (path,) = Path(app.outdir).glob("*.epub")
+    assert epubcheck_messages(path) == []
+    chapter = Epub.open(path).xhtml("EPUB/index.xhtml")
+    mathml = {"m": "http://www.w3.org/1998/Math/MathML"}
+    assert len(chapter.xpath("//m:math", namespaces=mathml)) == 9
+    assert chapter.xpath("//m:*[@*[normalize-space() = '']]", namespaces=mathml) == []
+    spacings = chapter.xpath("//m:mtable/@columnspacing", namespaces=mathml)
+    assert "0em 2em" in spacings and "" not in spacings
+    assert chapter.xpath("//m:mtable/@columnlines", namespaces=mathml) == ["none solid"]
+    assert chapter.xpath("//m:mstyle/@mathcolor", namespaces=mathml) == ["red"]

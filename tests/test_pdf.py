@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +13,13 @@ import pytest
 from lxml import html
 from pypdf import PdfReader
 
-from outputs import pdf_broken_links, pdf_destination_page, pdf_links, pdf_outline
+from outputs import (
+    pdf_broken_links,
+    pdf_destination_page,
+    pdf_links,
+    pdf_outline,
+    triptych_build,
+)
 from triptych.checks.pages import audit_page_numbers
 from triptych.config import publication_identifier
 
@@ -300,3 +308,43 @@ def test_rendering_the_print_html_again_changes_nothing(build_root: BuildRoot) -
     assert boxes
     for box in boxes:
         assert len(box.xpath("./p[contains(@class, 'admonition-title')]")) == 1
+
+
+def word_boxes(pdf: Path) -> list[tuple[int, str, float, float, float, float, float, float]]:
+    """(page, word, xMin, yMin, xMax, yMax, page width, page height) of every word poppler reads."""
+    xhtml = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True
+    ).stdout
+    boxes = []
+    for number, page in enumerate(html.fromstring(xhtml).iter("page"), start=1):
+        width, height = float(page.get("width")), float(page.get("height"))
+        for word in page.iter("word"):
+            edges = [float(word.get(edge)) for edge in ("xmin", "ymin", "xmax", "ymax")]
+            boxes.append((number, word.text or "", *edges, width, height))  # type: ignore[arg-type]
+    return boxes
+
+
+def test_a_table_of_twelve_columns_keeps_every_word_on_the_page(tmp_path: Path) -> None:
+    # The twelfth column ran off the page, silently; words too long for their column now
+    # break inside the column, and a table of many columns is set smaller.
+    out = triptych_build(Path(__file__).parent / "roots" / "test-wide-table", tmp_path, "-f", "pdf")
+    boxes = word_boxes(out / "pdf" / "wide-table.pdf")
+    outside = [
+        (page, word)
+        for page, word, x_min, y_min, x_max, y_max, width, height in boxes
+        if x_min < 0 or y_min < 0 or x_max > width or y_max > height
+    ]
+    assert outside == []
+    (table_page,) = {page for page, word, *_ in boxes if word == "Header"}
+    words = [word for page, word, *_ in boxes if page == table_page]
+    for label in ("Header", "column"):
+        numbered = [after for word, after in itertools.pairwise(words) if word == label]
+        assert numbered == [str(n) for n in range(1, 13)]
+    # The long words are all there, broken within their columns.
+    text = "".join(words)
+    for number in range(1, 13):
+        assert text.count(f"word{number:02d}") == 1
+    (table,) = html.parse(str(out / "doctrees" / "triptych-pdf" / "wide-table.html")).xpath(
+        "//table"
+    )
+    assert "triptych-wide-table" in table.get("class").split()

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 __version__ = "0.2.0"
 
 #: Bumped whenever triptych changes what it stores in the Sphinx environment.
-ENV_VERSION = 3
+ENV_VERSION = 4
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -17,6 +17,12 @@ list of the description inside the paragraph that names the parameter: a
 block in a paragraph, which no HTML allows and epubcheck refuses. The blocks
 are lifted out after the paragraph's words, its first paragraph kept on the
 line of the name.
+
+An enumerated list numbered ``a)`` or ``(i)`` keeps only its numbering
+(``loweralpha``) as a class in docutils' HTML, so every edition printed
+``a.``. The punctuation the author wrote is added as one more class,
+``triptych-enum-<numbering>-<punctuation>``, which each stylesheet draws
+with a ``@counter-style`` (a reader without them shows ``a.``).
 """
 
 from __future__ import annotations
@@ -73,6 +79,21 @@ def task_markers(_app: Sphinx, doctree: nodes.document) -> None:
         ):
             continue
         raw.replace_self([task_marker(done=bool(CHECKED.search(raw.astext()))), nodes.Text(" ")])
+
+
+#: docutils' (prefix, suffix) of an enumerated list's labels, other than its default ``1.``.
+ENUMERATION_PUNCTUATION = {("", ")"): "rparen", ("(", ")"): "parens"}
+ENUMERATION_CLASS = "triptych-enum-{enumtype}-{punctuation}"
+
+
+def enumeration_punctuation(_app: Sphinx, doctree: nodes.document) -> None:
+    """Name each enumerated list's label punctuation in a class the stylesheets can draw."""
+    for enumeration in doctree.findall(nodes.enumerated_list):
+        form = (enumeration.get("prefix", ""), enumeration.get("suffix", "."))
+        if (punctuation := ENUMERATION_PUNCTUATION.get(form)) and "enumtype" in enumeration:
+            enumeration["classes"].append(
+                ENUMERATION_CLASS.format(enumtype=enumeration["enumtype"], punctuation=punctuation)
+            )
 
 
 #: What a file name ends with when it holds a video, not an image.
@@ -145,6 +166,7 @@ def blocks_out_of_paragraphs(_app: Sphinx, doctree: nodes.document) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("doctree-read", blocks_out_of_paragraphs)
+    app.connect("doctree-read", enumeration_punctuation)
     # After the checks of what files content names (400), before Sphinx notes images and
     # downloads for copying (500).
     app.connect("doctree-read", videos_as_downloads, priority=450)

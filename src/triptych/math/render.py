@@ -52,6 +52,95 @@ NESTING = re.compile(f"(?P<open>{OPENING.pattern})|(?P<close>{CLOSING.pattern})"
 #: A token element whose text is a TeX command: latex2mathml's way of saying it did not know it.
 UNKNOWN_COMMAND = re.compile(r"^\\[A-Za-z]+$")
 
+# MathML 3's value types (the RELAX NG schema epubcheck validates against), as regular
+# expressions over one whitespace-separated token.
+_NAMED_SPACE = r"(?:negative)?(?:(?:very){0,2}thi(?:n|ck)|medium)mathspace"
+_LENGTH = rf"(?:-?[0-9]*(?:[0-9]\.?|\.[0-9])[0-9]*(?:e[mx]|in|cm|mm|p[xtc]|%)?|{_NAMED_SPACE})"
+#: mpadded's lengths may be signed increments and name the content's own dimensions.
+_MPADDED_LENGTH = (
+    r"[+-]?[0-9]*(?:[0-9]\.?|\.[0-9])[0-9]*"
+    rf"(?:%?(?:height|depth|width)?|e[mx]|in|cm|mm|p[xtc]|{_NAMED_SPACE})?"
+)
+_BOOLEAN = "true|false"
+_LINE_STYLE = "none|solid|dashed"
+_COLUMN_ALIGN = "left|center|right"
+_ROW_ALIGN = "top|bottom|center|baseline|axis"
+_COLOR = (
+    "#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?|aqua|black|blue|fuchsia|gray|green|lime|maroon|navy"
+    "|olive|purple|red|silver|teal|white|yellow"
+)
+_VARIANT = (
+    "normal|bold|italic|bold-italic|double-struck|bold-fraktur|script|bold-script|fraktur"
+    "|sans-serif|bold-sans-serif|sans-serif-italic|sans-serif-bold-italic|monospace|initial"
+    "|tailed|looped|stretched"
+)
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    """The values one attribute takes: a token pattern, and whether a list of them is allowed."""
+
+    token: str
+    is_list: bool = False
+    case_insensitive: bool = False
+
+    def allows(self, value: str) -> bool:
+        tokens = value.split() if self.is_list else [value.strip()]
+        flags = re.IGNORECASE if self.case_insensitive else 0
+        return bool(tokens) and all(re.fullmatch(self.token, t, flags) for t in tokens)
+
+
+#: Presentation attributes latex2mathml writes, or that a formula's TeX can fill
+#: (``\hspace``, ``\color``, an array's column specification), with their MathML 3 types.
+ATTRIBUTE_GRAMMARS: dict[str, _Grammar] = {
+    **dict.fromkeys(
+        ("width", "height", "depth", "lspace", "rspace", "minsize", "voffset", "scriptminsize"),
+        _Grammar(_LENGTH),
+    ),
+    "maxsize": _Grammar(f"{_LENGTH}|infinity"),
+    "mathsize": _Grammar(f"small|normal|big|{_LENGTH}"),
+    **dict.fromkeys(("columnspacing", "rowspacing"), _Grammar(_LENGTH, is_list=True)),
+    "framespacing": _Grammar(_LENGTH, is_list=True),
+    "columnwidth": _Grammar(f"auto|fit|{_LENGTH}", is_list=True),
+    **dict.fromkeys(("columnlines", "rowlines"), _Grammar(_LINE_STYLE, is_list=True)),
+    "frame": _Grammar(_LINE_STYLE),
+    "columnalign": _Grammar(_COLUMN_ALIGN, is_list=True),
+    "rowalign": _Grammar(_ROW_ALIGN, is_list=True),
+    **dict.fromkeys(
+        (
+            "displaystyle",
+            "stretchy",
+            "fence",
+            "separator",
+            "accent",
+            "accentunder",
+            "largeop",
+            "movablelimits",
+            "symmetric",
+            "equalrows",
+            "equalcolumns",
+        ),
+        _Grammar(_BOOLEAN),
+    ),
+    "form": _Grammar("prefix|infix|postfix"),
+    "mathvariant": _Grammar(_VARIANT),
+    "mathcolor": _Grammar(_COLOR, case_insensitive=True),
+    "mathbackground": _Grammar(f"{_COLOR}|transparent", case_insensitive=True),
+    "scriptlevel": _Grammar(r"[+-]?[0-9]+"),
+    "linebreak": _Grammar("auto|newline|nobreak|goodbreak|badbreak|indentingnewline"),
+    "display": _Grammar("block|inline"),
+}
+#: Where an attribute's type differs from the table's on a particular element.
+ELEMENT_GRAMMARS: dict[tuple[str, str], _Grammar] = {
+    **{
+        ("mpadded", name): _Grammar(_MPADDED_LENGTH)
+        for name in ("width", "height", "depth", "lspace", "voffset")
+    },
+    ("mtable", "width"): _Grammar(f"auto|{_LENGTH}"),
+    ("mtd", "columnalign"): _Grammar(_COLUMN_ALIGN),
+    **{(tag, "rowalign"): _Grammar(_ROW_ALIGN) for tag in ("mtd", "mtr", "mlabeledtr")},
+}
+
 
 class MathError(ValueError):
     """A formula that cannot be rendered; the message says why, for the author."""
@@ -116,10 +205,29 @@ def _converted(tex: str, display: bool) -> etree._Element:
     return root
 
 
+def _drop_invalid_attributes(root: etree._Element) -> None:
+    """Remove attributes MathML does not allow with the value latex2mathml gave them.
+
+    latex2mathml writes some values it computed without checking them (an
+    ``align*`` of one column gets ``columnspacing=""``) and copies others from
+    the TeX; EPUB validators reject such a value and readers ignore it. Every
+    MathML attribute is optional, so without it a reader uses the default.
+    """
+    for element in root.iter(f"{{{MATHML_NS}}}*"):
+        tag = etree.QName(element).localname
+        for name, value in list(element.attrib.items()):
+            if "}" in name:
+                continue  # another vocabulary's attribute, such as xml:lang
+            grammar = ELEMENT_GRAMMARS.get((tag, name)) or ATTRIBUTE_GRAMMARS.get(name)
+            if not value.strip() or (grammar is not None and not grammar.allows(value)):
+                del element.attrib[name]
+
+
 def mathml(tex: str, display: bool) -> str:
     """MathML for *tex*, with the TeX as ``alttext`` and as an annotation."""
     source = prepared_tex(tex)
     root = _converted(source, display)
+    _drop_invalid_attributes(root)
     semantics = etree.Element(f"{{{MATHML_NS}}}semantics")
     presentation = list(root)
     if len(presentation) == 1:

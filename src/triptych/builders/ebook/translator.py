@@ -93,6 +93,12 @@ class EbookTranslator(HTML5Translator):
         else:
             super().visit_definition(node)
 
+    def visit_classifier(self, node: nodes.Element) -> None:
+        # The site's stylesheet writes " : " between a term and its classifier; a reading
+        # system may have no stylesheet, so here it is text.
+        self.body.append('<span class="classifier-delimiter"> : </span>')
+        super().visit_classifier(node)
+
     def visit_reference(self, node: nodes.Element) -> None:
         uri = str(node.get("refuri", ""))
         if uri.count("#") > 1:

@@ -85,6 +85,7 @@ class PrintLayout:
         allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         from weasyprint import CSS
+        from weasyprint.css.counters import CounterStyle
         from weasyprint.text.fonts import FontConfiguration
 
         from triptych.builders.pdf.pydyf_pages import keep_page_references
@@ -95,6 +96,9 @@ class PrintLayout:
 
         assets = asset_path("fonts").parent
         self.font_config = FontConfiguration()
+        # The stylesheet's @counter-style rules (list labels such as "a)") are kept here,
+        # and a layout only knows them when it is given the same collection.
+        self.counter_style = CounterStyle()
         self.fetcher = ConfinedURLFetcher(roots=(*roots, assets), allowed_hosts=allowed_hosts)
         self.base_url = base_dir.as_uri() + "/"
         page_css = (
@@ -110,6 +114,7 @@ class PrintLayout:
             base_url=assets.as_uri() + "/",
             url_fetcher=self.fetcher,
             font_config=self.font_config,
+            counter_style=self.counter_style,
         )
         self.pdf_variant = pdf_variant or None
         self.problems: list[stdlib_logging.LogRecord] = []
@@ -126,6 +131,7 @@ class PrintLayout:
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 stylesheets=stylesheets,
                 font_config=self.font_config,
+                counter_style=self.counter_style,
                 pdf_variant=self.pdf_variant,
             )
         self.problems.extend(problems)

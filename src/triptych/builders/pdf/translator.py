@@ -44,6 +44,17 @@ def first_line_of(node: nodes.Element) -> nodes.Element | None:
     return None
 
 
+#: Columns from which a table is set in smaller type (print.css), as LaTeX's tabulary would.
+WIDE_TABLE_COLUMNS = 7
+
+
+def column_count(table: nodes.table) -> int:
+    return max(
+        (len(list(group.findall(nodes.colspec))) for group in table.findall(nodes.tgroup)),
+        default=0,
+    )
+
+
 def _with_ids(node: nodes.Element, ids: list[str]) -> nodes.Element:
     """*node* as the writer should see it, with other ids; the doctree keeps its own."""
     stand_in = copy.copy(node)
@@ -113,6 +124,12 @@ class PrintTranslator(HTML5Translator):
         ids = self.ids_to_write(node)
         if ids != node.get("ids", []):
             node = _with_ids(node, ids)
+        if isinstance(node, nodes.enumerated_list) and (start := node.get("start", 1)) != 1:
+            # WeasyPrint reads no ``start`` attribute (an HTML presentational hint, left off):
+            # the list's counter begins one before its first number.
+            attributes["style"] = f"counter-reset: list-item {int(start) - 1}"
+        if isinstance(node, nodes.table) and column_count(node) >= WIDE_TABLE_COLUMNS:
+            attributes["classes"] = [*attributes.get("classes", []), "triptych-wide-table"]
         return str(super().starttag(node, tagname, suffix, empty, **attributes))
 
     def joined_to_next(self, anchor: nodes.Element) -> bool:

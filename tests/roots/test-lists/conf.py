@@ -1,0 +1,4 @@
+project = "Lists"
+author = "Ada Writer"
+language = "en"
+extensions = ["triptych"]

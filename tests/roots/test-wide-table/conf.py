@@ -1,0 +1,4 @@
+project = "Wide Table"
+author = "Ada Writer"
+language = "en"
+extensions = ["triptych"]
