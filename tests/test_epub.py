@@ -197,6 +197,24 @@ def test_epubcheck_after_an_incremental_build(rootdir: Path, tmp_path: Path) -> 
     assert "beta.xhtml#term-Interoperability-use-1" in glossary.xpath("//@href")
 
 
+def test_epubcheck_counts_the_places_it_does_not_name(epub: Epub, tmp_path: Path) -> None:
+    # Five links to an id the chapter lacks: epubcheck gives one message with five places.
+    chapters = [name for name in epub.archive.namelist() if name.endswith(".xhtml")]
+    chapter = next(name for name in chapters if b"<p>" in epub.archive.read(name))
+    broken = "".join(f'<p><a href="#nowhere">{number}</a></p>\n' for number in range(5))
+    damaged = tmp_path / "damaged.epub"
+    with zipfile.ZipFile(damaged, "w") as out:
+        for info in epub.archive.infolist():
+            content = epub.archive.read(info)
+            if info.filename == chapter:
+                content = content.replace(b"</body>", broken.encode() + b"</body>")
+            out.writestr(info, content)
+    (line,) = validators.epubcheck(damaged)
+    assert line.startswith("ERROR RSC-012 "), line
+    assert line.count(f"{chapter}:") == 3, line
+    assert " and 2 more: " in line, line
+
+
 def test_daisy_ace_passes(epub: Epub) -> None:
     ace = Path(os.environ.get("TRIPTYCH_ACE", ".tools/node_modules/.bin/ace-cli"))
     if not ace.is_file() or validators.chromium() is None:

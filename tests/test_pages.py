@@ -318,3 +318,49 @@ def test_audit_catches_a_wrong_number_after_other_words(
         f"page {soot}",
         problem,
     ), problem
+
+
+RETITLED = "test-retitled-contents"
+RETITLED_PDF = "testing-handbook.pdf"
+
+
+@pytest.fixture(scope="module")
+def retitled(build_root: BuildRoot) -> SphinxTestApp:
+    app = build_root("pdf", RETITLED, confoverrides={"triptych_article_pdfs": False})
+    assert app.warning.getvalue() == ""
+    return app
+
+
+def test_contents_entries_titled_otherwise_than_their_pages(retitled: SphinxTestApp) -> None:
+    # "Tutorials <intro>" is also its part's title and a glossary term, "Code coverage <cov>"
+    # also a section of a later page: each entry is checked against the page its link lands
+    # on, and the reference to the page against the same heading.
+    pdf = Path(retitled.outdir) / RETITLED_PDF
+    reader = PdfReader(pdf)
+    assert pdf_destination_page(reader, "layout--code-coverage") != pdf_destination_page(
+        reader, "document-cov"
+    )
+    audit = audit_page_numbers(pdf)
+    assert audit.problems == []
+    assert audit.contents_entries == 8  # intro, cov, layout and its three sections, glossary, index
+    assert audit.page_references == 1
+
+
+def test_audit_catches_a_wrong_number_of_a_retitled_entry(
+    retitled: SphinxTestApp, tmp_path: Path
+) -> None:
+    staged = Path(retitled.doctreedir) / "triptych-pdf" / "testing-handbook.html"
+    css = "".join(
+        f'html nav a[href="#document-{name}"]::after {{ content: leader(". ") "2" !important; }}\n'
+        for name in ("intro", "cov")
+    )
+    edited = staged.read_text().replace("</head>", f"<style>{css}</style>\n</head>")
+    layout = retitled.builder.layout()  # type: ignore[attr-defined]
+    wrong = tmp_path / RETITLED_PDF
+    wrong.write_bytes(layout.write(layout.render(edited)))
+    reader = PdfReader(wrong)
+    assert audit_page_numbers(wrong).problems == [
+        f'{RETITLED_PDF}: contents entry "{title}" says page 2, its heading is on page '
+        f"{pdf_destination_page(reader, f'document-{name}')}"
+        for title, name in (("Tutorials", "intro"), ("Code coverage", "cov"))
+    ]

@@ -7,6 +7,7 @@ sentence moved in one, naming the author's file and line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import zipfile
@@ -311,6 +312,60 @@ def test_hyphenated_words_are_made_whole() -> None:
         "re", "gional", "effects", "more", "dependence", "running", "head", "7",
         "and", "absorb", "and", "respond",
     ]  # fmt: skip
+
+
+def test_hyphens_the_author_wrote_are_kept_at_line_ends() -> None:
+    pages = ["the pre-\ncommit hook and a re\u2010\nview"]
+    vocabulary = {"the", "pre", "commit", "precommit", "hook", "and", "a", "review"}
+    # The source writes "precommit" and "review" only: the line ends hyphenate them.
+    assert pdf_tokens(pages, vocabulary) == [
+        "the", "precommit", "hook", "and", "a", "review"
+    ]  # fmt: skip
+    # It writes "pre-commit" only: the hyphen is the author's, the words stay two.
+    assert pdf_tokens(pages, vocabulary - {"precommit"}, {("pre", "commit")}) == [
+        "the", "pre", "commit", "hook", "and", "a", "review"
+    ]  # fmt: skip
+    # Both: the words around the break tell which, else the hyphen printed does.
+    neighbours = {("the", "pre"), ("pre", "commit"), ("commit", "hook"), ("the", "precommit")}
+    assert pdf_tokens(pages, vocabulary, {("pre", "commit")}, neighbours)[:4] == [
+        "the", "pre", "commit", "hook"
+    ]  # fmt: skip
+    neighbours = {("pre", "commit"), ("the", "precommit"), ("precommit", "hook")}
+    assert pdf_tokens(pages, vocabulary, {("pre", "commit")}, neighbours)[:3] == [
+        "the", "precommit", "hook"
+    ]  # fmt: skip
+    both = {("pre", "commit")}
+    assert pdf_tokens(pages, vocabulary, both)[:3] == ["the", "pre", "commit"]
+    layout_hyphen = [pages[0].replace("pre-", "pre\u2010")]
+    assert pdf_tokens(layout_hyphen, vocabulary, both)[:3] == ["the", "precommit", "hook"]
+
+
+def test_a_hyphenated_word_broken_at_its_hyphen(tmp_path: Path) -> None:
+    """A PDF line ending in "pre-" and the next beginning "commit", in an article that
+    also writes "precommit": the hyphen is the author's, the words are not missing."""
+    source = tmp_path / "hooks"
+    source.mkdir()
+    fillers = ["runs", "style", "fewer", "see", "tool", "time", "nits", "checks", "reviewers"]
+    paragraph = " ".join(
+        f"{fillers[index % len(fillers)]} {fillers[index * 7 % len(fillers)]} pre-commit"
+        for index in range(120)
+    )
+    (source / "index.md").write_text("# Hooks\n\n```{toctree}\nhooks\n```\n")
+    (source / "hooks.md").write_text(
+        f"# Hooks\n\n{paragraph}.\n\nThe package is called precommit.\n"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-W", "-f", "pdf"]) == 0
+    lines = "\n".join(text.pdf_page_texts(out / "pdf" / "hooks.pdf")).splitlines()
+    assert any(
+        line.endswith(" pre-") and following.startswith("commit")
+        for line, following in itertools.pairwise(lines)
+    ), "no line of the test breaks after pre-"
+    audits = audit_text(out)
+    assert {audit.edition for audit in audits} == {"pdf", "articles"}
+    for audit in audits:
+        assert audit.words > 300, audit.edition
+        assert audit.missing == [], (audit.edition, [p.line() for p in audit.missing])
 
 
 def test_words_are_matched_in_order() -> None:

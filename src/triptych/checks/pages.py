@@ -13,8 +13,11 @@ This audit does not take those positions on trust. It reads the text of every
 page with its position, font and size, and the link annotations, which say
 what each printed number refers to; then it looks for the target's text:
 
-- a contents entry's heading by its title, among the lines set as headings
-  (bold, or larger than the body text), in the order of the contents;
+- a contents entry's heading by following its link: the first of the lines set
+  as headings (bold, or larger than the body text) drawn where it lands, whatever
+  the entry's words (a toctree entry may title a page otherwise than its heading);
+  by its title, after the entry above, only when the link lands out of the
+  contents' order;
 - the heading a page reference names by the reference's own words, when they
   are the title of the heading at its destination; a reference worded otherwise
   is matched through the contents entry with the same destination, or else by
@@ -590,21 +593,40 @@ class _Auditor:
             title, printed = entry
             self.audit.contents_entries += 1
             kind = f'contents entry "{title}"'
-            found = [line for line in self.text.headings_titled(title) if line.place > after]
-            landing = self.text.landings.get(link.destination)
-            if not found and landing is not None and landing.place > after:
-                # Titled by its toctree entry ("Current style <current>"), not by its
-                # heading: the heading it lands on is the one it lists.
-                at_landing = self.text.heading_at(landing)
-                found = [at_landing] if at_landing is not None else []
-            if not found:
+            heading = self.listed_heading(link, title, after)
+            if heading is None:
                 self.checked.add(id(link))
                 self.audit.problem(f"{kind}: no heading of that title after page {after[0]}")
                 continue
-            heading = found[0]
             after = heading.place
             self.headings[link.destination] = (title, heading.page)
             self.check(kind, link, printed, heading.page, "its heading is")
+
+    def listed_heading(self, link: Link, title: str, after: tuple[int, float]) -> Line | None:
+        """The heading a contents entry lists, found as a reader finds it: by following its link.
+
+        The heading drawn where the link lands (on that page, or at the head of the next,
+        where a section begun at a page's foot has its heading pushed) is the one listed,
+        whatever the entry's words: a toctree entry may be titled otherwise than its page
+        ("Code coverage <cov>"), and another heading, a part's title page or a glossary
+        term may bear the entry's words. The contents list headings in reading order, so a
+        link landing before the entry above it (or nowhere) is wrong: the entry's heading
+        is then looked for by its title, after the heading of the entry above.
+        """
+        landing = self.text.landings.get(link.destination)
+        at_landing = self.text.heading_at(landing) if landing is not None else None
+        if (
+            landing is not None
+            and at_landing is not None
+            and at_landing.place > after
+            and (
+                at_landing.page <= landing.page + 1
+                or any(line is at_landing for line in self.text.headings_titled(title))
+            )
+        ):
+            return at_landing
+        found = [line for line in self.text.headings_titled(title) if line.place > after]
+        return found[0] if found else None
 
     def page_references(self) -> None:
         for link in self.text.links:

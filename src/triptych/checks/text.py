@@ -19,6 +19,7 @@ words is declared by the builders (:mod:`triptych.builders.text_changes`).
 from __future__ import annotations
 
 import difflib
+import itertools
 import pickle
 import re
 import shutil
@@ -53,7 +54,7 @@ from triptych.checks.audit import epub_documents
 from triptych.documents import unwritten_nodes
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Collection, Iterable, Iterator, Sequence
 
 EDITION_NAMES = {
     SITE: "the site",
@@ -70,6 +71,8 @@ _WORD = re.compile(r"\w+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 #: What WeasyPrint prints where it hyphenates a word at the end of a line.
 _LINE_END_HYPHENS = ("\u2010", "-")
+#: A word, where a hyphen joins the next one to it ("pre" of "pre-commit").
+_HYPHENATED = re.compile(r"(\w+)(?=[-\u2010\u2011](\w+))")
 
 
 def normalised(text: str) -> list[str]:
@@ -172,9 +175,28 @@ class SourceWords:
     unordered: list[Word] = field(default_factory=list)
     """Words the edition prints, though maybe elsewhere in the document than written."""
 
+    hyphenated: set[tuple[str, str]] = field(default_factory=set)
+    """The tokens on either side of each hyphen the author wrote ("pre", "commit")."""
+
     @property
     def vocabulary(self) -> set[str]:
         return {word.token for word in (*self.expected, *self.unordered)} - {GENERATED}
+
+    @property
+    def neighbours(self) -> set[tuple[str, str]]:
+        """Each token and the one after it, as the source writes them."""
+        pairs: set[tuple[str, str]] = set()
+        for words in (self.expected, self.unordered):
+            pairs.update(itertools.pairwise(word.token for word in words))
+        return pairs
+
+
+def hyphenated_pairs(text: str) -> Iterator[tuple[str, str]]:
+    """The tokens a hyphen joins in *text*: the last of the word before it, the first after."""
+    for match in _HYPHENATED.finditer(text):
+        before, after = normalised(match[1]), normalised(match[2])
+        if before and after:
+            yield before[-1], after[0]
 
 
 class SourceReader:
@@ -211,6 +233,8 @@ class SourceReader:
         for block in self._blocks(document, default_source, replacements, None, False):
             text = "".join(block.parts)
             base_line = self._first_text_line(block, text) if block.approximate else block.line
+            if block.replaced is None:
+                result.hyphenated.update(hyphenated_pairs(text))
             for token, written, offset in _words_with_offsets(text):
                 word = Word(token, written, block.source, base_line + text.count("\n", 0, offset))
                 if token == GENERATED and (block.replaced is not None or block.moved):
@@ -465,14 +489,25 @@ def pdf_document_pages(pdf: Path) -> dict[str, range]:
     return pages
 
 
-def pdf_tokens(pages: Sequence[str], vocabulary: set[str]) -> list[str]:
+def pdf_tokens(
+    pages: Sequence[str],
+    vocabulary: set[str],
+    hyphenated: Collection[tuple[str, str]] = frozenset(),
+    neighbours: Collection[tuple[str, str]] = frozenset(),
+) -> list[str]:
     """Word tokens of some pages, with the words hyphenated at line ends made whole again.
 
     A line ending in a hyphen continues on the next line or, at the foot of a
     page, on the next page, after the running head and the page number. The
     fragment is joined to the first word of either when that makes a word of
     the source; a hyphen that joins nothing the author wrote separates, as
-    the hyphen of ``pre-`` ``positioning`` does.
+    the hyphen of ``pre-`` ``positioning`` does, and so does one the author
+    wrote between those two words (*hyphenated*: "pre-commit" broken after its
+    hyphen is no "precommit"). Where the source writes the words both ways, the
+    reading whose words the source writes next to the words around the break
+    (*neighbours*: each token and the next) is taken; when the words around it
+    tell neither, a line ending in WeasyPrint's hyphen (U+2010) is read as one
+    word and one ending in the author's (U+002D) as two.
     """
     lines: list[list[str]] = []
     page_starts: list[int] = []
@@ -496,10 +531,33 @@ def pdf_tokens(pages: Sequence[str], vocabulary: set[str]) -> list[str]:
             _first_with_words(lines, next_page, len(lines)),
         ]
         for candidate in candidates:
-            if candidate is not None and lines[index][-1] + lines[candidate][0] in vocabulary:
+            if candidate is None:
+                continue
+            pair = (lines[index][-1], lines[candidate][0])
+            if pair[0] + pair[1] not in vocabulary:
+                continue
+            before = lines[index][-2] if len(lines[index]) > 1 else None
+            after = lines[candidate][1] if len(lines[candidate]) > 1 else None
+            if pair not in hyphenated or _reads_as_one(
+                pair, before, after, neighbours, stripped.endswith("\u2010")
+            ):
                 lines[index][-1] += lines[candidate].pop(0)
-                break
+            break
     return [token for line in lines for token in line]
+
+
+def _reads_as_one(
+    pair: tuple[str, str],
+    before: str | None,
+    after: str | None,
+    neighbours: Collection[tuple[str, str]],
+    hyphenated_by_layout: bool,
+) -> bool:
+    """Whether a word the source writes both whole and hyphenated is whole where it broke."""
+    whole = pair[0] + pair[1]
+    as_one = ((before, whole) in neighbours) + ((whole, after) in neighbours)
+    as_two = ((before, pair[0]) in neighbours) + ((pair[1], after) in neighbours)
+    return as_one > as_two or (as_one == as_two and hyphenated_by_layout)
 
 
 def _join_shifted_baseline(lines: list[list[str]], index: int, vocabulary: set[str]) -> None:
@@ -732,7 +790,9 @@ def _audit_articles(folder: Path, publication: Publication) -> TextAudit:
         pdf = folder / f"{docname}.pdf"
         tokens = None
         if pdf.is_file():
-            tokens = pdf_tokens(pdf_page_texts(pdf), source.vocabulary)
+            tokens = pdf_tokens(
+                pdf_page_texts(pdf), source.vocabulary, source.hyphenated, source.neighbours
+            )
         audit.compare(source, tokens)
     return audit
 
@@ -752,7 +812,12 @@ def _audit_pdf(pdf: Path, publication: Publication) -> TextAudit:
         pages = ranges.get(docname)
         tokens = None
         if pages is not None:
-            tokens = pdf_tokens([page_texts[number] for number in pages], source.vocabulary)
+            tokens = pdf_tokens(
+                [page_texts[number] for number in pages],
+                source.vocabulary,
+                source.hyphenated,
+                source.neighbours,
+            )
         audit.compare(source, tokens)
     audit.site_only = sorted(set(publication.doctrees) - set(publication.book))
     return audit

@@ -44,13 +44,22 @@ def epubcheck_report(path: Path) -> list[dict[str, Any]]:
     return [m for m in report["messages"] if m["severity"] in {"FATAL", "ERROR", "WARNING"}]
 
 
+#: How many of the places epubcheck gives for one message are named on its line.
+SHOWN_LOCATIONS = 3
+
+
 def epubcheck(path: Path) -> list[str]:
-    """Every fatal error, error and warning epubcheck reports, one line each."""
+    """Every fatal error, error and warning epubcheck reports, one line each.
+
+    epubcheck reports a message once with every place it occurs: the first few
+    are named, and how many more there are, so that the count is not lost.
+    """
     findings = []
     for message in epubcheck_report(path):
-        where = ", ".join(
-            f"{loc['path']}:{loc['line']}" for loc in message.get("locations", [])[:3]
-        )
+        locations = message.get("locations", [])
+        where = ", ".join(f"{loc['path']}:{loc['line']}" for loc in locations[:SHOWN_LOCATIONS])
+        if len(locations) > SHOWN_LOCATIONS:
+            where += f" and {len(locations) - SHOWN_LOCATIONS} more"
         findings.append(f"{message['severity']} {message['ID']} {where}: {message['message']}")
     return findings
 
