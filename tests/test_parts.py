@@ -493,3 +493,26 @@ def test_each_edit_lays_out_only_the_part_it_changed(
         assert app.warning.getvalue() == ""
         assert len(layouts) == 1, article
         assert new in layouts[0]
+
+
+def test_a_book_stitched_in_a_process_of_its_own_is_the_same_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    books = {}
+    for apart in (False, True):
+        calls: list[int] = []
+        real = pdf_builder.stitched_apart
+
+        def counted(parts: list[Part], real: Any = real, calls: list[int] = calls) -> Any:
+            calls.append(len(parts))
+            return real(parts)
+
+        monkeypatch.setattr(pdf_builder, "stitched_apart", counted)
+        monkeypatch.setattr(pdf_builder, "MIN_STITCHED_APART_PAGES", 1 if apart else 10**6)
+        srcdir = tmp_path / f"book-{apart}"
+        shutil.copytree(ROOTS / "test-parallel", srcdir)
+        app, _layouts = build(srcdir, monkeypatch)
+        assert app.warning.getvalue() == ""
+        assert len(calls) == (1 if apart else 0)
+        books[apart] = (Path(app.outdir) / f"{SLUG}.pdf").read_bytes()
+    assert books[True] == books[False]

@@ -16,7 +16,9 @@ import gc
 import hashlib
 import json
 import logging as stdlib_logging
+import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,7 +94,7 @@ from triptych.builders.pdf.parts import (
     starting_at,
     with_links_across_parts,
 )
-from triptych.builders.pdf.stitch import Part, stitch_pdfs
+from triptych.builders.pdf.stitch import Part, Stitched, stitch_pdfs
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import (
@@ -134,6 +136,11 @@ MAX_LAYOUTS = 5
 OFFPRINTS_CACHE_FOLDER = "offprints"
 #: What an article PDF is cut with: a change to either cuts every one again.
 OFFPRINT_CODE = ("offprints.py", "stitch.py")
+
+#: From this many pages, the book is stitched in a process of its own, started afresh: the
+#: stitched book's objects (about 0.4 MB a page) then come on top of a bare interpreter,
+#: not of the build's environment and chapters. Below, starting it costs more than that.
+MIN_STITCHED_APART_PAGES = 300
 
 #: Below this many articles, their PDFs are cut in the build's own process: forking would
 #: cost more than it saves.
@@ -571,9 +578,11 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         # What was laid out last, numbers included, is kept to be looked at.
         self.write_print_html()
         logger.verbose("the PDF was laid out %d times, in %d parts", layouts, len(results))
-        stitched = stitch_pdfs(
-            [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
-        )
+        parts = [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
+        if sum(result.pages for result in results) >= MIN_STITCHED_APART_PAGES:
+            stitched = stitched_apart(parts)
+        else:
+            stitched = stitch_pdfs(parts)
         self.note_book_sources(results, blanks)
         # A name a part links to and no part laid out: WeasyPrint's own report, had the book
         # been one document.
@@ -981,6 +990,14 @@ def cutting(number: int, docname: str, book_pages: range, sources: list[BookSour
                 book_pages.stop - 1 - end,
             )  # fmt: skip
     raise ValueError(f"page {book_pages.start} is in no part of the book")
+
+
+def stitched_apart(parts: list[Part]) -> Stitched:
+    """:func:`stitch_pdfs` of *parts*, in a new interpreter (``spawn``), not a fork: a fork
+    would start from the build's whole memory."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(stitch_pdfs, parts).result()
 
 
 def offprint_name(docname: str) -> str:
