@@ -495,3 +495,136 @@ def test_a_warning_of_several_lines_keeps_its_first_line_and_the_exception() -> 
     assert one_line("first part\nof the message\n\nthe block it was about") == (
         "first part of the message"
     )
+
+
+def test_sphinx_design_tabs_and_dropdowns_are_read_in_turn_in_the_books(tmp_path: Path) -> None:
+    import zipfile
+
+    from lxml import etree, html
+
+    source = tmp_path / "repository" / "docs"
+    source.mkdir(parents=True)
+    (source / "conf.py").write_text(
+        'project = "Demo"\nextensions = ["myst_parser", "sphinx_design"]\n'
+        'myst_enable_extensions = ["colon_fence"]\n'
+    )
+    (source / "index.md").write_text("# Demo\n\n```{toctree}\na\nb\n```\n")
+    tabs = "::::{{tab-set}}\n{}::::\n\n"
+    item = ":::{{tab-item}} {}\n{} steps.\n:::\n"
+    (source / "a.md").write_text(
+        "# A\n\n"
+        + tabs.format(item.format("Mac", "Mac") + item.format("Windows", "Windows"))
+        + ":::{dropdown} More\n:icon: eye\nHidden text {octicon}`check`.\n:::\n"
+    )
+    # The same tab ids again in another chapter of the one print document.
+    (source / "b.md").write_text("# B\n\n" + tabs.format(item.format("Linux", "Linux")))
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    assert "Anchor defined twice" not in result.stderr, result.stderr
+    for line in filter(None, result.stderr.splitlines()):
+        assert line.startswith(str(source)), line
+
+    pages = [" ".join(page.split()) for page in pdf_page_texts(out / "pdf" / "demo.pdf")]
+    chapter_a = next(page for page in pages if "Mac steps." in page)
+    assert "Mac Mac steps. Windows Windows steps. More Hidden text ." in chapter_a
+    assert any("Linux Linux steps." in page for page in pages)
+    (printed,) = (out / "doctrees" / "triptych-pdf").glob("*.html")
+    page = html.parse(printed).getroot()
+    # No radio buttons, no disclosure a page cannot open, no chevrons or icons to draw.
+    assert page.xpath("//input | //label | //details | //summary | //svg") == []
+    labels = page.xpath("//*[contains(@class, 'triptych-label')]")
+    assert [label.text_content().strip() for label in labels] == ["Mac", "Windows", "Linux"]
+
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/a.xhtml"))
+    assert (
+        chapter.xpath(
+            "//x:input | //x:label | //x:details | //*[local-name()='svg']", namespaces=XHTML
+        )
+        == []
+    )
+    labels = chapter.xpath("//x:strong[contains(@class, 'triptych-label')]", namespaces=XHTML)
+    assert [label.xpath("normalize-space()") for label in labels] == ["Mac", "Windows"]
+    assert chapter.xpath("normalize-space(//*[contains(@class, 'sd-summary-content')])") == (
+        "Hidden text ."
+    )
+
+
+#: An extension as video and notebook extensions are: a node its HTML visitor writes as an
+#: ``<iframe>``, and raw HTML (a script, a drawing) added once references are resolved.
+EMBEDDING_EXTENSION = """
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class talk(nodes.General, nodes.Element):
+    pass
+
+
+def visit_talk(self, node):
+    self.body.append(self.starttag(node, "span", "", ids=["talk"]) + "</span>")
+    self.body.append('<div class="talk"><iframe src="https://video.example.org/embed/42" '
+                     'title="The launch talk" allowfullscreen="true"></iframe></div>')
+    raise nodes.SkipNode
+
+
+class Talk(SphinxDirective):
+    def run(self):
+        return [talk()]
+
+
+def add_screen_html(app, doctree, docname):
+    doctree.append(nodes.raw("", "<script>kernelName = 'python3'</script>", format="html"))
+    doctree.append(nodes.raw(
+        "", '<p><svg width="8" height="8" viewBox="0 0 4 4" role="img" aria-label="A square">'
+        '<rect width="4" height="4"/></svg></p>', format="html"))
+
+
+def setup(app):
+    app.add_node(talk, html=(visit_talk, None))
+    app.add_directive("talk", Talk)
+    app.connect("doctree-resolved", add_screen_html)
+"""
+
+
+def test_embedded_frames_scripts_and_drawings_in_the_books(tmp_path: Path) -> None:
+    import zipfile
+
+    from lxml import etree, html
+    from pypdf import PdfReader
+
+    from outputs import pdf_links
+
+    source = tmp_path / "repository" / "docs"
+    source.mkdir(parents=True)
+    (source / "embedding.py").write_text(EMBEDDING_EXTENSION)
+    (source / "conf.py").write_text(
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+        + MYST_CONF.replace('"myst_parser"', '"myst_parser", "embedding"')
+    )
+    (source / "index.md").write_text("# Demo\n\n```{toctree}\nv\nw\n```\n")
+    (source / "v.md").write_text("# V\n\n```{talk}\n```\n\nAfter the talk.\n")
+    # The id the visitor writes, again in another chapter of the one print document.
+    (source / "w.md").write_text("# W\n\n```{talk}\n```\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+
+    video = "https://video.example.org/embed/42"
+    pages = [" ".join(page.split()) for page in pdf_page_texts(out / "pdf" / "demo.pdf")]
+    assert any("V The launch talk After the talk." in page for page in pages), pages
+    assert video in {link.uri for link in pdf_links(PdfReader(out / "pdf" / "demo.pdf"))}
+    assert "Anchor defined twice" not in result.stderr, result.stderr
+    (printed,) = (out / "doctrees" / "triptych-pdf").glob("*.html")
+    assert {"v--talk", "w--talk"} <= set(html.parse(printed).getroot().xpath("//@id"))
+
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/v.xhtml"))
+    links = chapter.xpath("//x:a[@href=$video]", video=video, namespaces=XHTML)
+    assert [link.text for link in links] == ["The launch talk"]
+    assert chapter.xpath("//x:iframe | //x:script", namespaces=XHTML) == []
+    (drawing,) = chapter.xpath("//s:svg", namespaces={"s": "http://www.w3.org/2000/svg"})
+    assert drawing.get("viewBox") == "0 0 4 4"

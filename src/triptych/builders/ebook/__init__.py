@@ -44,6 +44,7 @@ from triptych.builders.ebook.package import (
     title_page,
 )
 from triptych.builders.ebook.translator import EbookTranslator
+from triptych.builders.screen_html import for_books
 from triptych.diagnostics import EpubWriteError, Subtype, warn
 from triptych.documents import (
     ContentsEntry,
@@ -72,6 +73,7 @@ logger = logging.getLogger(__name__)
 
 STYLESHEET = "_static/triptych-epub.css"
 MATHML_ELEMENT = re.compile(rb"<math[\s>]")
+SVG_ELEMENT = re.compile(rb"<svg[\s>]")
 #: The generated cover as a raster image, for reading systems that show no SVG thumbnail.
 RASTER_COVER = "_images/cover.png"
 #: Beside the staged chapters: the images each chapter uses, for chapters not written again.
@@ -171,9 +173,8 @@ class EbookBuilder(BookEditionBuilder):
         if pagename not in self.env.all_docs:
             return
         title = title_of(self.env, pagename)
-        page = (
-            f"<html><head><title>{escape(title)}</title></head><body>{addctx['body']}</body></html>"
-        )
+        body = for_books(addctx["body"])
+        page = f"<html><head><title>{escape(title)}</title></head><body>{body}</body></html>"
         write_atomically(self.staging_dir / (pagename + self.out_suffix), page.encode())
 
     def write_doc_serialized(self, docname: str, doctree: nodes.document) -> None:
@@ -444,6 +445,8 @@ class EbookBuilder(BookEditionBuilder):
         if MATHML_ELEMENT.search(content):
             # EPUB 3 asks every content document with MathML to say so in the package.
             item.properties.append("mathml")
+        if SVG_ELEMENT.search(content):
+            item.properties.append("svg")
         item.add_link(
             href=posixpath.relpath(STYLESHEET, posixpath.dirname(file_name) or "."),
             rel="stylesheet",

@@ -84,6 +84,40 @@ def _with_package_language(opf: bytes, language: str) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
 
 
+SVG_NS = "http://www.w3.org/2000/svg"
+#: SVG's attributes whose names have capitals (HTML's table of them, the common ones), which
+#: ebooklib's HTML parser lowercases: an XHTML reader takes ``viewbox`` for no attribute.
+SVG_ATTRIBUTE_CASE = {
+    name.lower(): name
+    for name in (
+        "attributeName", "attributeType", "baseFrequency", "calcMode", "clipPathUnits",
+        "diffuseConstant", "edgeMode", "filterUnits", "gradientTransform", "gradientUnits",
+        "kernelMatrix", "kernelUnitLength", "keyPoints", "keySplines", "keyTimes",
+        "lengthAdjust", "markerHeight", "markerUnits", "markerWidth", "maskContentUnits",
+        "maskUnits", "numOctaves", "pathLength", "patternContentUnits", "patternTransform",
+        "patternUnits", "pointsAtX", "pointsAtY", "pointsAtZ", "preserveAlpha",
+        "preserveAspectRatio", "primitiveUnits", "refX", "refY", "repeatCount", "repeatDur",
+        "requiredExtensions", "requiredFeatures", "specularConstant", "specularExponent",
+        "spreadMethod", "startOffset", "stdDeviation", "stitchTiles", "surfaceScale",
+        "systemLanguage", "tableValues", "targetX", "targetY", "textLength", "viewBox",
+        "xChannelSelector", "yChannelSelector", "zoomAndPan",
+    )
+}  # fmt: skip
+
+
+def with_svg_attribute_case(document: bytes) -> bytes:
+    """A content document with its inline SVG's attribute names as SVG spells them."""
+    root = etree.fromstring(document)
+    changed = False
+    for element in root.iter(f"{{{SVG_NS}}}*"):
+        for name in [name for name in element.attrib if name in SVG_ATTRIBUTE_CASE]:
+            element.set(SVG_ATTRIBUTE_CASE[name], element.attrib.pop(name))
+            changed = True
+    if not changed:
+        return document
+    return bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="utf-8"))
+
+
 def finish_archive(
     archive: bytes,
     language: str,
@@ -105,6 +139,8 @@ def finish_archive(
                 data = _with_package_language(data, language)
             elif name == nav_name:
                 data = _with_hidden_landmarks(data)
+            elif name.endswith(".xhtml") and b"<svg" in data:
+                data = with_svg_attribute_case(data)
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3

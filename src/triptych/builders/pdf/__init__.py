@@ -96,6 +96,7 @@ from triptych.builders.pdf.parts import (
 )
 from triptych.builders.pdf.stitch import Part, Stitched, stitch_pdfs
 from triptych.builders.pdf.translator import PrintTranslator
+from triptych.builders.screen_html import for_books
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import (
     TitlePage,
@@ -350,7 +351,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         for element in list(document.children):
             start = len(visitor.body)  # type: ignore[attr-defined]
             element.walkabout(visitor)
-            written.append("".join(visitor.body[start:]))  # type: ignore[attr-defined]
+            written.append(for_books("".join(visitor.body[start:])))  # type: ignore[attr-defined]
         visitor.dispatch_departure(document)
         return written
 
