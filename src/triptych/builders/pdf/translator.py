@@ -20,8 +20,23 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes
 from sphinx.writers.html5 import HTML5Translator
 
+from triptych.builders.pdf.assembly import CHAPTER_CLASS
+from triptych.builders.pdf.ids import chapter_anchor, qualified_id
+
 if TYPE_CHECKING:
     from sphinx.builders import Builder
+
+
+def chapter_of_node(node: nodes.Node) -> str | None:
+    """The document whose chapter of the merged document holds *node*."""
+    ancestor: nodes.Node | None = node
+    while ancestor is not None:
+        if isinstance(ancestor, nodes.container) and CHAPTER_CLASS in ancestor["classes"]:
+            ids = ancestor["ids"]
+            prefix = chapter_anchor("")
+            return next((i.removeprefix(prefix) for i in ids if i.startswith(prefix)), None)
+        ancestor = ancestor.parent
+    return None
 
 
 def heading_of(section: nodes.section) -> nodes.title | None:
@@ -121,6 +136,10 @@ class PrintTranslator(HTML5Translator):
         empty: bool = False,
         **attributes: Any,
     ) -> str:
+        if attributes.get("ids") and (docname := chapter_of_node(node)) is not None:
+            # Ids an extension's visitor writes itself (not the doctree's, which qualify_ids
+            # saw) would repeat in every chapter that uses it.
+            attributes["ids"] = [qualified_id(docname, value) for value in attributes["ids"]]
         ids = self.ids_to_write(node)
         if ids != node.get("ids", []):
             node = _with_ids(node, ids)
