@@ -188,6 +188,30 @@ def test_equations_are_numbered_and_referenced_in_every_edition(
     assert pdf_broken_links(PdfReader(out / "pdf" / "kitchen-sink.pdf")).broken == []
 
 
+def test_equations_in_rows_print_as_mathematics_in_every_book(tmp_path: Path) -> None:
+    # Blank-line-separated equations are joined as the rows of an aligned, which latex2mathml
+    # does not know: it wrote their & unescaped, so every such block was shown as TeX.
+    out = triptych_build(ROOT.parent / "test-math-rows", tmp_path)  # -W: no math warnings
+    text = "".join(page_texts(out / "pdf" / "math-rows.pdf"))
+    assert "(1)" in text
+    assert not re.search(r"\\[A-Za-z\\]|&", text)
+    epub_path = out / "epub" / "math-rows.epub"
+    chapter = Epub.open(epub_path).xhtml("EPUB/index.xhtml")
+    assert chapter.xpath("//*[contains(@class, 'triptych-math-fallback')]") == []
+    maths = chapter.findall(f".//{MATHML}math")
+    assert len(maths) == 8
+    # The rows are a table whose columns keep the alignment at &: "a" right of "= b + c".
+    (first_row,) = maths[0].xpath("m:semantics//m:mtr[1]", namespaces={"m": MATHML[1:-1]})
+    cells = ["".join(cell.itertext()) for cell in first_row]
+    assert cells == ["a", "=b+c"]
+    assert epubcheck_messages(epub_path) == []
+
+    from triptych.math.render import MathError, mathml
+
+    with pytest.raises(MathError, match="an & is outside any environment that aligns"):
+        mathml(r"\begin{gather*} a & b \end{gather*}", True)
+
+
 # --- code -----------------------------------------------------------------------------------
 
 

@@ -318,6 +318,68 @@ def test_raw_html_links_go_to_their_page_or_are_text(tmp_path: Path) -> None:
     assert epubcheck_messages(out / "epub" / "demo.epub") == []
 
 
+def test_relative_links_to_a_documents_page_go_to_that_document_in_every_edition(
+    tmp_path: Path,
+) -> None:
+    # A Markdown link to "sub/b.html" (MyST finds no target by that name) and a reST link
+    # with that URL (as sphinx-design's button-link makes) were text in the books, with
+    # "which the PDF does not hold", while a raw <a href> to the same page was a link.
+    import zipfile
+
+    from lxml import etree, html
+    from pypdf import PdfReader
+
+    from outputs import pdf_broken_links, pdf_destination_page, pdf_links
+
+    source = tmp_path / "docs"
+    (source / "sub").mkdir(parents=True)
+    (source / "conf.py").write_text(MYST_CONF + "myst_heading_anchors = 2\n")
+    (source / "index.md").write_text("# Demo\n\n```{toctree}\na\nnotes\nsub/b\n```\n")
+    (source / "a.md").write_text(
+        "# A\n\nTo [page B](sub/b.html) and [its part](sub/b.html#part-two).\n"
+    )
+    (source / "notes.rst").write_text(
+        "Notes\n=====\n\nTo `page B <sub/b.html>`_ and `its label <sub/b.html#b-label>`_.\n"
+    )
+    (source / "sub" / "b.md").write_text("# B\n\nText.\n\n(b-label)=\n## Part two\n\nMore.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+
+    expected = {"a": ["sub/b", "sub/b#part-two"], "notes": ["sub/b", "sub/b#b-label"]}
+    for name, targets in expected.items():
+        page = html.parse(out / "html" / f"{name}.html").getroot()
+        hrefs = page.xpath(
+            "//a[starts-with(string(), 'page B') or starts-with(string(), 'its')]/@href"
+        )
+        assert hrefs == [t.replace("#", ".html#") if "#" in t else t + ".html" for t in targets]
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        b_chapter = etree.fromstring(epub.read("EPUB/sub/b.xhtml"))
+        for name, targets in expected.items():
+            chapter = etree.fromstring(epub.read(f"EPUB/{name}.xhtml"))
+            hrefs = chapter.xpath("//x:p//x:a/@href", namespaces=XHTML)
+            assert hrefs == [
+                t.replace("#", ".xhtml#") if "#" in t else t + ".xhtml" for t in targets
+            ]
+            for href in hrefs:
+                if "#" in href:
+                    assert b_chapter.xpath(f"//*[@id='{href.split('#')[1]}']"), href
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+
+    reader = PdfReader(out / "pdf" / "demo.pdf")
+    b_page = next(
+        number
+        for number, text in enumerate(pdf_page_texts(out / "pdf" / "demo.pdf"), start=1)
+        if "Part two" in text and "More." in text
+    )
+    targets = {link.target for link in pdf_links(reader)}
+    for destination in ("document-sub/b", "sub/b--part-two", "sub/b--b-label"):
+        assert destination in targets
+        assert pdf_destination_page(reader, destination) == b_page
+    assert pdf_broken_links(reader).broken == []
+
+
 def test_a_second_heading_at_the_top_of_the_root_keeps_its_heading_in_print(
     tmp_path: Path,
 ) -> None:

@@ -46,6 +46,20 @@ NUMBERING_COMMAND = re.compile(r"\\(?:label|tag)\s*\{[^{}]*\}|\\(?:nonumber|nota
 NUMBERED_ENVIRONMENT = re.compile(
     r"\\(begin|end)\s*\{(align|alignat|equation|flalign|gather|multline)\}"
 )
+#: amsmath environments that align their rows at ``&`` but that latex2mathml does not know:
+#: it writes their ``&`` into the MathML unescaped. ``align*`` aligns the same way (columns
+#: right, left, right, ...), so they are converted as one; an ``alignat``'s column count goes.
+ALIGNING_ENVIRONMENT = re.compile(
+    r"\\begin\s*\{(?:aligned|flalign\*)\}|\\begin\s*\{(?:alignedat|alignat\*)\}\s*\{[^{}]*\}"
+)
+ALIGNING_END = re.compile(r"\\end\s*\{(?:aligned|alignedat|alignat\*|flalign\*)\}")
+#: latex2mathml's MathML for an ``&`` outside any table: written unescaped, no reader parses it.
+STRAY_COLUMN = "<mi>&</mi>"
+#: What says where a formula's rows and columns are: environments' edges, ``\\``, ``&``
+#: (an escaped ``\&`` is a character, matched as any other command so that it is skipped).
+LAYOUT_TOKEN = re.compile(
+    r"\\(?P<edge>begin|end)\s*\{(?P<name>[A-Za-z]+)\*?\}|(?P<row>\\\\)|\\.|(?P<column>&)"
+)
 OPENING = re.compile(r"\\begin\s*\{|\\left(?![A-Za-z])|(?<!\\)\{")
 CLOSING = re.compile(r"\\end\s*\{|\\right(?![A-Za-z])|(?<!\\)\}")
 NESTING = re.compile(f"(?P<open>{OPENING.pattern})|(?P<close>{CLOSING.pattern})")
@@ -162,12 +176,36 @@ def prepared_tex(tex: str) -> str:
         msg = f"formula nests {deepest} levels deep; the limit is {MAX_NESTING}"
         raise MathError(msg)
     unnumbered = NUMBERED_ENVIRONMENT.sub(r"\\\1{\2*}", tex)
-    return NUMBERING_COMMAND.sub("", unnumbered).strip()
+    aligned = ALIGNING_END.sub(
+        r"\\end{align*}", ALIGNING_ENVIRONMENT.sub(r"\\begin{align*}", unnumbered)
+    )
+    return NUMBERING_COMMAND.sub("", aligned).strip()
+
+
+def _layout(tex: str) -> Iterator[tuple[str, str | None]]:
+    """Each ``\\\\`` (``"row"``) and ``&`` (``"column"``) of *tex*, with the environment it is in."""
+    environments: list[str] = []
+    for token in LAYOUT_TOKEN.finditer(tex):
+        if token["edge"] == "begin":
+            environments.append(token["name"])
+        elif token["edge"] == "end":
+            if environments:
+                environments.pop()
+        elif token["row"] or token["column"]:
+            yield (
+                ("row" if token["row"] else "column"),
+                (environments[-1] if environments else None),
+            )
 
 
 def display_tex(parts: list[str]) -> str:
-    """One formula for a display block of one or more equations (Sphinx's blank-line rule)."""
-    if len(parts) == 1 and r"\\" not in parts[0]:
+    """One formula for a display block of one or more equations (Sphinx's blank-line rule).
+
+    As Sphinx's LaTeX writer does, the equations are the rows of one ``aligned``, so
+    their ``&`` line up with each other; an equation that breaks or aligns its own
+    lines outside any environment is wrapped too, where TeX would otherwise refuse it.
+    """
+    if len(parts) == 1 and all(within is not None for _, within in _layout(parts[0])):
         return parts[0]
     return r"\begin{aligned}" + r"\\".join(parts) + r"\end{aligned}"
 
@@ -193,7 +231,12 @@ def _converted(tex: str, display: bool) -> etree._Element:
 
     try:
         markup = latex2mathml.converter.convert(tex, display="block" if display else "inline")
+        if STRAY_COLUMN in markup:
+            msg = "an & is outside any environment that aligns columns, such as aligned or cases"
+            raise MathError(msg)
         root = etree.fromstring(markup)
+    except MathError:
+        raise
     except RecursionError:
         msg = "formula expands too deeply to render"
         raise MathError(msg) from None

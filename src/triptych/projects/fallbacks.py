@@ -13,6 +13,8 @@ their own tools (or extensions that are not installed) understand:
   link to an anchor that does not exist; a link to a place another document
   does not have goes to that document; a raw HTML link to a place its page
   does not have is its text (a heading's MyST slug is taken for its id);
+* a link to a document by its page's relative URL (``guide.html#part``),
+  raw HTML or not, goes to that document in every edition;
 * without sphinxcontrib-bibtex, ``{cite}`` roles show their keys and the
   ``{bibliography}`` is left out: the project was told once.
 """
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from docutils.statemachine import StringList
     from docutils.utils import Reporter
     from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
 
 logger = logging.getLogger(__name__)
 
@@ -260,23 +263,26 @@ class MissingAnchorToDocument(SphinxPostTransform):
 
     def anchors(self, docname: str) -> set[str]:
         """Every name a link may give a place in *docname* by: slugs, section ids, labels."""
-        known: set[str] = set()
-        for slug, (_level, anchor, _text) in (
-            self.env.metadata[docname].get("myst_slugs", {}).items()
-        ):
-            known.update((slug, anchor))
-        toc = self.env.tocs.get(docname)
-        if toc is not None:
-            known.update(
-                str(reference.get("anchorname", "")).lstrip("#")
-                for reference in toc.findall(nodes.reference)
-            )
-        std = self.env.domaindata.get("std", {})
-        for store in ("labels", "anonlabels"):
-            for name, entry in std.get(store, {}).items():
-                if entry[0] == docname:
-                    known.update((name, entry[1]))
-        return known
+        return set(places_in(self.env, docname))
+
+
+def places_in(env: BuildEnvironment, docname: str) -> dict[str, str]:
+    """Every name a link may give a place in *docname* by (slugs, section ids, labels),
+    with the id of that place."""
+    known: dict[str, str] = {}
+    toc = env.tocs.get(docname)
+    if toc is not None:
+        for reference in toc.findall(nodes.reference):
+            anchor = str(reference.get("anchorname", "")).lstrip("#")
+            known[anchor] = anchor
+    for slug, (_level, anchor, _text) in env.metadata[docname].get("myst_slugs", {}).items():
+        known.update({slug: anchor, anchor: anchor})
+    std = env.domaindata.get("std", {})
+    for store in ("labels", "anonlabels"):
+        for name, entry in std.get(store, {}).items():
+            if entry[0] == docname:
+                known.update({name: entry[1], entry[1]: entry[1]})
+    return known
 
 
 def settle_raw_links(app: Sphinx, doctree: nodes.document) -> None:
@@ -347,7 +353,7 @@ class RawLinksToDocuments(SphinxPostTransform):
                 tag: str, attributes: list[tuple[str, str | None]], _line: int
             ) -> list[tuple[str, str | None]] | None:
                 href = dict(attributes).get("href")
-                target = self.document_named(here, href) if tag == "a" and href else None
+                target = document_named(self.env, here, href) if tag == "a" and href else None
                 if target is None:
                     return None
                 page, fragment = target
@@ -360,19 +366,71 @@ class RawLinksToDocuments(SphinxPostTransform):
             if addressed != markup:
                 raw[:] = [nodes.Text(addressed)]
 
-    def document_named(self, here: str, href: str) -> tuple[str, str] | None:
-        """(document, fragment) that a relative *href* names, or None."""
-        parts = urlsplit(href)
-        if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
-            return None
-        path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
-        path = "" if path == "." else path
-        for suffix in (".html", *self.config.source_suffix):
-            path = path.removesuffix(suffix)
-        for name in (path, posixpath.join(path, "index")):
-            if name in self.env.all_docs:
-                return name, parts.fragment
+
+def document_named(env: BuildEnvironment, here: str, href: str) -> tuple[str, str] | None:
+    """(document, fragment) that *href*, relative to the folder *here*, names, or None.
+
+    ``guide``, ``guide.html`` (the site's page) and ``guide.md#part`` name the
+    document ``guide``; so does ``guide/``, for its ``index``.
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
         return None
+    path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
+    path = "" if path == "." else path
+    for suffix in (".html", *env.config.source_suffix):
+        path = path.removesuffix(suffix)
+    for name in (path, posixpath.join(path, "index")):
+        if name in env.all_docs:
+            return name, parts.fragment
+    return None
+
+
+class RelativeLinksToDocuments(SphinxPostTransform):
+    """A link written as a relative URL to a document's page goes to that document.
+
+    sphinx-design's ``{button-link} guide.html`` and a reST or Markdown link
+    that myst takes for a URL are references to an address only the site
+    has; a Markdown ``[text](guide.html)`` is a MyST reference to a target
+    no domain knows. Both name a document, as a raw HTML link does
+    (:class:`RawLinksToDocuments`), so each edition gets its own address for
+    it, and the place a fragment names its id there.
+    """
+
+    #: Before the check of places in other documents (8) and MyST's resolver (9).
+    default_priority = 7
+
+    def run(self, **_kwargs: Any) -> None:
+        docname = self.env.current_document.docname
+        here = posixpath.dirname(docname)
+        for xref in self.document.findall(addnodes.pending_xref):
+            target = str(xref.get("reftarget", ""))
+            if xref.get("reftype") != "myst" or xref.get("refdomain") == "doc":
+                continue
+            # Only the page's address: a bare name may as well be a label, which MyST finds.
+            if urlsplit(target).path.endswith(".html") and (
+                named := document_named(self.env, here, target)
+            ):
+                xref["refdomain"] = "doc"
+                xref["reftarget"], xref["reftargetid"] = named[0], named[1] or None
+        for reference in self.document.findall(nodes.reference):
+            uri = reference.get("refuri")
+            if not uri or reference.get("internal") or "refid" in reference:
+                continue
+            if (named := document_named(self.env, here, str(uri))) is None:
+                continue
+            page, fragment = named
+            address = self.app.builder.get_relative_uri(docname, page)
+            if fragment and (anchor := places_in(self.env, page).get(fragment)) is None:
+                warn(
+                    logger, Subtype.UNKNOWN_SYNTAX,
+                    "%s has no heading or label %r: the link goes to the document",
+                    self.env.doc2path(page).name, fragment, location=reference,
+                )  # fmt: skip
+            elif fragment:
+                address += f"#{anchor}"
+            reference["refuri"] = address
+            reference["internal"] = True
 
 
 # --- Citations without sphinxcontrib-bibtex ---------------------------------------------
@@ -434,4 +492,5 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", settle_raw_links, priority=500)
     app.add_post_transform(MissingAnchorToDocument)
     app.add_post_transform(RawLinksToDocuments)
+    app.add_post_transform(RelativeLinksToDocuments)
     app.add_post_transform(UnresolvedAsText)
