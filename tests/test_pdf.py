@@ -18,6 +18,7 @@ from outputs import (
     pdf_destination_page,
     pdf_links,
     pdf_outline,
+    pdf_page_texts,
     triptych_build,
 )
 from triptych.checks.pages import audit_page_numbers
@@ -348,3 +349,25 @@ def test_a_table_of_twelve_columns_keeps_every_word_on_the_page(tmp_path: Path) 
         "//table"
     )
     assert "triptych-wide-table" in table.get("class").split()
+
+
+def test_a_root_page_of_a_title_and_contents_leaves_no_blank_page(tmp_path: Path) -> None:
+    """The title page and the contents print all such a root page holds: the first article
+    follows the contents, and a link to the root page still lands in the book."""
+    from triptych import cli
+
+    source = tmp_path / "book"
+    source.mkdir()
+    (source / "conf.py").write_text('project = "Two Notes"\nauthor = "A. Writer"\n')
+    (source / "index.md").write_text("# Home\n\n```{toctree}\nfirst\nsecond\n```\n")
+    (source / "first.md").write_text("# First\n\nThe first note, which links [home](index.md).\n")
+    (source / "second.md").write_text("# Second\n\nThe second note.\n")
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-W", "-f", "pdf"]) == 0
+    pdf = out / "pdf" / "two-notes.pdf"
+    texts = pdf_page_texts(pdf)
+    blank = [page for page, text in enumerate(texts, 1) if not re.sub(r"\d+", "", text).strip()]
+    assert blank == []
+    contents = next(page for page, text in enumerate(texts, 1) if "Contents" in text)
+    assert texts[contents].split()[0] == "First"
+    assert audit_page_numbers(pdf).problems == []

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 CHAPTER_CLASS = "triptych-chapter"
 FRONT_MATTER_CLASS = "triptych-front-matter"
+#: Front matter with nothing to print (a root document of a title and a toctree, both
+#: printed elsewhere): it takes no page of its own, where the book would show a blank one.
+EMPTY_FRONT_MATTER_CLASS = "triptych-empty-front-matter"
 PART_CLASS = "triptych-part"
 PART_TITLE_CLASS = "triptych-part-title"
 #: A chapter's depth in the contents, as the class of the block around it (up to MAX_DEPTH).
@@ -44,6 +47,8 @@ def chapter_of(
     if front_matter:
         chapter["classes"].append(FRONT_MATTER_CLASS)
     chapter.extend(list(doctree.children))
+    if front_matter and not chapter.astext().strip() and not any(chapter.findall(nodes.image)):
+        chapter["classes"].append(EMPTY_FRONT_MATTER_CLASS)
     return chapter
 
 
@@ -116,7 +121,10 @@ def book_body(
             part += nodes.paragraph(caption, caption, classes=[PART_TITLE_CLASS])
             body.append(part)
         depth = min(depths.get(docname, 1), MAX_DEPTH)
-        body.append(nodes.container("", chapter, classes=[f"{DEPTH_CLASS}{depth}"]))
+        classes = [f"{DEPTH_CLASS}{depth}"]
+        if EMPTY_FRONT_MATTER_CLASS in chapter["classes"]:
+            classes.append(EMPTY_FRONT_MATTER_CLASS)
+        body.append(nodes.container("", chapter, classes=classes))
     return body
 
 

@@ -104,6 +104,8 @@ class PrintLayout:
         page_css = (
             f"@page {{ size: {PAGE_SIZES[paper_size]}; }}\n"
             f".triptych-chapter, .triptych-part {{ break-before: {'right' if chapter_start == 'right' else 'page'}; }}\n"
+            # Out of the flow, it leaves no page behind; its anchors stay, on the next page.
+            ".triptych-empty-front-matter { position: absolute; }\n"
             + page_reference_css(page_reference)
         )
         stylesheet = asset_text("print.css") + extra_css + page_css

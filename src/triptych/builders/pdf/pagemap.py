@@ -50,6 +50,8 @@ _BLOCK_ENDS = frozenset(
 _NEW_PAGE_CLASSES = frozenset(
     {"triptych-chapter", "triptych-part", "triptych-imprint", "triptych-contents"}
 )
+#: Front matter that takes no page (see assembly.py).
+_NO_PAGE_CLASS = "triptych-empty-front-matter"
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
 _ID = re.compile(r'\sid="([^"]*)"')
 _CLASS = re.compile(r'\sclass="([^"]*)"')
@@ -136,7 +138,11 @@ def estimated_pages(print_html: str) -> dict[str, int]:
             if name == "img":
                 lines += IMAGE_LINES
             classes = _CLASS.search(attributes)
-            opens_page = classes and _NEW_PAGE_CLASSES.intersection(classes.group(1).split())
+            opens_page = (
+                classes
+                and _NEW_PAGE_CLASSES.intersection(classes.group(1).split())
+                and _NO_PAGE_CLASS not in classes.group(1).split()
+            )
             if opens_page and (lines or pending):
                 page, lines, pending = page + 1, 0.0, 0
         while lines >= LINES_PER_PAGE:
