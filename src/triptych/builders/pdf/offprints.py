@@ -29,7 +29,7 @@ from urllib.parse import unquote
 
 import pikepdf
 
-from triptych.builders.pdf.stitch import DESTINATION_SCHEME, foreign_copy
+from triptych.builders.pdf.stitch import DESTINATION_SCHEME, foreign_copy, new_structure_tree
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -238,16 +238,7 @@ class _Output:
         self.document: pikepdf.Object | None = None
         self.root: pikepdf.Object | None = None
         if tagged:
-            self.root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
-            self.document = pdf.make_indirect(
-                pikepdf.Dictionary(
-                    Type=pikepdf.Name.StructElem,
-                    S=pikepdf.Name.Document,
-                    P=self.root,
-                    K=pikepdf.Array(),
-                )
-            )
-            self.root.K = pikepdf.Array([self.document])
+            self.root, self.document = new_structure_tree(pdf)
 
     def add(self, piece: Piece) -> None:
         book, source = piece.book, piece.book.pdf

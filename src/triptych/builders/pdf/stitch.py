@@ -136,6 +136,18 @@ def _append_pages(target: pikepdf.Pdf, source: pikepdf.Pdf, blank_pages_before: 
     return start
 
 
+def new_structure_tree(pdf: pikepdf.Pdf) -> tuple[pikepdf.Object, pikepdf.Object]:
+    """A structure tree root for *pdf*, and the one ``Document`` element below it."""
+    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    document = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, P=root, K=pikepdf.Array()
+        )
+    )
+    root.K = pikepdf.Array([document])
+    return root, document
+
+
 def foreign_copy(target: pikepdf.Pdf, source: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
     """*value* of *source* in *target*: containers copied (qpdf copies indirect objects only)."""
     if not isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
@@ -262,16 +274,7 @@ class _Structure:
             return
         target = self.target
         if self.root is None or self.document is None or self.parent_tree is None:
-            self.root = target.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
-            self.document = target.make_indirect(
-                pikepdf.Dictionary(
-                    Type=pikepdf.Name.StructElem,
-                    S=pikepdf.Name.Document,
-                    P=self.root,
-                    K=pikepdf.Array(),
-                )
-            )
-            self.root.K = pikepdf.Array([self.document])
+            self.root, self.document = new_structure_tree(target)
             self.parent_tree = pikepdf.NumberTree.new(target)
         document = self.document
         for element in _top_elements(source_root):
