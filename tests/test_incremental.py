@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from sphinx.builders.html import StandaloneHTMLBuilder
+from sphinx.testing.util import SphinxTestApp
 
+from conftest import ROOTS
 from outputs import fingerprint
 from triptych import cli
 
@@ -162,3 +166,34 @@ def test_a_changed_setting_rewrites_the_site_as_a_cold_build_would(
     cold = tmp_path / "cold"
     build(source, cold, *setting)
     assert fingerprint(out) == fingerprint(cold)
+
+
+def test_an_edit_writes_again_only_its_page_though_others_are_numbered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages with numbered figures, equations and listings are not written again for an
+    edit elsewhere: what each page was written from includes its numbers once given."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-kitchen-sink", srcdir)
+    written: list[str] = []
+    real = StandaloneHTMLBuilder.write_doc
+
+    def noted(builder: StandaloneHTMLBuilder, docname: str, doctree: object) -> None:
+        written.append(docname)
+        real(builder, docname, doctree)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StandaloneHTMLBuilder, "write_doc", noted)
+    for step in ("cold", "edit"):
+        if step == "edit":
+            written.clear()
+            edit(srcdir / "blocks.md", "# Blocks", "# Blocks\n\nA sentence added.")
+        app = SphinxTestApp("html", srcdir=srcdir, status=StringIO(), warning=StringIO())
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        assert app.warning.getvalue() == ""
+    assert set(app.env.toc_fignumbers) >= {"code", "math", "tables", "figures"}
+    # Sphinx itself writes again the root, whose contents list the page it read again.
+    assert "blocks" in written
+    assert set(written) <= {"blocks", "index"}

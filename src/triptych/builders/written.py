@@ -8,7 +8,7 @@ its page or chapter is made from: the document's doctree, the current value
 of every target it refers to (titles, labels, terms, citations), its section
 and figure numbers, the glossary's terms (and, on a glossary page, their
 uses), the contents for a page that shows them, and the builder's settings.
-At ``env-updated`` the documents whose digest moved are handed back to
+At ``env-get-updated`` the documents whose digest moved are handed back to
 Sphinx to write, whichever application read them.
 """
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from docutils import nodes
     from sphinx.application import Sphinx
+    from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
 
 #: The environment's attribute: docname → the (domain, type, target) of its references.
@@ -94,7 +95,7 @@ def _digest(*parts: object) -> str:
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
-def _without_addresses(data: object) -> str:
+def without_addresses(data: object) -> str:
     """A domain's data as text that is the same in every process for the same data."""
     return ADDRESS.sub("", repr(_plain(data)))
 
@@ -196,7 +197,7 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
             else:
                 if domain not in other_domains:
                     data = env.domaindata.get(domain, {})
-                    other_domains[domain] = _digest(_without_addresses(data))
+                    other_domains[domain] = _digest(without_addresses(data))
                 referred.append((domain, other_domains[domain]))
         digests[docname] = _digest(
             common,
@@ -225,8 +226,14 @@ def _page_extras(app: Sphinx, docname: str) -> object:
     return download_line_inputs(app.builder, docname)
 
 
-#: The digests of a build in progress, by application.
-_pending: weakref.WeakKeyDictionary[Sphinx, dict[str, str]] = weakref.WeakKeyDictionary()
+#: The digests of a build in progress, by builder.
+_pending: weakref.WeakKeyDictionary[Builder, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def written_digest(builder: Builder, docname: str) -> str | None:
+    """The digest of what *docname* is written from in this build, once it is known."""
+    pending = _pending.get(builder)
+    return pending.get(docname) if pending is not None else None
 
 
 def record_path(app: Sphinx) -> Path:
@@ -281,12 +288,12 @@ def _outdated(app: Sphinx, env: BuildEnvironment) -> list[str]:
         before = json.loads(record_path(app).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         before = {}
-    _pending[app] = now  # kept once the build finished
+    _pending[app.builder] = now  # kept once the build finished
     return sorted(name for name, digest in now.items() if before.get(name) != digest)
 
 
 def _keep_record(app: Sphinx, exception: BaseException | None) -> None:
-    now = _pending.pop(app, None)
+    now = _pending.pop(app.builder, None)
     if exception is not None or now is None:
         return
     from triptych.builders import write_atomically
@@ -306,6 +313,8 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", _note_references)
     app.connect("env-merge-info", _merge_references)
     app.connect("env-purge-doc", _purge_references)
-    # After the glossary and the index noted the uses of terms.
-    app.connect("env-updated", _outdated, priority=900)
+    # After the glossary and the index noted the uses of terms (at env-updated), and after
+    # Sphinx numbered the sections and figures of the documents it read (at env-get-updated,
+    # which follows): digests taken before would hold no numbers for those documents.
+    app.connect("env-get-updated", _outdated, priority=900)
     app.connect("build-finished", _keep_record)
