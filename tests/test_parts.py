@@ -516,3 +516,59 @@ def test_a_book_stitched_in_a_process_of_its_own_is_the_same_book(
         assert len(calls) == (1 if apart else 0)
         books[apart] = (Path(app.outdir) / f"{SLUG}.pdf").read_bytes()
     assert books[True] == books[False]
+
+
+@pytest.mark.parametrize(
+    ("root", "edit", "assembled_again"),
+    [
+        # A title other chapters print, and the root's contents show.
+        ("test-kitchen-sink", ("tables.md", "# Tables and figures", "# Tables and a figure"),
+         {"tables", "blocks", "index"}),
+        # A term used once more: the glossary lists the use.
+        ("test-apparatus", ("tides.md", "Paragraph 3. Older", "Paragraph 3. A {term}`flood`. Older"),
+         {"tides", "glossary"}),
+    ],
+)  # fmt: skip
+def test_an_edit_assembles_again_only_the_chapters_it_changed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    root: str,
+    edit: tuple[str, str, str],
+    assembled_again: set[str],
+) -> None:
+    """Chapters kept from the last build make the print HTML a cold build of the edited
+    source makes; the chapters the edit changed, and only those, are assembled again."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / root, srcdir)
+    assembled: list[str] = []
+    real = pdf_builder.PdfBuilder.assemble_chapter
+
+    def counted(builder: Any, docname: str) -> Any:
+        assembled.append(docname)
+        return real(builder, docname)
+
+    monkeypatch.setattr(pdf_builder.PdfBuilder, "assemble_chapter", counted)
+
+    def built(srcdir: Path) -> str:
+        assembled.clear()
+        app = SphinxTestApp("pdf", srcdir=srcdir, status=StringIO(), warning=StringIO())
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        assert app.warning.getvalue() == ""
+        builder: Any = app.builder
+        return str(builder.numbered_print_html())
+
+    first = built(srcdir)
+    assert len(assembled) > len(assembled_again)
+    article, old, new = edit
+    path = srcdir / article
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    edited = built(srcdir)
+    assert set(assembled) == assembled_again
+    assert edited != first
+    cold = tmp_path / "cold"
+    shutil.copytree(srcdir, cold, ignore=shutil.ignore_patterns("_build"))
+    assert built(cold) == edited

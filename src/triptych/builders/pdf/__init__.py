@@ -61,6 +61,7 @@ from triptych.builders.pdf.backmatter import (
     settle_index_pages,
 )
 from triptych.builders.pdf.cache import LayoutCache, layout_key
+from triptych.builders.pdf.chapters import AssembledChapter, ChapterCache, shared_key
 from triptych.builders.pdf.floats import mark_figures, move_figures
 from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, chapter_anchor
 from triptych.builders.pdf.layout import (
@@ -97,6 +98,7 @@ from triptych.builders.pdf.parts import (
 from triptych.builders.pdf.stitch import Part, Stitched, stitch_pdfs
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.builders.screen_html import for_books
+from triptych.builders.written import written_digest
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import (
     TitlePage,
@@ -105,6 +107,7 @@ from triptych.documents import (
     publication_order,
     title_of,
 )
+from triptych.problems import troubled
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
@@ -128,6 +131,8 @@ COVERS_CACHE_NAME = "covers"
 
 #: The folder the parts' PDFs are kept in, by key, beside the book's.
 PARTS_CACHE_FOLDER = "parts"
+#: Beside the kept PDFs: the chapters as assembled, by document (see :mod:`.chapters`).
+CHAPTERS_CACHE_FOLDER = "chapters"
 
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
@@ -276,12 +281,28 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         order = publication_order(self.env)
         self.imgpath = self.imagedir
         self.secnumbers, self.fignumbers = {}, {}
-        chapters = [
-            self.assemble_chapter(docname)
-            for docname in status_iterator(
-                order, __("assembling "), "darkgreen", len(order), self.config.verbosity
-            )
-        ]
+        kept = ChapterCache(self.cache.folder / CHAPTERS_CACHE_FOLDER)
+        shared = shared_key(self.env)
+        chapters = []
+        for docname in status_iterator(
+            order, __("assembling "), "darkgreen", len(order), self.config.verbosity
+        ):
+            written = written_digest(self, docname)
+            key = None if written is None else f"{shared}:{written}"
+            assembled = None
+            if key is not None and docname not in troubled(self.env):
+                assembled = kept.get(docname, key)
+            if assembled is None:
+                assembled = self.assemble_chapter(docname).detached()
+                # A chapter that had a problem is assembled again, so the problem is shown again.
+                if key is not None and docname not in troubled(self.env):
+                    kept.put(docname, key, assembled)
+            self.images.update(assembled.images)
+            for figtype, numbers in assembled.fignumbers.items():
+                self.fignumbers.setdefault(figtype, {}).update(numbers)
+            self.secnumbers.update(assembled.secnumbers)
+            chapters.append(assembled.chapter)
+        kept.keep_only(set(order))
         ids = id_owners(chapters, order)
         for docname, chapter in zip(order, chapters, strict=True):
             unlink_outside(
@@ -297,21 +318,24 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         with progress_message(__("writing the print HTML")):
             self.print_html = self.render_print_html(chapters, order)
 
-    def assemble_chapter(self, docname: str) -> nodes.container:
+    def assemble_chapter(self, docname: str) -> AssembledChapter:
         doctree = self.env.get_doctree(docname)
         self.env.resolve_references(doctree, docname, self)
         prepare_for_book(doctree, docname, self.config, keep_toctrees=False)
-        self.post_process_images(doctree)
+        # The images of this chapter alone, so that a kept chapter brings its own back.
+        book_images, self.images = self.images, {}
+        try:
+            self.post_process_images(doctree)
+            images = self.images
+        finally:
+            self.images = book_images
         chapter = chapter_of(
             doctree, docname, self.env, front_matter=is_front_matter(self.config, docname)
         )
         place_footnotes_at_calls(chapter)
         anchor_index_targets(chapter)
         fignumbers, secnumbers = chapter_numbers(self.env, docname, doctree)
-        for figtype, numbers in fignumbers.items():
-            self.fignumbers.setdefault(figtype, {}).update(numbers)
-        self.secnumbers.update(secnumbers)
-        return chapter
+        return AssembledChapter(chapter, images, fignumbers, secnumbers)
 
     def render_print_html(self, chapters: list[nodes.container], order: list[str]) -> str:
         """The book's print HTML as one document (kept to be looked at, and the book's key).
