@@ -7,6 +7,7 @@ editions must hold every document and no broken link.
 
 from __future__ import annotations
 
+import zlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -541,6 +542,48 @@ def test_an_autodoc_import_failure_is_one_warning_at_its_directive(
         f"{source / 'index.md'}:9: WARNING: {index} [autodoc.import_object]",
     ]
     assert (out / "html" / "more.html").is_file()
+
+
+def test_intersphinx_inventories_not_fetched_are_named_once_at_their_line(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Demo"\nextensions = ["sphinx.ext.intersphinx"]\n'
+        'triptych_allowed_hosts = ["docs.example.org"]\n'
+        "intersphinx_mapping = {\n"
+        '    "python": ("https://docs.python.org/3", None),\n'
+        '    "pip": ("https://pip.pypa.io/en/latest/", None),\n'
+        '    "local": ("https://docs.example.org/", ("objects.inv",)),\n'
+        "}\n"
+    )
+    # An inventory on an allowed host is kept: this one is read from the project's folder.
+    (source / "objects.inv").write_bytes(
+        b"# Sphinx inventory version 2\n# Project: Local\n# Version: 1\n"
+        b"# The remainder of this file is compressed using zlib.\n"
+        + zlib.compress(b"tides std:doc -1 tides.html Tides\n")
+    )
+    (source / "index.rst").write_text(
+        "Demo\n====\n\n.. toctree::\n\n   more\n\n"
+        "See :doc:`python:library/venv` and :doc:`local:tides`.\n"
+    )
+    (source / "more.rst").write_text("More\n====\n\nSee :ref:`pip:requirements files`.\n")
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q")
+    assert result.returncode == 0, result.stderr
+    named = [line for line in result.stderr.splitlines() if "[triptych.remote_inventory]" in line]
+    # Once in the build, though three editions load the configuration.
+    expected = (
+        f"{source / 'conf.py'}:4: WARNING: intersphinx inventories not fetched, as builds make "
+        "no network requests: python, pip; references into them are shown as text. To fetch "
+        "them, list their hosts in triptych_allowed_hosts: docs.python.org, pip.pypa.io "
+        "[triptych.remote_inventory]"
+    )
+    assert named == [expected], result.stderr
+    assert "local:tides" not in result.stderr  # resolved in every edition
+    text = " ".join(pdf_page_texts(out / "pdf" / "demo.pdf"))
+    assert "python:library/venv and Tides" in text
 
 
 def test_a_warning_of_several_lines_keeps_its_first_line_and_the_exception() -> None:

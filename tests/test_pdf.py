@@ -371,3 +371,40 @@ def test_a_root_page_of_a_title_and_contents_leaves_no_blank_page(tmp_path: Path
     contents = next(page for page, text in enumerate(texts, 1) if "Contents" in text)
     assert texts[contents].split()[0] == "First"
     assert audit_page_numbers(pdf).problems == []
+
+
+def test_a_footnote_printed_past_its_page_is_reported_at_its_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from io import StringIO
+
+    from sphinx.testing.util import SphinxTestApp
+    from sphinx.util.console import strip_escape_sequences
+
+    from triptych.builders.pdf import layout, parts
+
+    (tmp_path / "conf.py").write_text('project = "Notes"\nextensions = ["triptych"]\n')
+    (tmp_path / "index.rst").write_text("Notes\n=====\n\n.. toctree::\n\n   tides\n")
+    (tmp_path / "tides.rst").write_text(
+        "Tides\n=====\n\nText.\n\nThe tide turns [#turn]_ twice a day.\n\n"
+        ".. [#turn] Twice, in most places.\n"
+    )
+
+    # However short the page, WeasyPrint is taken to have moved every footnote on.
+    def every_note_moved(_document: object, pairs: list[tuple[str, str]]) -> list[tuple[int, str]]:
+        return [(1, note) for _call, note in pairs]
+
+    monkeypatch.setattr(layout, "separated_footnotes", every_note_moved)
+    monkeypatch.setattr(parts, "separated_footnotes", every_note_moved)
+    app = SphinxTestApp("pdf", srcdir=tmp_path, status=StringIO(), warning=StringIO())  # type: ignore[arg-type]
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    warnings = strip_escape_sequences(app.warning.getvalue())  # type: ignore[attr-defined]
+    assert re.search(
+        rf"^{re.escape(str(tmp_path / 'tides.rst'))}:6: WARNING: a footnote called on page \d+ "
+        r"is printed on a later page \[triptych\.footnote_page\]$",
+        warnings,
+        re.MULTILINE,
+    ), warnings

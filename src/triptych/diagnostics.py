@@ -48,6 +48,9 @@ class Subtype(enum.StrEnum):
     """An image in raw HTML whose file does not exist."""
     REMOTE_IMAGE = "remote_image"
     """An image on another machine, shown as a link: builds make no network requests."""
+    REMOTE_INVENTORY = "remote_inventory"
+    """intersphinx inventories on hosts ``triptych_allowed_hosts`` does not list: not fetched,
+    references into them shown as text."""
     UNSAFE_HTML = "unsafe_html"
     """Raw HTML lost elements or attributes to the sanitiser (scripts, event handlers...)."""
     CIRCULAR_INCLUDE = "circular_include"

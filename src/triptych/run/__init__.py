@@ -9,6 +9,7 @@ fails, is interrupted or is killed leaves the published editions as they were.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -253,17 +254,16 @@ def _unimportable_extension(confdir: Path, extensions: list[str]) -> BuildProble
 
 
 def _reachable_inventories(config: Any) -> dict[str, Any]:
-    """The intersphinx inventories on hosts the configuration allows: builds fetch no others."""
-    from urllib.parse import urlsplit
+    """The intersphinx inventories on hosts the configuration allows: builds fetch no others.
 
-    allowed = {str(host).lower() for host in config._raw_config.get("triptych_allowed_hosts", [])}
-    mapping = config._raw_config.get("intersphinx_mapping", {}) or {}
-    kept = {}
-    for name, target in dict(mapping).items():
-        uri = target[0] if isinstance(target, tuple | list) else target
-        if isinstance(uri, str) and (urlsplit(uri).hostname or "").lower() in allowed:
-            kept[name] = target
-    return kept
+    Those left out are named once in the build (``triptych.safety.inventories``).
+    """
+    from triptych.safety.inventories import unfetched_inventories
+
+    allowed = config._raw_config.get("triptych_allowed_hosts", [])
+    mapping = dict(config._raw_config.get("intersphinx_mapping", {}) or {})
+    unfetched = unfetched_inventories(mapping, allowed)
+    return {name: target for name, target in mapping.items() if name not in unfetched}
 
 
 def _conf_py_failure(confdir: Path, report: str) -> tuple[str, str]:
@@ -371,7 +371,9 @@ class _Run:
                     outdir=folder,
                     doctreedir=self.output / "doctrees",
                     buildername=BUILDERS[edition],
-                    confoverrides=overrides,
+                    # Extensions normalise their values in place (intersphinx its
+                    # mapping): each edition gets its own, as read from the project.
+                    confoverrides=copy.deepcopy(overrides),
                     status=None if options.quiet else (self.status or sys.stdout),
                     warning=self.warning or sys.stderr,
                     freshenv=options.fresh_env and fresh,

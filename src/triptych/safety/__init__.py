@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 
 def setup(app: Sphinx) -> None:
-    from triptych.safety import directives, markdown, sanitise, sources
+    from triptych.safety import directives, inventories, markdown, sanitise, sources
 
     markdown.setup(app)
     sources.setup(app)
     directives.setup(app)
     sanitise.setup(app)
+    inventories.setup(app)

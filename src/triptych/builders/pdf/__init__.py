@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pikepdf
 from docutils import nodes
-from docutils.utils import new_document
+from docutils.utils import get_source_line, new_document
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from sphinx.builders.singlehtml import SingleFileHTMLBuilder
@@ -631,14 +631,29 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             for result in results
             for local, note in result.separated
         ]
+        owners = id_owners(self.chapters, self.order) if self.separated_notes else {}
         for page, note in self.separated_notes:
-            owner = id_owners(self.chapters, self.order).get(note)
             warn(
                 logger, Subtype.FOOTNOTE_PAGE,
                 "a footnote called on page %d is printed on a later page", page,
-                location=str(self.env.doc2path(owner)) if owner else None,
+                location=self.footnote_location(note, owners.get(note)),
             )  # fmt: skip
         return stitched.pdf, stitched.pages
+
+    def footnote_location(
+        self, note_id: str, owner: str | None
+    ) -> nodes.Element | tuple[str, None] | None:
+        """The line of the call of the footnote *note_id* (an id of the merged document).
+
+        In print the footnote's text stands at its call (``notes``), in the calling
+        paragraph, whose line it takes. Without one, the document stands in: Sphinx
+        finds its file from its name.
+        """
+        for chapter in self.chapters:
+            for node in chapter.findall(nodes.Element):
+                if note_id in node.get("ids", ()) and get_source_line(node)[1]:
+                    return node
+        return (owner, None) if owner else None
 
     def note_book_sources(self, results: list[PartLayout], blanks: dict[str, int]) -> None:
         """Note what each page of the stitched book is, and the parts it was stitched from."""
