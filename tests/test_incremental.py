@@ -197,3 +197,30 @@ def test_an_edit_writes_again_only_its_page_though_others_are_numbered(
     # Sphinx itself writes again the root, whose contents list the page it read again.
     assert "blocks" in written
     assert set(written) <= {"blocks", "index"}
+
+
+def test_an_edition_built_alone_after_an_edit_writes_only_the_edited_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The EPUB reads the sources when built alone, and not after the PDF: that is no
+    reason to write every chapter again."""
+    from triptych.builders.ebook import EbookBuilder
+
+    srcdir, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(ROOTS / "test-kitchen-sink", srcdir)
+    written: list[str] = []
+    real = EbookBuilder.write_doc
+
+    def noted(builder: EbookBuilder, docname: str, doctree: object) -> None:
+        written.append(docname)
+        real(builder, docname, doctree)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(EbookBuilder, "write_doc", noted)
+    assert cli.main(["build", str(srcdir), "-o", str(out), "-q", "-f", "pdf,epub"]) == 0
+    assert len(written) > 2
+    written.clear()
+    edit(srcdir / "code.md", "# Code", "# Code\n\nA sentence added.")
+    assert cli.main(["build", str(srcdir), "-o", str(out), "-q", "-f", "epub"]) == 0
+    # Sphinx itself writes again the root, whose contents list the page it read again.
+    assert "code" in written
+    assert set(written) <= {"code", "index"}

@@ -37,9 +37,15 @@ if TYPE_CHECKING:
 REFERENCES = "triptych_references"
 #: Beside the doctrees: one record per builder of the digests it last wrote from.
 RECORDS_DIR = "triptych-written"
-#: Options that say where or how long a build runs, not what it writes.
+#: Options that say where or how long a build runs, or what it reads, not what it writes.
 NOT_WRITTEN = frozenset(
-    {"triptych_editions_dir", "triptych_max_build_seconds", "triptych_max_memory_mb"}
+    {
+        "triptych_editions_dir",
+        "triptych_max_build_seconds",
+        "triptych_max_memory_mb",
+        # Set for every edition but the first: building the EPUB alone must not rewrite it all.
+        "triptych_reread_troubled",
+    }
 )
 #: Domains whose targets :func:`defined_targets` resolves; references into others depend on
 #: the other domain's whole data.
