@@ -15,6 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from xml.etree import ElementTree
 
 from lxml import etree
 
@@ -305,12 +306,18 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
     with warnings.catch_warnings():
         # ziamath finds its font with importlib.resources.path, deprecated since Python 3.11.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from ziamath.zmath import Latex
+        from ziamath.tex import tex2mml
+        from ziamath.zmath import Math
 
     source = prepared_tex(tex)
     _converted(source, display)  # the same checks as the MathML, the same messages
     try:
-        formula = Latex(source, size=SVG_EM, inline=not display, margin=SVG_MARGIN)
+        # ziamath's Latex() would hand Math() this MathML as a string, which it "unescapes"
+        # first: a greedy pattern meant to turn a number's leading hyphen into a minus sign
+        # runs from the first <mn> to any later "-" (\text{-}), leaving tags unbalanced.
+        # Parsed here and given as an element, it is spared that; its signs set as intended.
+        element = _with_minus_signs(ElementTree.fromstring(tex2mml(source, inline=not display)))
+        formula = Math(element, size=SVG_EM, margin=SVG_MARGIN)
         root = etree.fromstring(formula.svg())
         bottom = formula.node.bbox.ymin
     except RecursionError:
@@ -330,6 +337,18 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
     title.text = tex
     root.insert(0, title)
     return Svg(etree.tostring(root, encoding="unicode"), width, height, depth)
+
+
+def _with_minus_signs(root: ElementTree.Element) -> ElementTree.Element:
+    """*root* with a hyphen as an operator or a number's sign drawn as a minus, as ziamath would."""
+    for element in root.iter():
+        tag = element.tag.rpartition("}")[2]
+        text = element.text or ""
+        if tag == "mn" and text.lstrip().startswith("-"):
+            element.text = "\N{MINUS SIGN}" + text.lstrip()[1:]
+        elif tag == "mo" and text.strip() == "-":
+            element.text = " \N{MINUS SIGN} "
+    return root
 
 
 def _prefix_ids(root: etree._Element, prefix: str) -> None:
