@@ -233,6 +233,34 @@ def test_a_hyphen_written_as_text_in_a_formula_prints_as_mathematics(tmp_path: P
     assert "\\text" not in text and "\\cos" not in text
 
 
+def test_coloured_cells_and_scripted_matrices_print_as_mathematics(tmp_path: Path) -> None:
+    # latex2mathml coloured the rest of a matrix after \color{c}{x}, taking its & out of the
+    # columns; ziamath failed an assertion on a script after an environment. Both were TeX.
+    source = tmp_path / "matrices"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Matrices\n\nThe vector $x = \\begin{bmatrix} u_0 & e_0 \\end{bmatrix}^\\top$.\n\n"
+        "$$\nx^\\top y = \\begin{bmatrix}\n"
+        "\\color{red}{x_1} & \\color{blue}{x_2} & \\cdots & x_n\n\\end{bmatrix}\n$$\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")  # -W: no math warnings
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "matrices.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    assert len([svg for svg in print_page.iter("svg") if svg.get("aria-label")]) == 2
+    chapter = Epub.open(out / "epub" / "matrices.epub").xhtml("EPUB/index.xhtml")
+    maths = chapter.findall(f".//{MATHML}math")
+    # The coloured row keeps its four columns, the first two in their colours.
+    cells = maths[1].findall(f".//{MATHML}mtd")
+    assert ["".join(cell.itertext()) for cell in cells] == [
+        "x1",
+        "x2",
+        "\N{MIDLINE HORIZONTAL ELLIPSIS}",
+        "xn",
+    ]
+    colours = [style.get("mathcolor") for style in maths[1].iter(f"{MATHML}mstyle")]
+    assert colours == ["red", "blue"]
+
+
 # --- code -----------------------------------------------------------------------------------
 
 

@@ -56,6 +56,12 @@ ALIGNING_ENVIRONMENT = re.compile(
 ALIGNING_END = re.compile(r"\\end\s*\{(?:aligned|alignedat|alignat\*|flalign\*)\}")
 #: latex2mathml's MathML for an ``&`` outside any table: written unescaped, no reader parses it.
 STRAY_COLUMN = "<mi>&</mi>"
+#: ``\\color`` given its colour and a braced argument, up to the argument's opening brace.
+COLOUR_WITH_ARGUMENT = re.compile(r"\\color\s*\{[^{}]*\}\s*\{")
+#: An environment's beginning or end.
+ENVIRONMENT_EDGE = re.compile(r"\\(?P<edge>begin|end)\s*\{[A-Za-z]+\*?\}")
+#: A superscript or subscript, after any space.
+SCRIPT_AFTER = re.compile(r"\s*[\^_]")
 #: What says where a formula's rows and columns are: environments' edges, ``\\``, ``&``
 #: (an escaped ``\&`` is a character, matched as any other command so that it is skipped).
 LAYOUT_TOKEN = re.compile(
@@ -180,7 +186,66 @@ def prepared_tex(tex: str) -> str:
     aligned = ALIGNING_END.sub(
         r"\\end{align*}", ALIGNING_ENVIRONMENT.sub(r"\\begin{align*}", unnumbered)
     )
-    return NUMBERING_COMMAND.sub("", aligned).strip()
+    return _scripted_environments_grouped(
+        _colours_confined(NUMBERING_COMMAND.sub("", aligned))
+    ).strip()
+
+
+def _group_end(tex: str, start: int) -> int:
+    """Where the group opened by the brace at *start* closes (just after it), or -1."""
+    depth, index = 0, start
+    while index < len(tex):
+        character = tex[index]
+        if character == "\\":
+            index += 2  # an escaped brace is a character, not a group's edge
+            continue
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return -1
+
+
+def _colours_confined(tex: str) -> str:
+    """Each ``\\color{c}{x}`` made ``{\\color{c}{x}}``: the colour of *x* alone.
+
+    That is how MathJax reads it, and what authors mean; latex2mathml instead
+    colours the rest of the formula, ``&`` and ``\\\\`` included, so a coloured
+    cell took the matrix's other columns into its colour and they were no longer
+    columns (the formula was refused as having an ``&`` outside any environment).
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in COLOUR_WITH_ARGUMENT.finditer(tex):
+        if match.start() < position:
+            continue  # inside an argument already confined
+        end = _group_end(tex, match.end() - 1)
+        if end < 0:
+            continue  # an argument never closed: latex2mathml reports it
+        argument = _colours_confined(tex[match.end() : end - 1])
+        pieces += [tex[position : match.start()], "{", match.group(), argument, "}}"]
+        position = end
+    return "".join(pieces) + tex[position:]
+
+
+def _scripted_environments_grouped(tex: str) -> str:
+    """An environment with a superscript or subscript after it (``matrix^\\top``) braced whole.
+
+    ziamath fails an assertion drawing a script on an environment; on a group it draws it.
+    """
+    starts: list[int] = []
+    braces: list[tuple[int, str]] = []
+    for token in ENVIRONMENT_EDGE.finditer(tex):
+        if token["edge"] == "begin":
+            starts.append(token.start())
+        elif starts:
+            start = starts.pop()
+            if SCRIPT_AFTER.match(tex, token.end()):
+                braces += [(start, "{"), (token.end(), "}")]
+    # From the end, so that each brace goes where it was found in the formula as written.
+    for position, brace in sorted(braces, reverse=True):
+        tex = tex[:position] + brace + tex[position:]
+    return tex
 
 
 def _layout(tex: str) -> Iterator[tuple[str, str | None]]:
