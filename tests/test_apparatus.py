@@ -207,6 +207,13 @@ def test_author_year_citations(tmp_path: Path) -> None:
     assert "[2]" not in printed[entries - 1]
 
 
+def test_a_long_citation_label_stands_apart_from_its_entry(tmp_path: Path) -> None:
+    # An alpha label ([MS20]) is wider than the hanging indent: it ran into the entry's text.
+    out = triptych_build(ROOT, tmp_path, "-f", "pdf", "-D", "bibtex_default_style=alpha")
+    printed = " ".join(" ".join(pdf_page_texts(out / "pdf" / f"{SLUG}.pdf")).split())
+    assert "[MS20] Ada Marsh" in printed, printed[-600:]
+
+
 def test_a_citation_without_a_bibliography_keeps_its_key(build_root: BuildRoot) -> None:
     app = build_root("html", "test-cite-nobib")
     warnings = app.warning.getvalue()

@@ -212,6 +212,55 @@ def test_equations_in_rows_print_as_mathematics_in_every_book(tmp_path: Path) ->
         mathml(r"\begin{gather*} a & b \end{gather*}", True)
 
 
+def test_a_hyphen_written_as_text_in_a_formula_prints_as_mathematics(tmp_path: Path) -> None:
+    # ziamath's own reading of its MathML ran from a number to a later text "-" and left the
+    # tags unbalanced: these formulas printed as TeX with a "cannot be drawn" warning.
+    source = tmp_path / "minus"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Minus\n\nThe angle $1 + \\cos{(\\text{-}\\theta)}$ is known.\n\n"
+        "$$\n\\begin{aligned}\n1 &= e^{i\\theta} e^{-i\\theta} \\\\\n"
+        "&= \\cos{(\\text{-}\\theta)} + 2\n\\end{aligned}\n$$\n"
+    )
+    # Without conf.py, so with dollar math on; -W: no math warnings.
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf")
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "minus.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    drawn = [svg.get("aria-label") or "" for svg in print_page.iter("svg")]
+    assert r"1 + \cos{(\text{-}\theta)}" in drawn
+    assert any(name.startswith(r"\begin{aligned}") for name in drawn)
+    text = "".join(page_texts(out / "pdf" / "minus.pdf"))
+    assert "\\text" not in text and "\\cos" not in text
+
+
+def test_coloured_cells_and_scripted_matrices_print_as_mathematics(tmp_path: Path) -> None:
+    # latex2mathml coloured the rest of a matrix after \color{c}{x}, taking its & out of the
+    # columns; ziamath failed an assertion on a script after an environment. Both were TeX.
+    source = tmp_path / "matrices"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Matrices\n\nThe vector $x = \\begin{bmatrix} u_0 & e_0 \\end{bmatrix}^\\top$.\n\n"
+        "$$\nx^\\top y = \\begin{bmatrix}\n"
+        "\\color{red}{x_1} & \\color{blue}{x_2} & \\cdots & x_n\n\\end{bmatrix}\n$$\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")  # -W: no math warnings
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "matrices.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    assert len([svg for svg in print_page.iter("svg") if svg.get("aria-label")]) == 2
+    chapter = Epub.open(out / "epub" / "matrices.epub").xhtml("EPUB/index.xhtml")
+    maths = chapter.findall(f".//{MATHML}math")
+    # The coloured row keeps its four columns, the first two in their colours.
+    cells = maths[1].findall(f".//{MATHML}mtd")
+    assert ["".join(cell.itertext()) for cell in cells] == [
+        "x1",
+        "x2",
+        "\N{MIDLINE HORIZONTAL ELLIPSIS}",
+        "xn",
+    ]
+    colours = [style.get("mathcolor") for style in maths[1].iter(f"{MATHML}mstyle")]
+    assert colours == ["red", "blue"]
+
+
 # --- code -----------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING
 
 import pytest
@@ -64,3 +65,59 @@ def test_parallel_glossary_has_every_back_reference(parallel: Path) -> None:
         assert len(entry.xpath(".//p[@class='triptych-backrefs']//a")) == 2
     table, passed = report(audit_editions(parallel))
     assert passed, table
+
+
+#: An extension as sphinx-proof 0.4 is: safe for parallel reading, by its word, with a
+#: domain that cannot merge what the reading processes found.
+MERGELESS_EXTENSION = """
+from docutils import nodes
+from sphinx.domains import Domain
+from sphinx.util.docutils import SphinxDirective
+
+
+class NoteDomain(Domain):
+    name = "notes"
+    initial_data = {"notes": {}}
+
+    def clear_doc(self, docname):
+        self.data["notes"].pop(docname, None)
+
+
+class NoteDirective(SphinxDirective):
+    has_content = True
+
+    def run(self):
+        self.env.get_domain("notes").data["notes"][self.env.docname] = "\\\\n".join(self.content)
+        return [nodes.paragraph(text="Noted: " + " ".join(self.content))]
+
+
+def setup(app):
+    app.add_domain(NoteDomain)
+    app.add_directive("note-down", NoteDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+def test_an_extension_whose_domain_cannot_merge_is_read_serially(
+    rootdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from triptych import cli
+
+    source = tmp_path / "src"
+    shutil.copytree(rootdir / "test-parallel", source)
+    (source / "mergeless_notes.py").write_text(MERGELESS_EXTENSION)
+    conf = source / "conf.py"
+    conf.write_text(
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+        + conf.read_text().replace('["triptych"]', '["triptych", "mergeless_notes"]')
+    )
+    for number in range(1, 9):
+        part = source / f"part-{number}.md"
+        part.write_text(part.read_text() + f"\n```{{note-down}}\nPart {number} noted.\n```\n")
+    status = cli.main(["build", str(source), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
+    messages = capsys.readouterr().err
+    assert status == 0, messages
+    assert "KeyError" not in messages
+    assert "mergeless_notes extension is not safe for parallel reading" in messages
+    page = html.parse(str(tmp_path / "out" / "html" / "part-8.html"))
+    assert "Noted: Part 8 noted." in page.getroot().text_content()

@@ -24,6 +24,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         documents,
         freshness,
         glossary,
+        parallel,
         problems,
         projects,
         safety,
@@ -47,6 +48,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     accessibility.setup(app)
     safety.setup(app)
     problems.setup(app)
+    parallel.setup(app)
     triptych_math.setup(app)
     constructs.setup(app)
     html.setup(app)

@@ -15,6 +15,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from xml.etree import ElementTree
 
 from lxml import etree
 
@@ -55,6 +56,12 @@ ALIGNING_ENVIRONMENT = re.compile(
 ALIGNING_END = re.compile(r"\\end\s*\{(?:aligned|alignedat|alignat\*|flalign\*)\}")
 #: latex2mathml's MathML for an ``&`` outside any table: written unescaped, no reader parses it.
 STRAY_COLUMN = "<mi>&</mi>"
+#: ``\\color`` given its colour and a braced argument, up to the argument's opening brace.
+COLOUR_WITH_ARGUMENT = re.compile(r"\\color\s*\{[^{}]*\}\s*\{")
+#: An environment's beginning or end.
+ENVIRONMENT_EDGE = re.compile(r"\\(?P<edge>begin|end)\s*\{[A-Za-z]+\*?\}")
+#: A superscript or subscript, after any space.
+SCRIPT_AFTER = re.compile(r"\s*[\^_]")
 #: What says where a formula's rows and columns are: environments' edges, ``\\``, ``&``
 #: (an escaped ``\&`` is a character, matched as any other command so that it is skipped).
 LAYOUT_TOKEN = re.compile(
@@ -179,7 +186,66 @@ def prepared_tex(tex: str) -> str:
     aligned = ALIGNING_END.sub(
         r"\\end{align*}", ALIGNING_ENVIRONMENT.sub(r"\\begin{align*}", unnumbered)
     )
-    return NUMBERING_COMMAND.sub("", aligned).strip()
+    return _scripted_environments_grouped(
+        _colours_confined(NUMBERING_COMMAND.sub("", aligned))
+    ).strip()
+
+
+def _group_end(tex: str, start: int) -> int:
+    """Where the group opened by the brace at *start* closes (just after it), or -1."""
+    depth, index = 0, start
+    while index < len(tex):
+        character = tex[index]
+        if character == "\\":
+            index += 2  # an escaped brace is a character, not a group's edge
+            continue
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return -1
+
+
+def _colours_confined(tex: str) -> str:
+    """Each ``\\color{c}{x}`` made ``{\\color{c}{x}}``: the colour of *x* alone.
+
+    That is how MathJax reads it, and what authors mean; latex2mathml instead
+    colours the rest of the formula, ``&`` and ``\\\\`` included, so a coloured
+    cell took the matrix's other columns into its colour and they were no longer
+    columns (the formula was refused as having an ``&`` outside any environment).
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in COLOUR_WITH_ARGUMENT.finditer(tex):
+        if match.start() < position:
+            continue  # inside an argument already confined
+        end = _group_end(tex, match.end() - 1)
+        if end < 0:
+            continue  # an argument never closed: latex2mathml reports it
+        argument = _colours_confined(tex[match.end() : end - 1])
+        pieces += [tex[position : match.start()], "{", match.group(), argument, "}}"]
+        position = end
+    return "".join(pieces) + tex[position:]
+
+
+def _scripted_environments_grouped(tex: str) -> str:
+    """An environment with a superscript or subscript after it (``matrix^\\top``) braced whole.
+
+    ziamath fails an assertion drawing a script on an environment; on a group it draws it.
+    """
+    starts: list[int] = []
+    braces: list[tuple[int, str]] = []
+    for token in ENVIRONMENT_EDGE.finditer(tex):
+        if token["edge"] == "begin":
+            starts.append(token.start())
+        elif starts:
+            start = starts.pop()
+            if SCRIPT_AFTER.match(tex, token.end()):
+                braces += [(start, "{"), (token.end(), "}")]
+    # From the end, so that each brace goes where it was found in the formula as written.
+    for position, brace in sorted(braces, reverse=True):
+        tex = tex[:position] + brace + tex[position:]
+    return tex
 
 
 def _layout(tex: str) -> Iterator[tuple[str, str | None]]:
@@ -305,12 +371,18 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
     with warnings.catch_warnings():
         # ziamath finds its font with importlib.resources.path, deprecated since Python 3.11.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from ziamath.zmath import Latex
+        from ziamath.tex import tex2mml
+        from ziamath.zmath import Math
 
     source = prepared_tex(tex)
     _converted(source, display)  # the same checks as the MathML, the same messages
     try:
-        formula = Latex(source, size=SVG_EM, inline=not display, margin=SVG_MARGIN)
+        # ziamath's Latex() would hand Math() this MathML as a string, which it "unescapes"
+        # first: a greedy pattern meant to turn a number's leading hyphen into a minus sign
+        # runs from the first <mn> to any later "-" (\text{-}), leaving tags unbalanced.
+        # Parsed here and given as an element, it is spared that; its signs set as intended.
+        element = _with_minus_signs(ElementTree.fromstring(tex2mml(source, inline=not display)))
+        formula = Math(element, size=SVG_EM, margin=SVG_MARGIN)
         root = etree.fromstring(formula.svg())
         bottom = formula.node.bbox.ymin
     except RecursionError:
@@ -330,6 +402,18 @@ def svg(tex: str, display: bool, id_prefix: str) -> Svg:
     title.text = tex
     root.insert(0, title)
     return Svg(etree.tostring(root, encoding="unicode"), width, height, depth)
+
+
+def _with_minus_signs(root: ElementTree.Element) -> ElementTree.Element:
+    """*root* with a hyphen as an operator or a number's sign drawn as a minus, as ziamath would."""
+    for element in root.iter():
+        tag = element.tag.rpartition("}")[2]
+        text = element.text or ""
+        if tag == "mn" and text.lstrip().startswith("-"):
+            element.text = "\N{MINUS SIGN}" + text.lstrip()[1:]
+        elif tag == "mo" and text.strip() == "-":
+            element.text = " \N{MINUS SIGN} "
+    return root
 
 
 def _prefix_ids(root: etree._Element, prefix: str) -> None:
