@@ -498,24 +498,33 @@ def test_each_edit_lays_out_only_the_part_it_changed(
 def test_a_book_stitched_in_a_process_of_its_own_is_the_same_book(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same book, and the same article PDFs, cut in forked processes while the book is
+    stitched in a spawned one."""
     books = {}
+    articles = {}
     for apart in (False, True):
         calls: list[int] = []
         real = pdf_builder.stitched_apart
 
-        def counted(parts: list[Part], real: Any = real, calls: list[int] = calls) -> Any:
+        def counted(
+            parts: list[Part], meanwhile: Any, real: Any = real, calls: list[int] = calls
+        ) -> Any:
             calls.append(len(parts))
-            return real(parts)
+            return real(parts, meanwhile)
 
         monkeypatch.setattr(pdf_builder, "stitched_apart", counted)
         monkeypatch.setattr(pdf_builder, "MIN_STITCHED_APART_PAGES", 1 if apart else 10**6)
         srcdir = tmp_path / f"book-{apart}"
         shutil.copytree(ROOTS / "test-parallel", srcdir)
-        app, _layouts = build(srcdir, monkeypatch)
+        app, _layouts = build(srcdir, monkeypatch, parallel=2, triptych_article_pdfs=True)
         assert app.warning.getvalue() == ""
         assert len(calls) == (1 if apart else 0)
         books[apart] = (Path(app.outdir) / f"{SLUG}.pdf").read_bytes()
+        folder = Path(app.outdir) / "articles"
+        articles[apart] = {path.name: path.read_bytes() for path in folder.glob("*.pdf")}
     assert books[True] == books[False]
+    assert len(articles[True]) >= pdf_builder.MIN_PARALLEL_OFFPRINTS
+    assert articles[True] == articles[False]
 
 
 @pytest.mark.parametrize(

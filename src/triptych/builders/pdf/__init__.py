@@ -111,7 +111,7 @@ from triptych.problems import troubled
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -258,6 +258,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.book_sources: list[BookSource] | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
         self.rendered_parts: tuple[str, list[PartBody], list[str], list[set[str]]] | None = None
+        #: Whether this build wrote the article PDFs already (while the book was stitched).
+        self.article_pdfs_written = False
 
     @property
     def part_pages(self) -> int:
@@ -410,8 +412,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     def finish(self) -> None:
         self.copy_image_files()
         self.write_print_html()
+        self.article_pdfs_written = False
         self.write_pdf()
-        self.write_article_pdfs()
+        if not self.article_pdfs_written:
+            self.write_article_pdfs()
         # Laid-out documents hold Pango objects in reference cycles. Freed here,
         # they go while WeasyPrint's libraries are whole; left to the
         # interpreter's shutdown, their destructors may run after those are torn down.
@@ -604,11 +608,13 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.write_print_html()
         logger.verbose("the PDF was laid out %d times, in %d parts", layouts, len(results))
         parts = [Part(result.pdf, blanks[result.name], result.outline_levels) for result in results]
+        self.note_book_sources(results, blanks)
         if sum(result.pages for result in results) >= MIN_STITCHED_APART_PAGES:
-            stitched = stitched_apart(parts)
+            # The article PDFs are cut from the parts, not the book: while another process
+            # stitches the book.
+            stitched = stitched_apart(parts, meanwhile=self.write_article_pdfs)
         else:
             stitched = stitch_pdfs(parts)
-        self.note_book_sources(results, blanks)
         # A name a part links to and no part laid out: WeasyPrint's own report, had the book
         # been one document.
         self.layout_problems.extend(
@@ -827,6 +833,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         parts, after the same cover, is the one the last build cut: it is taken from the kept
         ones, not cut again.
         """
+        self.article_pdfs_written = True
         # Articles removed or renamed since the last build must not linger.
         shutil.rmtree(self.articles_dir, ignore_errors=True)
         if not self.config.triptych_article_pdfs:
@@ -1032,12 +1039,14 @@ def cutting(number: int, docname: str, book_pages: range, sources: list[BookSour
     raise ValueError(f"page {book_pages.start} is in no part of the book")
 
 
-def stitched_apart(parts: list[Part]) -> Stitched:
+def stitched_apart(parts: list[Part], meanwhile: Callable[[], None]) -> Stitched:
     """:func:`stitch_pdfs` of *parts*, in a new interpreter (``spawn``), not a fork: a fork
-    would start from the build's whole memory."""
+    would start from the build's whole memory. This process does *meanwhile* as it waits."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(stitch_pdfs, parts).result()
+        stitching = pool.submit(stitch_pdfs, parts)
+        meanwhile()
+        return stitching.result()
 
 
 def offprint_name(docname: str) -> str:
