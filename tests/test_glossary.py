@@ -329,3 +329,52 @@ def test_uses_no_edition_shows_are_not_back_referenced(
     assert cli.main(["check", str(out)]) == 0
     report_lines = capsys.readouterr().out
     assert "all editions agree" in report_lines, report_lines
+
+
+def test_uses_in_ifconfig_blocks_sphinx_drops_are_not_back_referenced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """sphinx.ext.ifconfig drops a block while writing: a use of a term there, under a false
+    condition or one naming the edition, links nowhere in any edition."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Conditions"\nextensions = ["triptych", "sphinx.ext.ifconfig"]\n'
+        "show_drafts = False\n\ndef setup(app):\n"
+        '    app.add_config_value("show_drafts", False, "env")\n'
+    )
+    (source / "index.md").write_text("# Home\n\n```{toctree}\nnotes\nglossary\n```\n")
+    (source / "notes.md").write_text(
+        "# Notes\n\n"
+        "```{ifconfig} show_drafts\nA draft on the branches of git.\n```\n\n"
+        "```{ifconfig} builder == 'html'\nOnly the site says git here.\n```\n\n"
+        "```{ifconfig} not show_drafts\nThe published text names git.\n```\n"
+    )
+    (source / "glossary.md").write_text(
+        "# Glossary\n\n```{glossary}\ngit\n  A tool for version control.\n```\n"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-W", "-q"]) == 0
+
+    notes = site_page(out, "notes")
+    assert "A draft" not in notes.getroot().text_content()
+    uses = notes.xpath("//*[starts-with(@id, 'term-git-use-')]")
+    # The first use a reader of every edition sees carries the anchor.
+    assert [use.xpath("ancestor::p[1]")[0].text_content() for use in uses] == [
+        "The published text names git."
+    ]
+    glossary = site_page(out, "glossary")
+    site_refs = glossary.xpath("//p[@class='triptych-backrefs']//a/@href")
+    assert list(map(str, site_refs)) == ["notes.html#term-git-use-1"]
+    chapter = epub_chapter_of(out, "conditions", "glossary")
+    epub_refs = chapter.xpath("//xhtml:p[@class='triptych-backrefs']//xhtml:a/@href", namespaces=NS)
+    assert epub_refs == ["notes.xhtml#term-git-use-1"]
+    printed = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(out / "pdf" / "conditions.pdf").pages
+    )
+    assert re.findall(r"Used on pages? \d+\.", printed)
+
+    # The audit expects no word of a block no edition writes.
+    assert cli.main(["check", str(out)]) == 0
+    assert "every word of the sources in every edition" in capsys.readouterr().out

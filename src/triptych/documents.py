@@ -96,6 +96,36 @@ def walk_contents(entries: Iterable[ContentsEntry]) -> Iterator[ContentsEntry]:
 WRITTEN_ONLY_WITH = {"todo_node": "todo_include_todos"}
 
 
+#: The attribute set, when a document is read, on a block no edition writes, whatever its
+#: options: an ``ifconfig`` block whose condition is false, or that names the edition
+#: (``builder``), since the three editions must show the same words and uses of terms. Not
+#: a class: docutils refuses to drop a block with classes, as ``ifconfig`` does.
+UNWRITTEN = "triptych_unwritten"
+
+
+def _mark_unwritten_conditions(app: Sphinx, doctree: nodes.document) -> None:
+    """Mark the ``ifconfig`` blocks Sphinx will drop when it writes, as it will decide.
+
+    ``sphinx.ext.ifconfig`` evaluates each condition only while writing, after the
+    glossary has noted the uses of its terms and the audit has read the words.
+    """
+    if "sphinx.ext.ifconfig" not in app.extensions:
+        return
+    from sphinx.ext.ifconfig import ifconfig
+
+    # The names sphinx.ext.ifconfig evaluates its conditions with.
+    names = {option.name: option.value for option in app.config}
+    names.update(app.config.__dict__.copy())
+    for block in doctree.findall(ifconfig):
+        try:
+            condition = compile(str(block["expr"]), "<ifconfig>", "eval")
+            shown = "builder" not in condition.co_names and bool(eval(condition, dict(names)))
+        except Exception:  # noqa: BLE001 - Sphinx reports the condition's error while writing
+            shown = False
+        if not shown:
+            block[UNWRITTEN] = True
+
+
 def unwritten_nodes(config: Config) -> frozenset[str]:
     """Class names of the nodes no edition writes under *config*: their words reach no reader."""
     return frozenset(
@@ -372,6 +402,7 @@ def _warn_empty_headings(_app: Sphinx, doctree: nodes.document) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("doctree-read", _warn_empty_headings)
+    app.connect("doctree-read", _mark_unwritten_conditions)
     app.connect("source-read", _append_auto_toctree)
     app.connect("env-get-outdated", _reread_auto_root)
     app.connect("env-updated", _list_unlisted_documents)

@@ -51,7 +51,7 @@ from triptych.builders.text_changes import (
     Replaced,
 )
 from triptych.checks.audit import epub_documents
-from triptych.documents import unwritten_nodes
+from triptych.documents import UNWRITTEN, unwritten_nodes
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -247,6 +247,8 @@ class SourceReader:
 
     def _skipped(self, node: nodes.Node) -> bool:
         if isinstance(node, _SKIPPED) or type(node).__name__ in self.drawn | self.unwritten:
+            return True
+        if isinstance(node, nodes.Element) and node.get(UNWRITTEN):
             return True
         if isinstance(node, addnodes.pending_xref) and node.get("reftype") in _NUMBERED_REFERENCES:
             return True

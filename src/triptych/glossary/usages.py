@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
-from triptych.documents import BYLINE
+from triptych.documents import BYLINE, UNWRITTEN
 
 if TYPE_CHECKING:
     from triptych.glossary.terms import GlossaryEntry, TermIndex
@@ -89,7 +89,7 @@ def _excluded(node: nodes.Node, unwritten: frozenset[str]) -> bool:
         if isinstance(parent, EXCLUDED) or BYLINE in parent.get("classes", ()):
             return True
         # What no writer writes is no use: a link or a back-reference there leads nowhere.
-        if type(parent).__name__ in unwritten:
+        if type(parent).__name__ in unwritten or parent.get(UNWRITTEN):
             return True
         parent = parent.parent
     return False
