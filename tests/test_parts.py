@@ -581,3 +581,27 @@ def test_an_edit_assembles_again_only_the_chapters_it_changed(
     cold = tmp_path / "cold"
     shutil.copytree(srcdir, cold, ignore=shutil.ignore_patterns("_build"))
     assert built(cold) == edited
+
+
+def test_a_first_book_writes_each_part_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first layout of a book with no pages to start from is a draft: each part is laid
+    out at least twice, and written once, with the pages the draft found."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    written: list[bytes] = []
+    real_write = PrintLayout.write
+
+    def counted(layout: PrintLayout, document: Any) -> bytes:
+        pdf = real_write(layout, document)
+        written.append(pdf)
+        return pdf
+
+    monkeypatch.setattr(PrintLayout, "write", counted)
+    app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    parts = len(parts_of(app))
+    assert parts > 2
+    assert len(layouts) >= 2 * parts
+    assert len(written) == parts
+    check_book(app)

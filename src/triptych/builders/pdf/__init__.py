@@ -206,6 +206,8 @@ class PartJob:
     html: str
     keep_rules: list[str]
     characters: int
+    #: Laid out for its pages alone, not written (see :meth:`PdfBuilder.settled_layout`).
+    draft: bool = False
 
 
 class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
@@ -551,7 +553,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         """
         targets = slot_targets(self.print_html)
         # The last build's pages, or else a guess: either prints numbers as wide as the true ones.
-        guessed = estimated_pages(self.print_html) | self.saved_pages()
+        saved = self.saved_pages()
+        guessed = estimated_pages(self.print_html) | saved
         self.printed_pages = {target: guessed[target] for target in targets if target in guessed}
         self.layout_messages: set[str] = set()
         self.layout_problems: list[stdlib_logging.LogRecord] = []
@@ -560,10 +563,13 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         first_pages = {name: first for name, (first, _rules) in previous.items()}
         keep_rules = {name: rules for name, (_first, rules) in previous.items()}
         right_hand = self.config.triptych_chapter_start == "right"
+        # A guess is seldom the page: nearly every part of a first book is laid out again with
+        # the pages its first layout found. So that first layout is a draft, not written.
+        draft = not saved and MAX_LAYOUTS > 1
         layouts = 0
         while True:
             layouts += 1
-            jobs = self.part_jobs(layout, first_pages, keep_rules)
+            jobs = self.part_jobs(layout, first_pages, keep_rules, draft=draft)
             results = self.lay_out_parts(layout, jobs, pairs)
             for result in results:
                 self.keep_part_problems(result)
@@ -591,8 +597,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 {number: count for result in results for number, count in result.holes.items()},
             )
             html_changed |= self.settle_page_lists(pages)
-            if not (moved or html_changed):
+            if not (moved or html_changed or draft):
                 break
+            draft = False
             if layouts == MAX_LAYOUTS:
                 if moved:
                     raise PagesNotSettled(
@@ -621,6 +628,26 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             problem_record(stdlib_logging.ERROR, f"No anchor #{name} for internal URI reference")
             for name in stitched.unresolved
         )
+        self.note_parts(results, first_pages)
+        return stitched.pdf, stitched.pages
+
+    def footnote_location(
+        self, note_id: str, owner: str | None
+    ) -> nodes.Element | tuple[str, None] | None:
+        """The line of the call of the footnote *note_id* (an id of the merged document).
+
+        In print the footnote's text stands at its call (``notes``), in the calling
+        paragraph, whose line it takes. Without one, the document stands in: Sphinx
+        finds its file from its name.
+        """
+        for chapter in self.chapters:
+            for node in chapter.findall(nodes.Element):
+                if note_id in node.get("ids", ()) and get_source_line(node)[1]:
+                    return node
+        return (owner, None) if owner else None
+
+    def note_parts(self, results: list[PartLayout], first_pages: dict[str, int]) -> None:
+        """Keep where each part began and its footnote rules; warn of footnotes printed late."""
         write_atomically(
             self.parts_path,
             json.dumps(
@@ -644,22 +671,6 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 "a footnote called on page %d is printed on a later page", page,
                 location=self.footnote_location(note, owners.get(note)),
             )  # fmt: skip
-        return stitched.pdf, stitched.pages
-
-    def footnote_location(
-        self, note_id: str, owner: str | None
-    ) -> nodes.Element | tuple[str, None] | None:
-        """The line of the call of the footnote *note_id* (an id of the merged document).
-
-        In print the footnote's text stands at its call (``notes``), in the calling
-        paragraph, whose line it takes. Without one, the document stands in: Sphinx
-        finds its file from its name.
-        """
-        for chapter in self.chapters:
-            for node in chapter.findall(nodes.Element):
-                if note_id in node.get("ids", ()) and get_source_line(node)[1]:
-                    return node
-        return (owner, None) if owner else None
 
     def note_book_sources(self, results: list[PartLayout], blanks: dict[str, int]) -> None:
         """Note what each page of the stitched book is, and the parts it was stitched from."""
@@ -674,7 +685,12 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.book_sources = [source for _key, source in self.part_keys]
 
     def part_jobs(
-        self, layout: PrintLayout, first_pages: dict[str, int], keep_rules: dict[str, list[str]]
+        self,
+        layout: PrintLayout,
+        first_pages: dict[str, int],
+        keep_rules: dict[str, list[str]],
+        *,
+        draft: bool = False,
     ) -> list[PartJob]:
         """The parts of the book as they are laid out: page numbers, links and footers set."""
         plans, pages, ids = self.rendered_part_pages()
@@ -687,7 +703,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             html = starting_at(html, first_pages.get(plan.name, 1))
             rules = keep_rules.get(plan.name, [])
             key = self.layout_key(layout, html + "\0" + "\n".join(rules))
-            jobs.append(PartJob(plan.name, key, html, rules, plan.characters))
+            jobs.append(PartJob(plan.name, key, html, rules, plan.characters, draft))
         return jobs
 
     def rendered_part_pages(self) -> tuple[list[PartBody], list[str], list[set[str]]]:
@@ -734,6 +750,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             if result.error:
                 raise PdfRenderError(result.error)
             found[result.name] = result
+            if job.draft:
+                return  # no PDF to take again
             self.keep_part(result.key, result)
             if result.keep_rules != job.keep_rules:
                 # The same layout as the part's HTML gives with the rules it ended with: the
@@ -760,7 +778,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         try:
             return lay_out_part(
                 layout, name=job.name, key=job.key, html=job.html, keep_rules=job.keep_rules,
-                pairs=pairs, max_layouts=MAX_LAYOUTS,
+                pairs=pairs, max_layouts=MAX_LAYOUTS, draft=job.draft,
             )  # fmt: skip
         except PdfRenderError as error:
             message = f"{error.location}: {error}".lstrip(": ")

@@ -182,8 +182,12 @@ def lay_out_part(
     keep_rules: list[str],
     pairs: list[tuple[str, str]],
     max_layouts: int,
+    draft: bool = False,
 ) -> PartLayout:
-    """One part laid out, its footnotes kept on their calls' pages (within *max_layouts*)."""
+    """One part laid out, its footnotes kept on their calls' pages (within *max_layouts*).
+
+    A *draft* is laid out and not written: its pages are known, and its PDF is empty.
+    """
     layout.keep_rules = list(keep_rules)
     layout.problems.clear()
     document = layout.render(html)
@@ -192,7 +196,7 @@ def lay_out_part(
             break
         del document
         document = layout.render(html)
-    pdf = layout.write(document)
+    pdf = b"" if draft else layout.write(document)
     seen: set[str] = set()
     problems = []
     for record in layout.problems:
