@@ -292,6 +292,21 @@ def test_math_written_inside_text_in_a_formula_prints_as_mathematics(tmp_path: P
     assert glyphs(drawn) and dollar not in glyphs(drawn)
 
 
+def test_a_formula_above_the_baseline_is_raised_in_print(tmp_path: Path) -> None:
+    # Its depth is negative: "vertical-align: --0.167em" was ignored with a WeasyPrint
+    # warning, and the dots sat on the baseline.
+    source = tmp_path / "raised"
+    source.mkdir()
+    (source / "index.md").write_text("# Raised\n\nThe terms $\\cdots$ and $x_1$ go on.\n")
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf")  # -W: no layout warnings
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "raised.html")).getroot()
+    offsets = [
+        float(re.fullmatch(r"vertical-align: (-?[0-9.]+)em", span.get("style", ""))[1])  # type: ignore[index]
+        for span in print_page.find_class("triptych-math")
+    ]
+    assert len(offsets) == 2 and offsets[0] > 0 > offsets[1]
+
+
 # --- code -----------------------------------------------------------------------------------
 
 
