@@ -307,6 +307,23 @@ def test_a_formula_above_the_baseline_is_raised_in_print(tmp_path: Path) -> None
     assert len(offsets) == 2 and offsets[0] > 0 > offsets[1]
 
 
+def test_formulas_in_headings_are_text_in_the_contents_of_every_book(tmp_path: Path) -> None:
+    # The printed contents and the EPUB's navigation are text: a heading's formula was its TeX.
+    source = tmp_path / "headings"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Headings\n\n## Change with $\\alpha$ and $T_1$\n\nText.\n\n## Step $x_{b}$\n\nText.\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")
+    printed = "".join(page_texts(out / "pdf" / "headings.pdf"))
+    assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in printed
+    assert "Step x_b" in printed and "\\" not in printed
+    book = Epub.open(out / "epub" / "headings.epub")
+    navigation = " ".join("".join(book.xhtml("EPUB/nav.xhtml").itertext()).split())
+    assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in navigation
+    assert "Step x_b" in navigation and "\\" not in navigation
+
+
 # --- code -----------------------------------------------------------------------------------
 
 

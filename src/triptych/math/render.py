@@ -392,6 +392,56 @@ def mathml(tex: str, display: bool) -> str:
     return str(etree.tostring(root, encoding="unicode"))
 
 
+#: Characters that have a Unicode superscript and subscript form, for a formula written as text.
+_SUPERSCRIPTS = str.maketrans("0123456789+-=()n\N{MINUS SIGN}", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ⁻")
+_SUBSCRIPTS = str.maketrans(
+    "0123456789+-=()aehijklmnoprstuvx\N{MINUS SIGN}", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋"
+)
+
+
+def plain_text(tex: str) -> str:
+    """*tex* as text, for where only text can be shown (a PDF bookmark, an EPUB's contents).
+
+    The characters of its MathML (``\\alpha`` is the Greek letter), scripts as Unicode scripts
+    where every character has one (``T_1`` is T₁), else after ``_`` or ``^``;
+    the TeX itself when the formula cannot be read.
+    """
+    try:
+        root = _converted(prepared_tex(tex), display=False)
+    except MathError:
+        return tex
+    return " ".join(_text_of(root).split())
+
+
+def _text_of(element: etree._Element) -> str:
+    tag = etree.QName(element).localname
+    if tag == "annotation":
+        return ""
+    parts = [_text_of(child) for child in element]
+    if tag in {"msub", "msup"} and len(parts) == 2:
+        return parts[0] + _script(parts[1], superscript=tag == "msup")
+    if tag == "msubsup" and len(parts) == 3:
+        return parts[0] + _script(parts[1], superscript=False) + _script(parts[2], superscript=True)
+    if tag == "mfrac" and len(parts) == 2:
+        return f"{_operand(parts[0])}/{_operand(parts[1])}"
+    if tag == "msqrt":
+        return "\N{SQUARE ROOT}" + _operand("".join(parts))
+    return (element.text or "") + "".join(parts)
+
+
+def _operand(text: str) -> str:
+    """*text* in parentheses unless it is one name or number."""
+    return text if text.isalnum() else f"({text})"
+
+
+def _script(text: str, superscript: bool) -> str:
+    """*text* as a script: in Unicode's script characters when each has one."""
+    table = _SUPERSCRIPTS if superscript else _SUBSCRIPTS
+    if text and all(ord(character) in table for character in text):
+        return text.translate(table)
+    return ("^" if superscript else "_") + _operand(text)
+
+
 @dataclass(frozen=True)
 class Svg:
     """A formula drawn as SVG; sizes are in ems of the text around it."""
