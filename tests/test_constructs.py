@@ -261,6 +261,69 @@ def test_coloured_cells_and_scripted_matrices_print_as_mathematics(tmp_path: Pat
     assert colours == ["red", "blue"]
 
 
+def test_math_written_inside_text_in_a_formula_prints_as_mathematics(tmp_path: Path) -> None:
+    # MathJax sets $...$ inside \text{} as math; latex2mathml and ziamath printed it as
+    # text, dollar signs and all, in the EPUB and the PDF.
+    source = tmp_path / "text-math"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Text math\n\n$$\nx^\\alpha P = c \\quad \\text{for some $c > 0$ only}\n$$\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")  # -W: no math warnings
+    chapter = Epub.open(out / "epub" / "text-math.epub").xhtml("EPUB/index.xhtml")
+    (formula,) = chapter.findall(f".//{MATHML}math")
+    presentation = formula.find(f"{MATHML}semantics/*")
+    texts = ["".join(text.itertext()) for text in presentation.iter(f"{MATHML}mtext")]
+    assert [" ".join(text.split()) for text in texts] == ["for some", "only"]
+    assert "c" in [mi.text for mi in presentation.iter(f"{MATHML}mi")]
+    assert ">" in [mo.text for mo in presentation.iter(f"{MATHML}mo")]
+
+    from triptych.math.render import svg
+
+    def glyphs(drawing: Any) -> list[str]:
+        """The glyphs a formula's SVG draws, by their name in the font."""
+        return [use.get("href", "").rpartition("-")[2] for use in drawing.iter(f"{SVG}use", "use")]
+
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "text-math.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    (drawn,) = [image for image in print_page.iter("svg") if image.get("aria-label")]
+    # The dollar signs around "c > 0" are not drawn (a lone one in text is a dollar sign).
+    (dollar,) = glyphs(etree.fromstring(svg(r"\text{$}", False, "dollar-").markup))
+    assert glyphs(drawn) and dollar not in glyphs(drawn)
+
+
+def test_a_formula_above_the_baseline_is_raised_in_print(tmp_path: Path) -> None:
+    # Its depth is negative: "vertical-align: --0.167em" was ignored with a WeasyPrint
+    # warning, and the dots sat on the baseline.
+    source = tmp_path / "raised"
+    source.mkdir()
+    (source / "index.md").write_text("# Raised\n\nThe terms $\\cdots$ and $x_1$ go on.\n")
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf")  # -W: no layout warnings
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "raised.html")).getroot()
+    offsets = [
+        float(re.fullmatch(r"vertical-align: (-?[0-9.]+)em", span.get("style", ""))[1])  # type: ignore[index]
+        for span in print_page.find_class("triptych-math")
+    ]
+    assert len(offsets) == 2 and offsets[0] > 0 > offsets[1]
+
+
+def test_formulas_in_headings_are_text_in_the_contents_of_every_book(tmp_path: Path) -> None:
+    # The printed contents and the EPUB's navigation are text: a heading's formula was its TeX.
+    source = tmp_path / "headings"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Headings\n\n## Change with $\\alpha$ and $T_1$\n\nText.\n\n## Step $x_{b}$\n\nText.\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")
+    printed = "".join(page_texts(out / "pdf" / "headings.pdf"))
+    assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in printed
+    assert "Step x_b" in printed and "\\" not in printed
+    book = Epub.open(out / "epub" / "headings.epub")
+    navigation = " ".join("".join(book.xhtml("EPUB/nav.xhtml").itertext()).split())
+    assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in navigation
+    assert "Step x_b" in navigation and "\\" not in navigation
+
+
 # --- code -----------------------------------------------------------------------------------
 
 

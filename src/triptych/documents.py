@@ -33,7 +33,23 @@ HTML_ATTRIBUTES = "triptych-html-attributes"
 
 def title_of(env: BuildEnvironment, docname: str) -> str:
     """A document's title as every edition prints it; its name when it has none."""
-    return env.titles[docname].astext() if docname in env.titles else docname
+    return text_of(env.titles[docname]) if docname in env.titles else docname
+
+
+def text_of(node: nodes.Node) -> str:
+    """*node*'s text, its formulas as text (a Greek letter, not ``\\alpha``), for text-only places.
+
+    A contents entry or a title is a string in the printed contents and the EPUB's
+    navigation, where a formula's ``astext()`` would be its TeX.
+    """
+    if isinstance(node, nodes.math):
+        from triptych.math.render import plain_text
+
+        return plain_text(node.astext())
+    if isinstance(node, nodes.Text):
+        return node.astext()
+    separator = getattr(node, "child_text_separator", "")
+    return str(separator).join(text_of(child) for child in node.children)
 
 
 @dataclass(frozen=True)
@@ -177,7 +193,7 @@ def _entries(
             ContentsEntry(
                 docname=docname,
                 anchor=anchor,
-                title=reference.astext(),
+                title=text_of(reference),
                 children=children,
                 numbering=_numbering(env, docname, anchor),
             )

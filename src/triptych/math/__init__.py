@@ -100,7 +100,8 @@ def visit_math(self: HTML5Translator, node: nodes.math) -> None:
         raise nodes.SkipNode
     attributes: dict[str, Any] = {"CLASS": "math triptych-math"}
     if self.builder.name in SVG_BUILDERS:
-        attributes["style"] = f"vertical-align: -{float(node[SVG_DEPTH]):.3f}em"
+        # A formula drawn wholly above the baseline (\\cdots) has a negative depth: raised.
+        attributes["style"] = f"vertical-align: {-float(node[SVG_DEPTH]):.3f}em"
     self.body.append(self.starttag(node, "span", "", **attributes) + markup + "</span>")
     raise nodes.SkipNode
 

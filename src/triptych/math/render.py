@@ -58,6 +58,10 @@ ALIGNING_END = re.compile(r"\\end\s*\{(?:aligned|alignedat|alignat\*|flalign\*)\
 STRAY_COLUMN = "<mi>&</mi>"
 #: ``\\color`` given its colour and a braced argument, up to the argument's opening brace.
 COLOUR_WITH_ARGUMENT = re.compile(r"\\color\s*\{[^{}]*\}\s*\{")
+#: A command whose argument is text, up to the argument's opening brace.
+TEXT_WITH_ARGUMENT = re.compile(r"\\(?:text(?:rm|bf|it|sf|tt|up|md|normal)?|mbox|hbox)\s*\{")
+#: A ``$`` that opens or closes math inside text (``\$`` is a dollar sign, skipped).
+TEXT_MATH_SHIFT = re.compile(r"\\.|(?P<shift>\$)", re.DOTALL)
 #: An environment's beginning or end.
 ENVIRONMENT_EDGE = re.compile(r"\\(?P<edge>begin|end)\s*\{[A-Za-z]+\*?\}")
 #: A superscript or subscript, after any space.
@@ -187,7 +191,7 @@ def prepared_tex(tex: str) -> str:
         r"\\end{align*}", ALIGNING_ENVIRONMENT.sub(r"\\begin{align*}", unnumbered)
     )
     return _scripted_environments_grouped(
-        _colours_confined(NUMBERING_COMMAND.sub("", aligned))
+        _colours_confined(_text_math_lifted(NUMBERING_COMMAND.sub("", aligned)))
     ).strip()
 
 
@@ -224,6 +228,43 @@ def _colours_confined(tex: str) -> str:
             continue  # an argument never closed: latex2mathml reports it
         argument = _colours_confined(tex[match.end() : end - 1])
         pieces += [tex[position : match.start()], "{", match.group(), argument, "}}"]
+        position = end
+    return "".join(pieces) + tex[position:]
+
+
+def _text_math_lifted(tex: str) -> str:
+    """Math written inside text (``\\text{for some $c > 0$}``) taken out of it, as math.
+
+    MathJax and TeX set ``$...$`` in a text argument as a formula; latex2mathml and
+    ziamath print it as text, dollar signs and backslashes included. The text is cut
+    at each ``$`` into text arguments of the same command around the math.
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in TEXT_WITH_ARGUMENT.finditer(tex):
+        if match.start() < position:
+            continue  # inside an argument already cut
+        end = _group_end(tex, match.end() - 1)
+        if end < 0:
+            continue  # an argument never closed: latex2mathml reports it
+        argument = tex[match.end() : end - 1]
+        shifts = [m.start() for m in TEXT_MATH_SHIFT.finditer(argument) if m["shift"]]
+        if len(shifts) < 2:
+            continue  # no math in it (a lone "$" stays as TeX would refuse it)
+        if len(shifts) % 2:
+            shifts.pop()  # an unclosed "$" stays text
+        command = match.group()
+        cut: list[str] = []
+        previous = 0
+        for opening, closing in zip(shifts[::2], shifts[1::2], strict=True):
+            text_before = argument[previous:opening]
+            if text_before:
+                cut.append(command + text_before + "}")
+            cut.append("{" + argument[opening + 1 : closing] + "}")
+            previous = closing + 1
+        if argument[previous:]:
+            cut.append(command + argument[previous:] + "}")
+        pieces += [tex[position : match.start()], "{", *cut, "}"]
         position = end
     return "".join(pieces) + tex[position:]
 
@@ -349,6 +390,56 @@ def mathml(tex: str, display: bool) -> str:
     root.append(semantics)
     root.set("alttext", tex)
     return str(etree.tostring(root, encoding="unicode"))
+
+
+#: Characters that have a Unicode superscript and subscript form, for a formula written as text.
+_SUPERSCRIPTS = str.maketrans("0123456789+-=()n\N{MINUS SIGN}", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ⁻")
+_SUBSCRIPTS = str.maketrans(
+    "0123456789+-=()aehijklmnoprstuvx\N{MINUS SIGN}", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋"
+)
+
+
+def plain_text(tex: str) -> str:
+    """*tex* as text, for where only text can be shown (a PDF bookmark, an EPUB's contents).
+
+    The characters of its MathML (``\\alpha`` is the Greek letter), scripts as Unicode scripts
+    where every character has one (``T_1`` is T₁), else after ``_`` or ``^``;
+    the TeX itself when the formula cannot be read.
+    """
+    try:
+        root = _converted(prepared_tex(tex), display=False)
+    except MathError:
+        return tex
+    return " ".join(_text_of(root).split())
+
+
+def _text_of(element: etree._Element) -> str:
+    tag = etree.QName(element).localname
+    if tag == "annotation":
+        return ""
+    parts = [_text_of(child) for child in element]
+    if tag in {"msub", "msup"} and len(parts) == 2:
+        return parts[0] + _script(parts[1], superscript=tag == "msup")
+    if tag == "msubsup" and len(parts) == 3:
+        return parts[0] + _script(parts[1], superscript=False) + _script(parts[2], superscript=True)
+    if tag == "mfrac" and len(parts) == 2:
+        return f"{_operand(parts[0])}/{_operand(parts[1])}"
+    if tag == "msqrt":
+        return "\N{SQUARE ROOT}" + _operand("".join(parts))
+    return (element.text or "") + "".join(parts)
+
+
+def _operand(text: str) -> str:
+    """*text* in parentheses unless it is one name or number."""
+    return text if text.isalnum() else f"({text})"
+
+
+def _script(text: str, superscript: bool) -> str:
+    """*text* as a script: in Unicode's script characters when each has one."""
+    table = _SUPERSCRIPTS if superscript else _SUBSCRIPTS
+    if text and all(ord(character) in table for character in text):
+        return text.translate(table)
+    return ("^" if superscript else "_") + _operand(text)
 
 
 @dataclass(frozen=True)

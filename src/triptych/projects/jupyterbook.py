@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING, Any
 
-from triptych.projects.located import LocatedList, LocatedMap, read_yaml
+from triptych.projects.located import LocatedList, LocatedMap, plain, read_yaml
 from triptych.projects.model import (
     ALL_LEVELS,
     Declaration,
@@ -124,7 +124,7 @@ def _read_config(config: LocatedMap, declaration: Declaration) -> None:
                 declaration.myst_extensions = [text(name) for name in value or []]
                 declaration.setting_lines[key] = parse.line_of(key)
             elif str(key).startswith("myst_"):
-                declaration.myst_settings[str(key)] = value
+                declaration.myst_settings[str(key)] = plain(value)
                 declaration.setting_lines[str(key)] = parse.line_of(key)
     sphinx = config.get("sphinx")
     if isinstance(sphinx, LocatedMap):
@@ -156,14 +156,14 @@ def _read_sphinx_section(sphinx: LocatedMap, declaration: Declaration) -> None:
         if name in {"mathjax3_config", "mathjax_config"}:
             declaration.math_macros.update(mathjax_macros(value))
         elif name.startswith("myst_"):
-            declaration.myst_settings[name] = value
+            declaration.myst_settings[name] = plain(value)
             declaration.setting_lines[name] = settings.line_of(key)
         elif name == "html_title" and not declaration.title:
             declaration.title = text(value)
         elif name == "bibtex_bibfiles" and isinstance(value, list):
             declaration.bibliography = [(text(bib), settings.line_of(key)) for bib in value]
         elif name in HARMLESS_SETTINGS:
-            declaration.settings[name] = value
+            declaration.settings[name] = plain(value)
             declaration.setting_lines[name] = settings.line_of(key)
 
 

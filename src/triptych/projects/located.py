@@ -39,6 +39,20 @@ class LocatedList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
+def plain(value: Any) -> Any:
+    """*value* with its located mappings and sequences made plain ``dict`` and ``list``.
+
+    Sphinx checks a setting's type by its class, not by ``isinstance``: a
+    :class:`LocatedList` handed to it as ``suppress_warnings`` is warned about as
+    the wrong type, with no location an author could act on.
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
 class _LocatingLoader(yaml.SafeLoader):
     """PyYAML's safe loader, building located mappings and sequences."""
 
