@@ -284,12 +284,15 @@ def worded(build_root: BuildRoot) -> SphinxTestApp:
 def test_references_worded_otherwise_than_their_heading(worded: SphinxTestApp) -> None:
     # An emphasised word in a reference (one annotation for the link, one for the word),
     # a chapter's title linking to a section of it, another section's title linking to
-    # a chapter: each is one reference, to the page its link lands on. And a glossary
-    # entry holding a note, whose bold title stands between the term and its pages.
+    # a chapter: each is one reference, to the page its link lands on. So is a glossary
+    # term's or another section's title linking to a section the contents do not list
+    # (the words name other bold lines, on other pages, than the heading it lands on).
+    # And a glossary entry holding a note, whose bold title stands between the term and
+    # its pages.
     pdf = Path(worded.outdir) / WORDED_PDF
     audit = audit_page_numbers(pdf)
     assert audit.problems == []
-    assert audit.page_references == 4
+    assert audit.page_references == 6
     assert audit.back_references == 3
     reader = PdfReader(pdf)
     text = reader.pages[pdf_destination_page(reader, "document-questions") - 1].extract_text()
@@ -297,6 +300,13 @@ def test_references_worded_otherwise_than_their_heading(worded: SphinxTestApp) -
         page = pdf_destination_page(reader, f"{chapter}--{section}")
         assert page > pdf_destination_page(reader, f"document-{chapter}")
         assert f"(p. {page})" in " ".join(text.split())
+    for words, section, heading in [
+        ("the wick trimmer", "lamps-trimming", "Trimming"),
+        ("fog signals", "lamps-mending", "Mending"),
+    ]:
+        page = pdf_destination_page(reader, f"lamps--{section}")
+        assert heading in reader.pages[page - 1].extract_text().splitlines()
+        assert f"see {words} (p. {page})" in " ".join(text.split())
 
 
 def test_audit_catches_a_wrong_number_after_other_words(

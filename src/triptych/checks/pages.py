@@ -21,9 +21,9 @@ what each printed number refers to; then it looks for the target's text:
 - the heading a page reference names by the reference's own words, when they
   are the title of the heading at its destination; a reference worded otherwise
   is matched through the contents entry with the same destination, or else by
-  the first heading at its destination, when that heading's title is not
-  another heading's or belongs to a section the words name (a chapter's title
-  linking to one of its sections);
+  the first heading at its destination, when the link lands right on it, when
+  its words are no heading's title, or when they are the title of a section
+  it belongs to (a chapter's title linking to one of its sections);
 - the term use a back-reference names as the term link drawn at its
   destination, which must itself lead to the glossary entry the list belongs to
   (the last term before the list: bold lines in a definition, a note's title,
@@ -472,6 +472,21 @@ class _Text:
         index = bisect.bisect_left(self.heading_places, landing.place)
         return self.headings[index] if index < len(self.headings) else None
 
+    def heading_landed_on(self, landing: Landing) -> Line | None:
+        """The heading drawn right at a destination: on its page, its first line below the point.
+
+        A destination whose element begins at a page's foot while its heading was pushed
+        to the next page lands on no heading.
+        """
+        heading = self.heading_at(landing)
+        if (
+            heading is not None
+            and heading.page == landing.page
+            and landing.y - heading.baseline <= 2 * max(run.size for run in heading.runs)
+        ):
+            return heading
+        return None
+
     def encloses(self, outer: Line, inner: Line) -> bool:
         """Whether heading *inner* comes after heading *outer*, in its section.
 
@@ -498,12 +513,7 @@ class _Text:
         if self.landed_headings is None:
             self.landed_headings = set()
             for landing in self.landings.values():
-                heading = self.heading_at(landing)
-                if (
-                    heading is not None
-                    and heading.page == landing.page
-                    and (landing.y - heading.baseline <= 2 * max(run.size for run in heading.runs))
-                ):
+                if (heading := self.heading_landed_on(landing)) is not None:
                     self.landed_headings.add(id(heading))
         start = self.heading_order[id(entry)] + 1
         end = bisect.bisect_left(self.heading_places, line.place)
@@ -648,6 +658,7 @@ class _Auditor:
         listed = self.headings.get(link.destination)
         landing = self.text.landings.get(link.destination)
         at_landing = self.text.heading_at(landing) if landing is not None else None
+        landed_on = self.text.heading_landed_on(landing) if landing is not None else None
         if at_landing is not None and any(line is at_landing for line in candidates):
             return (at_landing.text, at_landing.page)
         if listed is not None:
@@ -655,10 +666,15 @@ class _Auditor:
             # whatever the reference's words ("GitHub Actions" for "GitHub Actions integration").
             return listed
         if at_landing is not None and (
-            not candidates or any(self.text.encloses(line, at_landing) for line in candidates)
+            not candidates
+            or at_landing is landed_on
+            or any(self.text.encloses(line, at_landing) for line in candidates)
         ):
-            # Worded otherwise than its heading, or by the title of the section the
-            # heading belongs to ("Using the tool" for a section of that chapter).
+            # Worded otherwise than its heading ("virtual environment" for "Creating
+            # Virtual Environments"), or by the title of the section the heading belongs
+            # to ("Using the tool" for a section of that chapter). A link that lands right
+            # on a heading names that heading, though other headings or glossary terms
+            # bear the reference's words ("specification" for "The .pypirc file").
             return (at_landing.text, at_landing.page)
         if not candidates:
             return None

@@ -510,7 +510,12 @@ def pdf_tokens(
     (*neighbours*: each token and the next) is taken; when the words around it
     tell neither, a line ending in WeasyPrint's hyphen (U+2010) is read as one
     word and one ending in the author's (U+002D) as two.
+
+    A name in code that a table's cell breaks after an underscore
+    ("platform_python_" / "implementation") is joined to the lines that
+    continue it, when together they make a word of the source.
     """
+    name_starts = _name_starts(vocabulary)
     lines: list[list[str]] = []
     page_starts: list[int] = []
     raw_lines: list[str] = []
@@ -520,6 +525,10 @@ def pdf_tokens(
         lines.extend(normalised(line) for line in page.split("\n"))
     for index, raw in enumerate(raw_lines):
         stripped = raw.rstrip()
+        if lines[index] and stripped.endswith("_"):
+            next_page = next((start for start in page_starts if start > index), len(lines))
+            if _join_broken_name(lines, index, next_page, vocabulary, name_starts):
+                continue
         if lines[index] and not stripped.endswith(_LINE_END_HYPHENS):
             _join_shifted_baseline(lines, index, vocabulary)
             continue
@@ -572,6 +581,37 @@ def _join_shifted_baseline(lines: list[list[str]], index: int, vocabulary: set[s
     last, first = lines[index][-1], lines[following][0]
     if last + first in vocabulary and not (last in vocabulary and first in vocabulary):
         lines[index][-1] += lines[following].pop(0)
+
+
+def _name_starts(vocabulary: Collection[str]) -> set[str]:
+    """The beginnings of the source's names up to each of their underscores ("a_", "a_b_")."""
+    return {
+        word[: match.end()]
+        for word in vocabulary
+        if "_" in word
+        for match in re.finditer("_+", word)
+        if match.end() < len(word)
+    }
+
+
+def _join_broken_name(
+    lines: list[list[str]], index: int, end: int, vocabulary: set[str], name_starts: set[str]
+) -> bool:
+    """Join to the last word of line *index* the lines before *end* that continue its name.
+
+    Whether any did.
+    """
+    joined_any = False
+    while (following := _first_with_words(lines, index + 1, end)) is not None:
+        joined = lines[index][-1] + lines[following][0]
+        if joined not in vocabulary and joined not in name_starts:
+            break
+        lines[index][-1] = joined
+        lines[following].pop(0)
+        joined_any = True
+        if not joined.endswith("_") or lines[following]:
+            break
+    return joined_any
 
 
 def _first_with_words(lines: Sequence[list[str]], start: int, end: int) -> int | None:

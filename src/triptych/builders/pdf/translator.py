@@ -15,6 +15,7 @@ anchor is on the page where its text begins.
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
@@ -68,6 +69,26 @@ def column_count(table: nodes.table) -> int:
         (len(list(group.findall(nodes.colspec))) for group in table.findall(nodes.tgroup)),
         default=0,
     )
+
+
+#: Characters of code a table's line holds (A4 or Letter, less the margins, in the table's
+#: code type) and the characters a cell's padding takes.
+TABLE_CODE_CHARACTERS_PER_LINE = 88
+CELL_PADDING_CHARACTERS = 2
+#: Where a name in code may break in a table's cell: after one "_", "." or "/" that follows
+#: another character and comes before one ("python_" / "version"; not "__" / "init__").
+_NAME_BREAK = re.compile(r"(?<=[^_./][_./])(?=[^_./])")
+#: The class of a piece of code longer than its column can hold (print.css).
+CODE_BREAKS_ANYWHERE_CLASS = "triptych-code-anywhere"
+
+
+def longest_code_piece(columns: int) -> int:
+    """The characters a piece of code between breaks may have in a table of *columns*.
+
+    A piece no longer than that is kept whole: its column is made as wide as it needs,
+    and every column still fits on the page. A longer one breaks between any characters.
+    """
+    return max(TABLE_CODE_CHARACTERS_PER_LINE // max(columns, 1) - CELL_PADDING_CHARACTERS, 1)
 
 
 def _with_ids(node: nodes.Element, ids: list[str]) -> nodes.Element:
@@ -150,6 +171,41 @@ class PrintTranslator(HTML5Translator):
         if isinstance(node, nodes.table) and column_count(node) >= WIDE_TABLE_COLUMNS:
             attributes["classes"] = [*attributes.get("classes", []), "triptych-wide-table"]
         return str(super().starttag(node, tagname, suffix, empty, **attributes))
+
+    def visit_Text(self, node: nodes.Text) -> None:  # noqa: N802 (docutils' visitor name)
+        table = self.literal_in_table(node)
+        if table is None:
+            super().visit_Text(node)
+            return
+        # Code in a table's cell breaks only where a name does, after "_", "." or "/",
+        # so that its column is as wide as its longest piece: breaking it anywhere let
+        # a column of names shrink to a few letters a line beside one of prose. <wbr>
+        # writes no character into the PDF's text, so the code copies as written.
+        longest = longest_code_piece(column_count(table))
+        for token in self.words_and_spaces.findall(node.astext()):
+            if token.strip():
+                pieces = [
+                    self.encode(piece)
+                    if len(piece) <= longest
+                    else f'<span class="{CODE_BREAKS_ANYWHERE_CLASS}">{self.encode(piece)}</span>'
+                    for piece in _NAME_BREAK.split(token)
+                ]
+                self.body.append(f'<span class="pre">{"<wbr>".join(pieces)}</span>')
+            elif token in {" ", "\n"}:
+                self.body.append(token)
+            else:
+                self.body.append("&#160;" * (len(token) - 1) + " ")
+
+    def literal_in_table(self, node: nodes.Text) -> nodes.table | None:
+        """The table whose cell holds *node*, when it is the text of inline code."""
+        if not self.protect_literal_text:
+            return None
+        ancestor = node.parent
+        while ancestor is not None and not isinstance(ancestor, nodes.entry):
+            ancestor = ancestor.parent
+        while ancestor is not None and not isinstance(ancestor, nodes.table):
+            ancestor = ancestor.parent
+        return ancestor
 
     def joined_to_next(self, anchor: nodes.Element) -> bool:
         """Hand an empty anchor's ids to the element after it, rather than write it alone."""
