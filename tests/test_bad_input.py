@@ -314,3 +314,37 @@ def test_a_character_no_font_has_is_located_at_its_line(tmp_path: Path) -> None:
     assert glyph_lines
     for line in glyph_lines:
         assert line.startswith(f"{source / 'index.md'}:5: WARNING: "), line
+
+
+def test_an_extension_that_fails_while_writing_is_named_at_the_line_it_failed_on(
+    published: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """An extension's visitor that raises: one line, at the directive it was writing, naming
+    the extension; the published editions are left as they were."""
+    sound, before = published
+    source = tmp_path / "src"
+    shutil.copytree(sound, source)
+    shutil.copytree(sound.parent / "out", tmp_path / "out")
+    (source / "boxes.py").write_text(
+        "from docutils import nodes\nfrom sphinx.util.docutils import SphinxDirective\n\n"
+        "class box(nodes.General, nodes.Element):\n    pass\n\n"
+        "def visit_box(translator, node):\n    translator.body.append(node['colour'])\n\n"
+        "class Box(SphinxDirective):\n    def run(self):\n        return [box()]\n\n"
+        "def setup(app):\n    app.add_node(box, html=(visit_box, lambda translator, node: None))\n"
+        "    app.add_directive('box', Box)\n"
+        "    return {'parallel_read_safe': True, 'parallel_write_safe': True}\n"
+    )
+    (source / "conf.py").write_text(
+        "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        + CONF.replace('["triptych"]', '["triptych", "boxes"]')
+    )
+    article = source / "first.md"
+    lines = article.read_text().count("\n")
+    article.write_text(article.read_text() + "\n```{box}\n```\n")
+    result = triptych("build", source, "-o", tmp_path / "out", "-q")
+    assert result.returncode != 0
+    assert result.stderr == (
+        f"{article}:{lines + 2}: error: unexpected KeyError: 'colour' in the extension boxes "
+        "(run with --traceback for details)\n"
+    )
+    assert fingerprint(tmp_path / "out") == before

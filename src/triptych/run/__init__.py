@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -88,16 +89,59 @@ class BuildResult:
     seconds: tuple[tuple[str, float], ...] = ()
 
 
-def describe(error: BaseException) -> str:
-    """One line for an error that stopped the build."""
+#: What ``repr`` shows of an object's place in memory (Sphinx names a failing handler so).
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def describe(error: BaseException, extension: str = "") -> str:
+    """One line for an error that stopped the build, naming the *extension* that raised it."""
     from sphinx.errors import SphinxError
 
-    message = " ".join(str(error).split())
+    message = _ADDRESS.sub("", " ".join(str(error).split()))
     if isinstance(error, SphinxError):
         return f"{error.category}: {message}"
     if isinstance(error, OSError | UnicodeError):
         return f"{type(error).__name__}: {message}"
-    return f"unexpected {type(error).__name__}: {message} (run with --traceback for details)"
+    raised_in = f" in the extension {extension}" if extension else ""
+    return (
+        f"unexpected {type(error).__name__}: {message}{raised_in}"
+        " (run with --traceback for details)"
+    )
+
+
+def crash_site(error: BaseException, app: Sphinx | None) -> tuple[str, str]:
+    """Where in the sources an unexpected error happened, and the extension that raised it.
+
+    The place is that of the innermost node a function was handling (a writer's visitor, a
+    transform); the extension, the innermost loaded one whose code raised or called what
+    raised, but for Sphinx's own modules and triptych.
+    """
+    import traceback
+
+    from docutils import nodes
+    from sphinx.util.logging import get_node_location
+
+    loaded = sorted(getattr(app, "extensions", {}), key=len, reverse=True)
+    extensions = [
+        name
+        for name in loaded
+        if name.split(".")[0] != "triptych"
+        and (not name.startswith("sphinx.") or name.startswith("sphinx.ext."))
+    ]
+    location = extension = ""
+    for frame, _line in reversed(list(traceback.walk_tb(error.__traceback__))):
+        module = str(frame.f_globals.get("__name__", ""))
+        if not extension:
+            extension = next(
+                (name for name in extensions if module == name or module.startswith(f"{name}.")),
+                "",
+            )
+        node = frame.f_locals.get("node")
+        if not location and isinstance(node, nodes.Node):
+            location = get_node_location(node) or ""
+        if location and extension:
+            break
+    return location, extension
 
 
 def build_publication(
@@ -412,8 +456,12 @@ class _Run:
             if explanation := limit_reached(error, config):
                 where = _current_file(app, self.source) if app is not None else str(self.source)
                 return BuildResult(STOPPED, problem=BuildProblem(where, explanation))
-            where = getattr(error, "location", "") or str(self.source)
-            return BuildResult(STOPPED, problem=BuildProblem(where, describe(error)))
+            try:
+                place, extension = crash_site(error, app)
+            except Exception:  # noqa: BLE001 - the error is reported, whatever its traceback holds
+                place = extension = ""
+            where = getattr(error, "location", "") or place or str(self.source)
+            return BuildResult(STOPPED, problem=BuildProblem(where, describe(error, extension)))
         if app.statuscode:
             return BuildResult(app.statuscode)
         if objection := self.objection(count, edition, folder):
