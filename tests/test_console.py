@@ -130,3 +130,21 @@ def test_a_problem_sphinx_knows_no_line_of_names_the_file_alone() -> None:
         '/pub/beta.md: WARNING: Duplicate explicit target name: "x". [docutils]',
         "/pub/beta.md: ERROR: Unknown target name: y. [docutils]",
     ]
+
+
+def test_a_link_to_a_page_outside_the_books_is_one_problem_in_the_authors_terms(
+    tmp_path: Path,
+) -> None:
+    """The PDF and the EPUB both show it as text: one line, naming the page and label as the
+    author would, not as the merged print document or the EPUB's files name them."""
+    source = publication(tmp_path, "See {ref}`aside-label` for more.")
+    (source / "aside.md").write_text(
+        "---\norphan: true\n---\n\n(aside-label)=\n# Aside\n\nA page outside the book.\n"
+    )
+    result = triptych("build", source, "-o", tmp_path / "out")
+    assert result.returncode == 0
+    lines = [line for line in result.stderr.splitlines() if line]
+    assert lines == [
+        f"{source / 'index.md'}: WARNING: a link to aside#aside-label, which the book does not "
+        "hold, is shown as text [triptych.outside_book]"
+    ]

@@ -227,11 +227,16 @@ def raw_images_as_text(doctree: nodes.Node) -> None:
 
 
 def unlink_outside(
-    doctree: nodes.Node, keeps: Callable[[str], bool], edition: str, docname: str
+    doctree: nodes.Node,
+    keeps: Callable[[str], bool],
+    docname: str,
+    authored: Callable[[str], str] = str,
 ) -> None:
-    """Links to what the edition does not hold (a page outside the book) become their text.
+    """Links to what a book does not hold (a page outside it) become their text.
 
-    A reference a transform made has no line of its own: its document stands in.
+    A reference a transform made has no line of its own: its document stands in. The link
+    is named as *authored* gives it back, in the author's terms, and the same in both
+    books, so that the problem is shown once.
     """
     from docutils import nodes
 
@@ -247,7 +252,7 @@ def unlink_outside(
             continue
         warn(
             logging.getLogger(__name__), Subtype.OUTSIDE_BOOK,
-            "a link to %s, which the %s does not hold, is shown as text", uri, edition,
+            "a link to %s, which the book does not hold, is shown as text", authored(uri),
             location=reference if reference.source or reference.line else (docname, None),
         )  # fmt: skip
         reference.replace_self(nodes.inline("", "", *reference.children))

@@ -149,7 +149,11 @@ class EbookBuilder(BookEditionBuilder):
         prepare_for_book(doctree, docname, self.config, keep_toctrees=True)
         chapters = set(publication_order(self.env))
         unlink_outside(
-            doctree, lambda uri: self.in_package(docname, uri, chapters), "EPUB", docname
+            doctree,
+            lambda uri: self.in_package(docname, uri, chapters),
+            docname,
+            # As the PDF names it: a page by its document's name.
+            lambda uri: uri.replace(self.out_suffix, "", 1),
         )
         super().write_doc(docname, doctree)
 

@@ -63,7 +63,7 @@ from triptych.builders.pdf.backmatter import (
 from triptych.builders.pdf.cache import LayoutCache, layout_key
 from triptych.builders.pdf.chapters import AssembledChapter, ChapterCache, shared_key
 from triptych.builders.pdf.floats import mark_figures, move_figures
-from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, chapter_anchor
+from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, authored_uri, chapter_anchor
 from triptych.builders.pdf.layout import (
     PrintLayout,
     drop_repeated_pages,
@@ -310,7 +310,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         ids = id_owners(chapters, order)
         for docname, chapter in zip(order, chapters, strict=True):
             unlink_outside(
-                chapter, lambda uri: uri.startswith("#") and uri[1:] in ids, "PDF", docname
+                chapter,
+                lambda uri: uri.startswith("#") and uri[1:] in ids,
+                docname,
+                lambda uri: authored_uri(uri, self.env.all_docs),
             )
         mark_page_references(chapters, order)
         mark_figures(chapters)

@@ -38,6 +38,21 @@ def qualified_id(docname: str, node_id: str) -> str:
     return f"{docname}--{node_id}"
 
 
+def authored_uri(uri: str, known_docs: Iterable[str]) -> str:
+    """A link of the merged document as its author would write it: ``doc#id`` for a
+    qualified id, ``doc`` for a chapter's start; any other URI as it is."""
+    if not uri.startswith("#"):
+        return uri
+    anchor = uri[1:]
+    # The longest name first: a document may be named like the start of another one.
+    for docname in sorted(known_docs, key=len, reverse=True):
+        if anchor == chapter_anchor(docname):
+            return docname
+        if anchor.startswith(qualified_id(docname, "")):
+            return f"{docname}#{anchor.removeprefix(qualified_id(docname, ''))}"
+    return uri
+
+
 def merged_target(refuri: str, known_docs: Iterable[str]) -> str | None:
     """Where a ``#document-<doc>[#<id>]`` reference points in the merged document.
 
