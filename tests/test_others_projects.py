@@ -733,3 +733,63 @@ def test_embedded_frames_scripts_and_drawings_in_the_books(tmp_path: Path) -> No
     assert chapter.xpath("//x:iframe | //x:script", namespaces=XHTML) == []
     (drawing,) = chapter.xpath("//s:svg", namespaces={"s": "http://www.w3.org/2000/svg"})
     assert drawing.get("viewBox") == "0 0 4 4"
+
+
+#: A directive that sets its label as its node's id, as sphinx-proof and sphinx-exercise
+#: do, without docutils' check that no other element has it.
+LABELLED_BOX = """
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class Box(SphinxDirective):
+    has_content = True
+    option_spec = {"label": str}
+
+    def run(self):
+        box = nodes.container(classes=["box"], ids=[self.options["label"]])
+        box += self.parse_content_to_nodes()
+        return [box]
+
+
+def setup(app):
+    app.add_directive("box", Box)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_label_spelled_as_its_sections_heading_keeps_the_sections_page(
+    tmp_path: Path, jobs: str
+) -> None:
+    # QuantEcon's inequality lecture: a {prf:definition} labelled top-shares under
+    # "## Top shares". The site took the id from the section, which Sphinx then could not
+    # number; with -j the page was silently not written, and the site published none.
+    from lxml import html
+
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "labelled_box.py").write_text(LABELLED_BOX)
+    (source / "conf.py").write_text(
+        "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        'project = "Demo"\nextensions = ["myst_parser", "labelled_box"]\n'
+    )
+    (source / "index.md").write_text(
+        "# Demo\n\n```{toctree}\n:numbered:\n" + "".join(f"c{n}\n" for n in range(8)) + "```\n"
+    )
+    for n in range(8):
+        (source / f"c{n}.md").write_text(
+            f"# Chapter {n}\n\n## Top shares\n\n```{{box}}\n:label: top-shares\n\n"
+            "The top share.\n```\n\nMore.\n"
+        )
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q", "-j", jobs)
+    assert result.returncode == 0, result.stderr
+    for n in range(8):
+        page = html.parse(out / "html" / f"c{n}.html").getroot()
+        (section,) = page.xpath("//section[h2]")
+        assert section.get("id") == "top-shares"
+        assert section.xpath("string(h2)").startswith(f"{n + 1}.1. Top shares")
+        assert page.xpath("string(//div[contains(@class, 'box')])").strip() == "The top share."
+    checked = triptych("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
