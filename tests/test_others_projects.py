@@ -733,3 +733,79 @@ def test_embedded_frames_scripts_and_drawings_in_the_books(tmp_path: Path) -> No
     assert chapter.xpath("//x:iframe | //x:script", namespaces=XHTML) == []
     (drawing,) = chapter.xpath("//s:svg", namespaces={"s": "http://www.w3.org/2000/svg"})
     assert drawing.get("viewBox") == "0 0 4 4"
+
+
+#: A directive that sets its label as its node's id, and the same id on the section of
+#: its body, as sphinx-proof and sphinx-exercise do, without docutils' check that no
+#: other element has them.
+LABELLED_BOX = """
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class Box(SphinxDirective):
+    has_content = True
+    option_spec = {"label": str}
+
+    def run(self):
+        box = nodes.container(classes=["box"], ids=[self.options["label"]])
+        body = nodes.section(classes=["box-content"], ids=["box-content"])
+        body += self.parse_content_to_nodes()
+        box += body
+        return [box]
+
+
+def setup(app):
+    app.add_directive("box", Box)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ids_an_extension_repeats_are_one_place_in_every_edition(tmp_path: Path, jobs: str) -> None:
+    # QuantEcon's inequality lecture: a {prf:definition} labelled top-shares under
+    # "## Top shares", and every definition's body with the id proof-content. The site
+    # took the id from the section, which Sphinx then could not number (with -j the page
+    # was silently not written, and the site published none); epubcheck and WeasyPrint
+    # found each id twice.
+    import zipfile
+    from collections import Counter
+
+    from lxml import etree, html
+
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "labelled_box.py").write_text(LABELLED_BOX)
+    (source / "conf.py").write_text(
+        "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+        'project = "Demo"\nextensions = ["myst_parser", "labelled_box"]\n'
+    )
+    (source / "index.md").write_text(
+        "# Demo\n\n```{toctree}\n:numbered:\n" + "".join(f"c{n}\n" for n in range(8)) + "```\n"
+    )
+    for n in range(8):
+        (source / f"c{n}.md").write_text(
+            f"# Chapter {n}\n\n## Top shares\n\n```{{box}}\n:label: top-shares\n\n"
+            "The top share.\n```\n\n```{box}\n:label: bottom-shares\n\nThe bottom share.\n```\n"
+            "\nSee [the definition](#top-shares).\n"
+        )
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q", "-j", jobs)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    for n in range(8):
+        page = html.parse(out / "html" / f"c{n}.html").getroot()
+        (section,) = page.xpath("//section[h2]")
+        assert section.xpath("string(h2)").startswith(f"{n + 1}.1. Top shares")
+        ids = Counter(page.xpath("//@id"))
+        assert [i for i, count in ids.items() if count > 1] == []
+        (box,) = page.xpath("//*[@id='top-shares']")
+        assert "box" in box.get("class").split()
+        assert page.xpath("//a[string()='the definition']/@href") == ["#top-shares"]
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/c0.xhtml"))
+        (box,) = chapter.xpath("//*[@id='top-shares']/@class", namespaces=XHTML)
+        assert "box" in box.split()
+    assert epubcheck_messages(out / "epub" / "demo.epub") == []
+    checked = triptych("check", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

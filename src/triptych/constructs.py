@@ -23,6 +23,14 @@ An enumerated list numbered ``a)`` or ``(i)`` keeps only its numbering
 ``a.``. The punctuation the author wrote is added as one more class,
 ``triptych-enum-<numbering>-<punctuation>``, which each stylesheet draws
 with a ``@counter-style`` (a reader without them shows ``a.``).
+
+Some extensions give their nodes ids without docutils' check that no other
+element has them: sphinx-proof and sphinx-exercise give the body of every
+theorem and exercise the same one (``proof-content``), and a label can spell
+the id a heading already has (``top-shares`` under "Top shares"). An id is
+one place in a page, a chapter and the print document: the first carrier
+that is not a section keeps it (what the extension's references point at),
+the others get the id with a count (``proof-content-1``).
 """
 
 from __future__ import annotations
@@ -164,7 +172,34 @@ def blocks_out_of_paragraphs(_app: Sphinx, doctree: nodes.document) -> None:
         paragraph.replace_self(sequence)
 
 
+def unique_ids(_app: Sphinx, doctree: nodes.document) -> None:
+    """Every id of a document on one element only; see the module's notes."""
+    carriers: dict[str, list[nodes.Element]] = {}
+    for element in doctree.findall(nodes.Element):
+        for element_id in element["ids"]:
+            carriers.setdefault(element_id, []).append(element)
+    taken = set(carriers)
+    for element_id, elements in carriers.items():
+        if len(elements) < 2:
+            continue
+        keeper = next((e for e in elements if not isinstance(e, nodes.section)), elements[0])
+        count = 0
+        for element in elements:
+            if element is keeper:
+                continue
+            count += 1
+            while f"{element_id}-{count}" in taken:
+                count += 1
+            renamed = f"{element_id}-{count}"
+            taken.add(renamed)
+            element["ids"] = [renamed if i == element_id else i for i in element["ids"]]
+            doctree.ids[renamed] = element
+        doctree.ids[element_id] = keeper
+
+
 def setup(app: Sphinx) -> None:
+    # Before Sphinx notes each section's id for the contents and its numbers (500).
+    app.connect("doctree-read", unique_ids, priority=450)
     app.connect("doctree-read", blocks_out_of_paragraphs)
     app.connect("doctree-read", enumeration_punctuation)
     # After the checks of what files content names (400), before Sphinx notes images and

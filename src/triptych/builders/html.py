@@ -406,6 +406,10 @@ def _unique_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     the HTML would hold each label twice; links to the label reach the same
     place, and the table or equation keeps its own permalink. Runs after every
     post-transform, whatever its priority.
+
+    A section is no wrapper: it keeps its ids whatever holds the same one (an
+    extension's node labelled as the heading reads, ``top-shares`` under "Top
+    shares"), since Sphinx writes a heading's number and permalink from the first.
     """
     if app.builder.name not in SITE_BUILDERS:
         return
@@ -415,6 +419,8 @@ def _unique_ids(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             carriers[element_id].append(element)
     for element_id, elements in carriers.items():
         for outer in elements[:-1]:
+            if isinstance(outer, nodes.section):
+                continue
             if any(_is_inside(inner, outer) for inner in elements if inner is not outer):
                 outer["ids"].remove(element_id)
 
