@@ -144,7 +144,8 @@ def test_a_link_to_a_page_outside_the_books_is_one_problem_in_the_authors_terms(
     result = triptych("build", source, "-o", tmp_path / "out")
     assert result.returncode == 0
     lines = [line for line in result.stderr.splitlines() if line]
-    assert lines == [
+    warning = (
         f"{source / 'index.md'}: WARNING: a link to aside#aside-label, which the book does not "
         "hold, is shown as text [triptych.outside_book]"
-    ]
+    )
+    assert lines == [warning]

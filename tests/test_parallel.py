@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from lxml import html
@@ -121,3 +121,54 @@ def test_an_extension_whose_domain_cannot_merge_is_read_serially(
     assert "mergeless_notes extension is not safe for parallel reading" in messages
     page = html.parse(str(tmp_path / "out" / "html" / "part-8.html"))
     assert "Noted: Part 8 noted." in page.getroot().text_content()
+
+
+def _fails(_arg: object) -> None:
+    raise KeyError("colour")
+
+
+def _returns(arg: object) -> object:
+    return arg
+
+
+@pytest.mark.parametrize("tasks_class", ["sphinx", "triptych"])
+def test_a_process_that_failed_while_tasks_were_added_fails_the_caller(tasks_class: str) -> None:
+    """Sphinx's ParallelTasks forgets a process found failed while another task is added: its
+    work, and that of the processes it stops, is left undone in silence."""
+    import time
+
+    from sphinx.errors import SphinxParallelError
+    from sphinx.util.parallel import ParallelTasks
+
+    from triptych.parallel import FailingParallelTasks
+
+    tasks = (FailingParallelTasks if tasks_class == "triptych" else ParallelTasks)(1)
+    done: list[object] = []
+    tasks.add_task(_fails, "first")
+    time.sleep(1)  # the first process has failed when the second task is added
+    try:
+        tasks.add_task(_returns, "second", lambda _arg, result: done.append(result))
+        tasks.join()
+    except SphinxParallelError as error:
+        assert tasks_class == "triptych"
+        assert "KeyError: 'colour'" in str(error)
+    else:
+        # The failure went unnoticed, and the task added with it was never run.
+        assert tasks_class == "sphinx"
+        assert done == []
+
+
+def test_sphinx_builders_read_and_write_in_tasks_that_fail_the_build(tmp_path: Path) -> None:
+    from io import StringIO
+
+    import sphinx.builders
+    from sphinx.testing.util import SphinxTestApp
+
+    from triptych.parallel import FailingParallelTasks
+
+    (tmp_path / "conf.py").write_text('extensions = ["triptych"]\n')
+    (tmp_path / "index.md").write_text("# Index\n")
+    app = SphinxTestApp("html", srcdir=tmp_path, status=StringIO(), warning=StringIO())
+    app.cleanup()
+    builders: Any = sphinx.builders
+    assert builders.ParallelTasks is FailingParallelTasks

@@ -33,7 +33,6 @@ from sphinx.builders.singlehtml import SingleFileHTMLBuilder
 from sphinx.locale import __
 from sphinx.util import logging
 from sphinx.util.display import progress_message, status_iterator
-from sphinx.util.parallel import ParallelTasks
 
 from triptych.apparatus.imprint import Imprint
 from triptych.apparatus.index import INDEX_TITLE, publication_index
@@ -107,6 +106,7 @@ from triptych.documents import (
     publication_order,
     title_of,
 )
+from triptych.parallel import FailingParallelTasks
 from triptych.problems import troubled
 from triptych.safety.directives import readable_root
 
@@ -764,7 +764,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
         if self.parallel_ok and self.jobs > 1 and len(pending) > 1:
             with frozen_heap():
-                tasks = ParallelTasks(min(self.jobs, len(pending)))
+                tasks = FailingParallelTasks(min(self.jobs, len(pending)))
                 for job in pending:
                     tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
                 tasks.join()
@@ -949,7 +949,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             share = -(-len(cuttings) // self.jobs)
             runs = [cuttings[start : start + share] for start in range(0, len(cuttings), share)]
             with progress_message(__("writing article PDFs")), frozen_heap():
-                tasks = ParallelTasks(len(runs))
+                tasks = FailingParallelTasks(len(runs))
                 for run in runs:
                     tasks.add_task(
                         lambda run: self.write_offprint_run(sources, covers_pdf, run, keys), run
