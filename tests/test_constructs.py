@@ -292,6 +292,46 @@ def test_math_written_inside_text_in_a_formula_prints_as_mathematics(tmp_path: P
     assert glyphs(drawn) and dollar not in glyphs(drawn)
 
 
+def test_characters_escaped_in_text_in_a_formula_print_without_their_backslash(
+    tmp_path: Path,
+) -> None:
+    # latex2mathml and ziamath print a text argument as written: "transistor\_count" in
+    # every edition, and an escaped "&" wrote an unescaped one the MathML could not be read with.
+    source = tmp_path / "escapes"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Escapes\n\nThe law $\\log(\\text{transistor\\_count}) = A$ holds.\n\n"
+        "$$\nx = \\text{50\\% of \\$5 \\& \\{y\\} \\#1}\n$$\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")  # -W: no math warnings
+    chapter = Epub.open(out / "epub" / "escapes.epub").xhtml("EPUB/index.xhtml")
+    shown = [
+        "".join("".join(element.itertext()) for element in formula.find(f"{MATHML}semantics/*"))
+        for formula in chapter.findall(f".//{MATHML}math")
+    ]
+    assert [" ".join(text.split()) for text in shown] == [
+        "log(transistor_count)=A",
+        "x=50% of $5 & {y} #1",
+    ]
+    assert chapter.findall(f".//{MATHML}math")[0].get("alttext") == (
+        r"\log(\text{transistor\_count}) = A"
+    )
+
+    from triptych.math.render import svg
+
+    def glyphs(drawing: Any) -> list[str]:
+        """The glyphs a formula's SVG draws, by their name in the font."""
+        return [use.get("href", "").rpartition("-")[2] for use in drawing.iter(f"{SVG}use", "use")]
+
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "escapes.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    drawn = [image for image in print_page.iter("svg") if image.get("aria-label")]
+    assert len(drawn) == 2
+    # "\\" in text prints two backslashes as written: the glyph "\_" drew before its "_".
+    (backslash,) = set(glyphs(etree.fromstring(svg(r"\text{\\}", False, "slash-").markup)))
+    assert all(glyphs(image) and backslash not in glyphs(image) for image in drawn)
+
+
 def test_a_formula_above_the_baseline_is_raised_in_print(tmp_path: Path) -> None:
     # Its depth is negative: "vertical-align: --0.167em" was ignored with a WeasyPrint
     # warning, and the dots sat on the baseline.
