@@ -689,3 +689,37 @@ def test_lists_are_numbered_and_classified_as_written_in_every_edition(tmp_path:
     (term,) = chapter.xpath("//xhtml:dt", namespaces=NS)
     assert "".join(term.itertext()) == "Term : classifier"
     assert epubcheck_messages(epub.path) == []
+
+
+def test_a_closing_tag_left_over_from_an_html_block_keeps_the_text_after_it_in_the_article(
+    tmp_path: Path,
+) -> None:
+    # CommonMark ends an HTML block at a blank line: the "</code>" and "</div>" after it
+    # were inline HTML of a paragraph, and the site's "</div>" closed the article's own
+    # container, so the sections after it were outside the article.
+    from outputs import triptych
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Traceback\n\n"
+        '<div class="traceback">\n<code>\n----> 1 100/0\n\n'
+        "ZeroDivisionError: division by zero\n</code>\n</div>\n\n"
+        "## Afterwards\n\nWords after the traceback.\n\n"
+        '<div class="note">\n\nMarkdown inside a *div*.\n\n</div>\n\n'
+        "An inline <b>bold</b> word.\n"
+    )
+    out = tmp_path / "out"
+    built = triptych("build", source, "-o", out)
+    assert built.returncode == 0, built.stderr
+    stray = [line for line in built.stderr.splitlines() if "closes no element" in line]
+    assert len(stray) == 2 and all("index.md:" in line for line in stray)
+    assert "</code>" in stray[0] and "</div>" in stray[1]
+    page = html.parse(str(out / "html" / "index.html")).getroot()
+    (article,) = page.iter("article")
+    assert "Words after the traceback." in article.text_content()
+    (note,) = article.find_class("note")
+    assert note.text_content().split() == ["Markdown", "inside", "a", "div."]
+    assert [b.text for b in article.iter("b")] == ["bold"]
+    checked = triptych("check", out)
+    assert "missing from" not in checked.stdout + checked.stderr
