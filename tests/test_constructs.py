@@ -292,6 +292,46 @@ def test_math_written_inside_text_in_a_formula_prints_as_mathematics(tmp_path: P
     assert glyphs(drawn) and dollar not in glyphs(drawn)
 
 
+def test_characters_escaped_in_text_in_a_formula_print_without_their_backslash(
+    tmp_path: Path,
+) -> None:
+    # latex2mathml and ziamath print a text argument as written: "transistor\_count" in
+    # every edition, and an escaped "&" wrote an unescaped one the MathML could not be read with.
+    source = tmp_path / "escapes"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Escapes\n\nThe law $\\log(\\text{transistor\\_count}) = A$ holds.\n\n"
+        "$$\nx = \\text{50\\% of \\$5 \\& \\{y\\} \\#1}\n$$\n"
+    )
+    out = triptych_build(source, tmp_path / "build", "-f", "pdf,epub")  # -W: no math warnings
+    chapter = Epub.open(out / "epub" / "escapes.epub").xhtml("EPUB/index.xhtml")
+    shown = [
+        "".join("".join(element.itertext()) for element in formula.find(f"{MATHML}semantics/*"))
+        for formula in chapter.findall(f".//{MATHML}math")
+    ]
+    assert [" ".join(text.split()) for text in shown] == [
+        "log(transistor_count)=A",
+        "x=50% of $5 & {y} #1",
+    ]
+    assert chapter.findall(f".//{MATHML}math")[0].get("alttext") == (
+        r"\log(\text{transistor\_count}) = A"
+    )
+
+    from triptych.math.render import svg
+
+    def glyphs(drawing: Any) -> list[str]:
+        """The glyphs a formula's SVG draws, by their name in the font."""
+        return [use.get("href", "").rpartition("-")[2] for use in drawing.iter(f"{SVG}use", "use")]
+
+    print_page = html.parse(str(out / "doctrees" / "triptych-pdf" / "escapes.html")).getroot()
+    assert print_page.find_class("triptych-math-fallback") == []
+    drawn = [image for image in print_page.iter("svg") if image.get("aria-label")]
+    assert len(drawn) == 2
+    # "\\" in text prints two backslashes as written: the glyph "\_" drew before its "_".
+    (backslash,) = set(glyphs(etree.fromstring(svg(r"\text{\\}", False, "slash-").markup)))
+    assert all(glyphs(image) and backslash not in glyphs(image) for image in drawn)
+
+
 def test_a_formula_above_the_baseline_is_raised_in_print(tmp_path: Path) -> None:
     # Its depth is negative: "vertical-align: --0.167em" was ignored with a WeasyPrint
     # warning, and the dots sat on the baseline.
@@ -649,3 +689,37 @@ def test_lists_are_numbered_and_classified_as_written_in_every_edition(tmp_path:
     (term,) = chapter.xpath("//xhtml:dt", namespaces=NS)
     assert "".join(term.itertext()) == "Term : classifier"
     assert epubcheck_messages(epub.path) == []
+
+
+def test_a_closing_tag_left_over_from_an_html_block_keeps_the_text_after_it_in_the_article(
+    tmp_path: Path,
+) -> None:
+    # CommonMark ends an HTML block at a blank line: the "</code>" and "</div>" after it
+    # were inline HTML of a paragraph, and the site's "</div>" closed the article's own
+    # container, so the sections after it were outside the article.
+    from outputs import triptych
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "index.md").write_text(
+        "# Traceback\n\n"
+        '<div class="traceback">\n<code>\n----> 1 100/0\n\n'
+        "ZeroDivisionError: division by zero\n</code>\n</div>\n\n"
+        "## Afterwards\n\nWords after the traceback.\n\n"
+        '<div class="note">\n\nMarkdown inside a *div*.\n\n</div>\n\n'
+        "An inline <b>bold</b> word.\n"
+    )
+    out = tmp_path / "out"
+    built = triptych("build", source, "-o", out)
+    assert built.returncode == 0, built.stderr
+    stray = [line for line in built.stderr.splitlines() if "closes no element" in line]
+    assert len(stray) == 2 and all("index.md:" in line for line in stray)
+    assert "</code>" in stray[0] and "</div>" in stray[1]
+    page = html.parse(str(out / "html" / "index.html")).getroot()
+    (article,) = page.iter("article")
+    assert "Words after the traceback." in article.text_content()
+    (note,) = article.find_class("note")
+    assert note.text_content().split() == ["Markdown", "inside", "a", "div."]
+    assert [b.text for b in article.iter("b")] == ["bold"]
+    checked = triptych("check", out)
+    assert "missing from" not in checked.stdout + checked.stderr

@@ -60,6 +60,10 @@ STRAY_COLUMN = "<mi>&</mi>"
 COLOUR_WITH_ARGUMENT = re.compile(r"\\color\s*\{[^{}]*\}\s*\{")
 #: A command whose argument is text, up to the argument's opening brace.
 TEXT_WITH_ARGUMENT = re.compile(r"\\(?:text(?:rm|bf|it|sf|tt|up|md|normal)?|mbox|hbox)\s*\{")
+#: A character escaped in text: latex2mathml and ziamath print a text argument as written, so
+#: ``\_`` showed its backslash. Those of ``character`` are printed as themselves; ``&``, ``{``
+#: and ``}`` would end the text or a column there, so they are set apart, as math.
+TEXT_ESCAPE = re.compile(r"\\(?:(?P<character>[_%#$ ])|(?P<apart>[&{}])|.)", re.DOTALL)
 #: A ``$`` that opens or closes math inside text (``\$`` is a dollar sign, skipped).
 TEXT_MATH_SHIFT = re.compile(r"\\.|(?P<shift>\$)", re.DOTALL)
 #: An environment's beginning or end.
@@ -191,7 +195,9 @@ def prepared_tex(tex: str) -> str:
         r"\\end{align*}", ALIGNING_ENVIRONMENT.sub(r"\\begin{align*}", unnumbered)
     )
     return _scripted_environments_grouped(
-        _colours_confined(_text_math_lifted(NUMBERING_COMMAND.sub("", aligned)))
+        _colours_confined(
+            _text_escapes_resolved(_text_math_lifted(NUMBERING_COMMAND.sub("", aligned)))
+        )
     ).strip()
 
 
@@ -265,6 +271,49 @@ def _text_math_lifted(tex: str) -> str:
         if argument[previous:]:
             cut.append(command + argument[previous:] + "}")
         pieces += [tex[position : match.start()], "{", *cut, "}"]
+        position = end
+    return "".join(pieces) + tex[position:]
+
+
+def _text_escapes_resolved(tex: str) -> str:
+    """Escaped characters in text (``\\text{transistor\\_count}``) made the characters TeX prints.
+
+    ``\\&``, ``\\{`` and ``\\}`` cut the text, as :func:`_text_math_lifted` cuts it at
+    math, into text arguments of the same command around the escape, which math mode
+    prints as the character.
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in TEXT_WITH_ARGUMENT.finditer(tex):
+        if match.start() < position:
+            continue  # inside an argument already resolved
+        end = _group_end(tex, match.end() - 1)
+        if end < 0:
+            continue  # an argument never closed: latex2mathml reports it
+        argument = tex[match.end() : end - 1]
+        command = match.group()
+        cut: list[str] = []
+        text: list[str] = []
+        previous = 0
+        for escape in TEXT_ESCAPE.finditer(argument):
+            if not (escape["character"] or escape["apart"]):
+                continue  # a command, printed as latex2mathml prints it
+            text.append(argument[previous : escape.start()])
+            previous = escape.end()
+            if escape["character"]:
+                text.append(escape["character"])
+                continue
+            if "".join(text):
+                cut.append(command + "".join(text) + "}")
+            text = []
+            cut.append(escape.group())
+        text.append(argument[previous:])
+        if not cut:
+            pieces += [tex[position : match.end()], "".join(text), "}"]
+        else:
+            if "".join(text):
+                cut.append(command + "".join(text) + "}")
+            pieces += [tex[position : match.start()], "{", *cut, "}"]
         position = end
     return "".join(pieces) + tex[position:]
 

@@ -141,6 +141,51 @@ def sanitise_raw_html(app: Sphinx, doctree: nodes.document) -> None:
             )  # fmt: skip
         if cleaned != markup:
             raw[:] = [nodes.Text(cleaned)]
+    _drop_stray_closing_tags(doctree)
+
+
+def _drop_stray_closing_tags(doctree: nodes.document) -> None:
+    """Leave out a lone closing tag that closes no element a lone opening tag opened before it.
+
+    Such a tag would close the page's own elements around the article: written
+    into the site, a ``</div>`` left over from an HTML block that ended at a blank
+    line (CommonMark's rule) closed the article's container, and the text after it
+    was outside the article. An opening tag counts where its block encloses the
+    closing one, as a ``<div>`` block around Markdown and its ``</div>`` block do.
+    """
+    opened: list[tuple[str, nodes.Element]] = []
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" not in raw.get("format", "").split() or raw.parent is None:
+            continue
+        markup = raw.astext().strip()
+        if (match := OPENING_TAG.match(markup)) and not markup.endswith("/>"):
+            if (tag := match["tag"].lower()) not in VOID_TAGS:
+                opened.append((tag, raw.parent))
+            continue
+        if not (match := CLOSING_TAG.match(markup)):
+            continue  # a fragment, which the sanitiser balanced
+        tag = match["tag"].lower()
+        enclosing = set(map(id, _ancestors(raw)))
+        for index in range(len(opened) - 1, -1, -1):
+            if opened[index][0] == tag and id(opened[index][1]) in enclosing:
+                del opened[index:]  # the elements opened inside it close with it
+                break
+        else:
+            warn(
+                logger, Subtype.UNSAFE_HTML,
+                "raw HTML sanitised: removed </%s>, which closes no element opened before it",
+                tag, location=raw,
+            )  # fmt: skip
+            raw.parent.remove(raw)
+
+
+def _ancestors(node: nodes.Node) -> list[nodes.Element]:
+    found: list[nodes.Element] = []
+    parent = node.parent
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent
+    return found
 
 
 def setup(app: Sphinx) -> None:
