@@ -16,7 +16,15 @@ import pytest
 from lxml import etree, html
 from pypdf import PdfReader
 
-from outputs import NS, Epub, epubcheck_messages, fingerprint, pdf_broken_links, triptych_build
+from outputs import (
+    NS,
+    Epub,
+    epubcheck_messages,
+    fingerprint,
+    pdf_broken_links,
+    pdf_outline,
+    triptych_build,
+)
 from triptych.checks import validators
 
 if TYPE_CHECKING:
@@ -362,6 +370,12 @@ def test_formulas_in_headings_are_text_in_the_contents_of_every_book(tmp_path: P
     navigation = " ".join("".join(book.xhtml("EPUB/nav.xhtml").itertext()).split())
     assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in navigation
     assert "Step x_b" in navigation and "\\" not in navigation
+    # The bookmarks too: a heading's formula is drawn, and WeasyPrint's bookmark skipped it.
+    bookmarks = [
+        title for title, _depth, _page in pdf_outline(PdfReader(out / "pdf" / "headings.pdf"))
+    ]
+    assert "Change with \N{GREEK SMALL LETTER ALPHA} and T\N{SUBSCRIPT ONE}" in bookmarks
+    assert "Step x_b" in bookmarks
 
 
 # --- code -----------------------------------------------------------------------------------

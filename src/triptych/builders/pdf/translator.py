@@ -15,6 +15,7 @@ anchor is on the page where its text begins.
 from __future__ import annotations
 
 import copy
+import html
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from sphinx.writers.html5 import HTML5Translator
 
 from triptych.builders.pdf.assembly import CHAPTER_CLASS
 from triptych.builders.pdf.ids import chapter_anchor, qualified_id
+from triptych.documents import text_of
 
 if TYPE_CHECKING:
     from sphinx.builders import Builder
@@ -127,6 +129,11 @@ def holder_after(anchor: nodes.Element) -> nodes.Element | None:
     return None
 
 
+_HEADING_TAG = re.compile(r"<h[1-6]\b[^>]*>")
+#: The number Sphinx writes before a numbered section's title.
+_SECTION_NUMBER = re.compile(r'<span class="section-number">([^<]*)</span>')
+
+
 class PrintTranslator(HTML5Translator):
     """Sphinx's HTML writer with every id moved to where its content begins on the page."""
 
@@ -134,6 +141,35 @@ class PrintTranslator(HTML5Translator):
         super().__init__(document, builder)
         #: Ids moved onto an element written later, keyed by that element.
         self.moved_ids: dict[int, list[str]] = {}
+        #: Where each heading being written begins in the body.
+        self.heading_starts: list[int] = []
+
+    def visit_title(self, node: nodes.title) -> None:
+        self.heading_starts.append(len(self.body))
+        super().visit_title(node)
+
+    def depart_title(self, node: nodes.title) -> None:
+        start = self.heading_starts.pop()
+        super().depart_title(node)
+        if isinstance(node.parent, nodes.section) and next(node.findall(nodes.math), None):
+            self.label_bookmark(start, node)
+
+    def label_bookmark(self, start: int, title: nodes.title) -> None:
+        """A heading with a formula is bookmarked with the formula as text (``T₁``).
+
+        WeasyPrint's bookmark is the heading's text, and a formula is drawn, not text: the
+        bookmark would skip it ("Growth of at").
+        """
+        # The heading's start tag, and the empty spans of its further ids after it.
+        written = self.body[start]
+        tag = _HEADING_TAG.match(written)
+        if tag is None or "style=" in tag.group():
+            return
+        number = _SECTION_NUMBER.search("".join(self.body[start:]))
+        label = (html.unescape(number.group(1)) if number else "") + text_of(title)
+        css = '"' + label.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        labelled = f'{tag.group()[:-1]} style="bookmark-label: {html.escape(css)}">'
+        self.body[start] = labelled + written[tag.end() :]
 
     def move_ids(self, ids: list[str], to: nodes.Element) -> None:
         self.moved_ids.setdefault(id(to), []).extend(ids)
