@@ -82,3 +82,46 @@ def test_the_site_audit_finds_each_broken_link_of_each_page(tmp_path: Path) -> N
         "guide/two.html: ../guide/: no such file",
         "other.html: #top: no such id",
     ]
+
+
+def test_the_audit_before_publishing_reads_again_only_the_pages_written_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the last audit read of a page is taken back while the page is the same file; a
+    page written again is read again, and links to it are checked against what it now holds."""
+    from triptych.checks import audit as audit_module
+    from triptych.run.publish import broken_links
+
+    site = tmp_path / "html"
+    site.mkdir()
+    pages = {
+        "index.html": '<p id="top"><a href="one.html#two">2</a> <a href="#top">up</a></p>',
+        "one.html": '<h1 id="two">Two</h1><a id="term-a-use-1" href="index.html#top">home</a>',
+        "glossary.html": '<dl class="glossary"><dt id="term-a">A</dt><dd>'
+        '<p class="triptych-backrefs"><a href="one.html#term-a-use-1">One</a></p></dd></dl>',
+    }
+    for name, body in pages.items():
+        (site / name).write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    read: list[str] = []
+    real = audit_module.SitePage.read
+
+    def counted(path: Path) -> audit_module.SitePage:
+        read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(audit_module.SitePage, "read", counted)
+    assert broken_links("html", site) == []
+    assert sorted(read) == ["glossary.html", "index.html", "one.html"]
+    assert (tmp_path / "html.audit.json").is_file()  # beside the site, not in it
+    read.clear()
+    (site / "one.html").write_text("<html><body><h1 id='three'>Three</h1></body></html>")
+    assert broken_links("html", site) == [
+        "glossary.html: one.html#term-a-use-1: no such id",
+        "index.html: one.html#two: no such id",
+    ]
+    assert read == ["one.html"]
+    kept = audit_module.audit_html(site, kept=tmp_path / "html.audit.json")
+    fresh = audit_module.audit_html(site)
+    assert (kept.links, kept.broken, kept.terms) == (fresh.links, fresh.broken, fresh.terms)
+    assert kept.glossary_documents == fresh.glossary_documents == {"glossary"}
+    assert kept.back_references == fresh.back_references

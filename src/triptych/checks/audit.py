@@ -8,11 +8,13 @@ glossary terms and the same back-references.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree, html
@@ -85,25 +87,90 @@ def _site_target(site: Path, page: Path, path: str) -> Path:
     return (found or candidates[0]).resolve()
 
 
-def audit_html(site: Path) -> EditionAudit:
+@dataclass
+class SitePage:
+    """What the audit reads of one page of the site."""
+
+    ids: list[str]
+    #: Its links within the site.
+    links: list[str]
+    #: The ids of the glossary terms it defines, and its back-references' links.
+    terms: list[str] | None = None
+    back_references: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> SitePage:
+        tree = _parse_html(path)
+        page = cls(
+            ids=[str(value) for value in tree.xpath("//@id")],
+            links=[str(href) for href in tree.xpath("//a/@href") if _local(str(href))],
+        )
+        for glossary in tree.xpath("//dl[contains(concat(' ', @class, ' '), ' glossary ')]"):
+            page.terms = [*(page.terms or []), *(str(i) for i in glossary.xpath("./dt/@id"))]
+            page.back_references += [
+                str(href)
+                for href in glossary.xpath(".//p[contains(@class, 'triptych-backrefs')]//a/@href")
+            ]
+        return page
+
+
+def _stamp(path: Path) -> list[int]:
+    """What changes when a file is written again: its size and times."""
+    status = path.stat()
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+
+
+def read_site_pages(site: Path, pages: list[Path], kept: Path | None) -> dict[Path, SitePage]:
+    """Each page as the audit reads it; with *kept*, a file of what the last audit read, only
+    the pages written since are read again (an edit rewrites a few of a site's pages)."""
+    before: dict[str, Any] = {}
+    if kept is not None:
+        try:
+            before = json.loads(kept.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            before = {}
+    read: dict[Path, SitePage] = {}
+    now: dict[str, Any] = {}
+    for path in pages:
+        name = path.relative_to(site).as_posix()
+        stamp = _stamp(path)
+        found = before.get(name) if isinstance(before, dict) else None
+        page = None
+        if isinstance(found, dict) and found.get("stamp") == stamp:
+            try:
+                page = SitePage(**found["page"])
+            except TypeError:
+                page = None
+        if page is None:
+            page = SitePage.read(path)
+        read[path] = page
+        now[name] = {"stamp": stamp, "page": dataclasses.asdict(page)}
+    if kept is not None:
+        from triptych.editions import write_atomically
+
+        write_atomically(kept, json.dumps(now, sort_keys=True).encode())
+    return read
+
+
+def audit_html(site: Path, kept: Path | None = None) -> EditionAudit:
     """Links and glossary of the site: every page read once, every link's file and id
     looked up in what was read (a site of 300 pages has a hundred thousand links, most of
-    them to the same few files)."""
+    them to the same few files). With *kept*, see :func:`read_site_pages`."""
     audit = EditionAudit("html", site)
     pages = sorted(site.rglob("*.html"))
     ids: dict[Path, set[str]] = {}
     links: dict[Path, list[str]] = {}
-    for page in pages:
-        tree = _parse_html(page)
-        audit.documents.add(page.relative_to(site).with_suffix("").as_posix())
-        ids[page.resolve()] = {str(v) for v in tree.xpath("//@id")}
-        links[page] = [str(href) for href in tree.xpath("//a/@href") if _local(str(href))]
-        for glossary in tree.xpath("//dl[contains(concat(' ', @class, ' '), ' glossary ')]"):
-            audit.glossary_documents.add(page.relative_to(site).with_suffix("").as_posix())
-            audit.terms |= {str(i) for i in glossary.xpath("./dt/@id")}
-            for href in glossary.xpath(".//p[contains(@class, 'triptych-backrefs')]//a/@href"):
-                document, _, anchor = str(href).partition("#")
-                relative = (page.parent / document).resolve().relative_to(site.resolve())
+    for page, read in read_site_pages(site, pages, kept).items():
+        document = page.relative_to(site).with_suffix("").as_posix()
+        audit.documents.add(document)
+        ids[page.resolve()] = set(read.ids)
+        links[page] = read.links
+        if read.terms is not None:
+            audit.glossary_documents.add(document)
+            audit.terms |= set(read.terms)
+            for href in read.back_references:
+                linked, _, anchor = href.partition("#")
+                relative = (page.parent / linked).resolve().relative_to(site.resolve())
                 audit.note_back_reference(relative.with_suffix("").as_posix(), anchor)
 
     def ids_of(target: Path) -> set[str]:

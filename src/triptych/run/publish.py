@@ -115,7 +115,8 @@ def broken_links(edition: str, folder: Path) -> list[str]:
     from triptych.checks.audit import audit_epub, audit_html, audit_pdf
 
     if edition == "html":
-        return audit_html(folder).broken
+        # Beside the work folder, never published: what this audit read of each page.
+        return audit_html(folder, kept=folder.with_name(f"{folder.name}.audit.json")).broken
     audit = audit_pdf if edition == "pdf" else audit_epub
     suffix = ".pdf" if edition == "pdf" else ".epub"
     return [problem for path in sorted(folder.glob("*" + suffix)) for problem in audit(path).broken]
