@@ -557,7 +557,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         targets = slot_targets(self.print_html)
         # The last build's pages, or else a guess: either prints numbers as wide as the true ones.
         saved = self.saved_pages()
-        guessed = estimated_pages(self.print_html) | saved
+        guessed = self.first_guess(targets, saved)
         self.printed_pages = {target: guessed[target] for target in targets if target in guessed}
         self.layout_messages: set[str] = set()
         self.layout_problems: list[stdlib_logging.LogRecord] = []
@@ -648,6 +648,13 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 if note_id in node.get("ids", ()) and get_source_line(node)[1]:
                     return node
         return (owner, None) if owner else None
+
+    def first_guess(self, targets: Iterable[str], saved: dict[str, int]) -> dict[str, int]:
+        """The pages the last book printed, or a guess where it had no such target: either
+        prints numbers as wide as the true ones. The guess reads the whole print HTML."""
+        if all(target in saved for target in targets):
+            return saved
+        return estimated_pages(self.print_html) | saved
 
     def note_parts(self, results: list[PartLayout], first_pages: dict[str, int]) -> None:
         """Keep where each part began and its footnote rules; warn of footnotes printed late."""
