@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from io import StringIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sphinx.builders.html import StandaloneHTMLBuilder
@@ -13,6 +14,9 @@ from sphinx.testing.util import SphinxTestApp
 from conftest import ROOTS
 from outputs import fingerprint
 from triptych import cli
+
+if TYPE_CHECKING:
+    from docutils import nodes
 
 DOCS = Path(__file__).parents[1] / "docs"
 #: The PDF keeps its own layout cache, tested with it; the site and the EPUB are tested here.
@@ -168,6 +172,21 @@ def test_a_changed_setting_rewrites_the_site_as_a_cold_build_would(
     assert fingerprint(out) == fingerprint(cold)
 
 
+def documents_written(
+    monkeypatch: pytest.MonkeyPatch, builder_class: type[StandaloneHTMLBuilder]
+) -> list[str]:
+    """The documents *builder_class* writes from now on, in order."""
+    written: list[str] = []
+    real = builder_class.write_doc
+
+    def noted(builder: StandaloneHTMLBuilder, docname: str, doctree: nodes.document) -> None:
+        written.append(docname)
+        real(builder, docname, doctree)
+
+    monkeypatch.setattr(builder_class, "write_doc", noted)
+    return written
+
+
 def test_an_edit_writes_again_only_its_page_though_others_are_numbered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,14 +194,7 @@ def test_an_edit_writes_again_only_its_page_though_others_are_numbered(
     edit elsewhere: what each page was written from includes its numbers once given."""
     srcdir = tmp_path / "book"
     shutil.copytree(ROOTS / "test-kitchen-sink", srcdir)
-    written: list[str] = []
-    real = StandaloneHTMLBuilder.write_doc
-
-    def noted(builder: StandaloneHTMLBuilder, docname: str, doctree: object) -> None:
-        written.append(docname)
-        real(builder, docname, doctree)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(StandaloneHTMLBuilder, "write_doc", noted)
+    written = documents_written(monkeypatch, StandaloneHTMLBuilder)
     for step in ("cold", "edit"):
         if step == "edit":
             written.clear()
@@ -208,14 +220,7 @@ def test_an_edition_built_alone_after_an_edit_writes_only_the_edited_page(
 
     srcdir, out = tmp_path / "book", tmp_path / "out"
     shutil.copytree(ROOTS / "test-kitchen-sink", srcdir)
-    written: list[str] = []
-    real = EbookBuilder.write_doc
-
-    def noted(builder: EbookBuilder, docname: str, doctree: object) -> None:
-        written.append(docname)
-        real(builder, docname, doctree)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(EbookBuilder, "write_doc", noted)
+    written = documents_written(monkeypatch, EbookBuilder)
     assert cli.main(["build", str(srcdir), "-o", str(out), "-q", "-f", "pdf,epub"]) == 0
     assert len(written) > 2
     written.clear()
