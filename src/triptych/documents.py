@@ -129,10 +129,13 @@ def _mark_unwritten_conditions(app: Sphinx, doctree: nodes.document) -> None:
         return
     from sphinx.ext.ifconfig import ifconfig
 
+    blocks = list(doctree.findall(ifconfig))
+    if not blocks:
+        return
     # The names sphinx.ext.ifconfig evaluates its conditions with.
     names = {option.name: option.value for option in app.config}
     names.update(app.config.__dict__.copy())
-    for block in doctree.findall(ifconfig):
+    for block in blocks:
         try:
             condition = compile(str(block["expr"]), "<ifconfig>", "eval")
             shown = "builder" not in condition.co_names and bool(eval(condition, dict(names)))
