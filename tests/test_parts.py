@@ -495,6 +495,76 @@ def test_each_edit_lays_out_only_the_part_it_changed(
         assert new in layouts[0]
 
 
+def test_an_elements_key_follows_what_it_holds_and_nothing_else() -> None:
+    """Equal elements have one key, whichever string objects they hold and wherever they
+    stand; a change deep inside, or to a target an attribute names, gives another."""
+    from docutils import nodes
+
+    from triptych.builders.pdf.fragments import element_key
+
+    def chapter(words: str, label: str = "term", one_string: bool = False) -> nodes.container:
+        # The label's uses as one string object, or as as many equal strings as uses.
+        name = (lambda: label) if one_string else (lambda: "".join(label))
+        target = nodes.target(ids=[name()])
+        section = nodes.section(ids=["section"])
+        section += nodes.title("", "Title")
+        section += nodes.paragraph("", "", nodes.Text(words), nodes.emphasis("", name()))
+        section.expect_referenced_by_id = {name(): target}
+        return nodes.container("", target, section, classes=["triptych-chapter"])
+
+    first = chapter("Some words.")
+    key = element_key(first, "context")
+    assert key is not None
+    second = chapter("Some words.", one_string=True)
+    nodes.container("", second)  # standing inside another element
+    assert element_key(second, "context") == key
+    assert element_key(first, "another context") != key
+    assert element_key(chapter("Some other words."), "context") != key
+    assert element_key(chapter("Some words.", label="other"), "context") != key
+    changed = chapter("Some words.")
+    changed[1][1]["classes"].append("triptych-pageref")
+    assert element_key(changed, "context") != key
+
+
+def test_an_edit_writes_the_print_html_of_the_chapters_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The print HTML kept of unchanged chapters is what a cold build writes of them; an edit
+    writes again the edited chapter, and those that show what it changed (the glossary's
+    uses, the index), not the others."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    build(srcdir, monkeypatch)
+    edited = srcdir / "part-3.md"
+    edited.write_text(edited.read_text().replace("Footnote of part 3.", "A note on part three."))
+
+    written: list[str] = []
+    real = pdf_builder.PdfBuilder.written_elements
+
+    def noted(builder: Any, elements: list[Any]) -> list[str]:
+        written.extend(
+            next(iter(element.findall(lambda node: "triptych-chapter" in node.get("classes", ()))))
+            ["ids"][0]
+            for element in elements
+        )
+        return real(builder, elements)
+
+    monkeypatch.setattr(pdf_builder.PdfBuilder, "written_elements", noted)
+    app, _layouts = build(srcdir, monkeypatch)
+    monkeypatch.setattr(pdf_builder.PdfBuilder, "written_elements", real)
+    assert app.warning.getvalue() == ""
+    assert "document-part-3" in written
+    assert not {f"document-part-{number}" for number in (1, 2, 4, 5, 6, 7, 8)} & set(written)
+    print_html = Path(app.doctreedir) / "triptych-pdf" / f"{SLUG}.html"
+    kept = print_html.read_text(encoding="utf-8")
+    assert "part three" in kept
+
+    cold = tmp_path / "cold"
+    shutil.copytree(srcdir, cold, ignore=shutil.ignore_patterns("_build"))
+    app, _layouts = build(cold, monkeypatch)
+    assert (Path(app.doctreedir) / "triptych-pdf" / f"{SLUG}.html").read_text() == kept
+
+
 def test_a_book_stitched_in_a_process_of_its_own_is_the_same_book(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

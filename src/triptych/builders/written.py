@@ -138,13 +138,13 @@ def _file_digest(path: Path) -> str:
         return ""
 
 
-def settings_digest(app: Sphinx) -> str:
-    """What every document of this builder is written with: its settings, the code, the date."""
+def settings_digest(builder: Builder) -> str:
+    """What every document of *builder* is written with: its settings, the code, the date."""
     import triptych
 
     values = {
         option.name: option.value
-        for option in app.config.filter(frozenset({"html", ""}))
+        for option in builder.config.filter(frozenset({"html", ""}))
         if option.name not in NOT_WRITTEN
     }
     package = Path(triptych.__file__).parent
@@ -154,9 +154,9 @@ def settings_digest(app: Sphinx) -> str:
         if path.is_file() and "__pycache__" not in path.parts
     )
     return _digest(
-        app.builder.name,
+        builder.name,
         stable_hash(values),
-        stable_hash(sorted(app.tags)),
+        stable_hash(sorted(builder.tags)),
         triptych.__version__,
         code,
         os.environ.get("SOURCE_DATE_EPOCH"),
@@ -179,7 +179,7 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
     from triptych.documents import SITE_BUILDERS
     from triptych.glossary.domain import glossary_domain
 
-    common = settings_digest(app)
+    common = settings_digest(app.builder)
     targets = defined_targets(env)
     glossary = glossary_domain(env)
     glossary_docs = glossary.glossary_docs()

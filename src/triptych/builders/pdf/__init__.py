@@ -62,6 +62,7 @@ from triptych.builders.pdf.backmatter import (
 from triptych.builders.pdf.cache import LayoutCache, layout_key
 from triptych.builders.pdf.chapters import AssembledChapter, ChapterCache, shared_key
 from triptych.builders.pdf.floats import mark_figures, move_figures
+from triptych.builders.pdf.fragments import FragmentCache
 from triptych.builders.pdf.ids import PART_ANCHOR_PREFIX, authored_uri, chapter_anchor
 from triptych.builders.pdf.layout import (
     PrintLayout,
@@ -97,7 +98,7 @@ from triptych.builders.pdf.parts import (
 from triptych.builders.pdf.stitch import Part, Stitched, stitch_pdfs
 from triptych.builders.pdf.translator import PrintTranslator
 from triptych.builders.screen_html import for_books
-from triptych.builders.written import written_digest
+from triptych.builders.written import settings_digest, written_digest
 from triptych.diagnostics import PdfRenderError, Subtype, warn
 from triptych.documents import (
     TitlePage,
@@ -133,6 +134,8 @@ COVERS_CACHE_NAME = "covers"
 PARTS_CACHE_FOLDER = "parts"
 #: Beside the kept PDFs: the chapters as assembled, by document (see :mod:`.chapters`).
 CHAPTERS_CACHE_FOLDER = "chapters"
+#: Beside the kept PDFs: the print HTML of the book's elements, by key (see :mod:`.fragments`).
+FRAGMENTS_CACHE_FOLDER = "fragments"
 
 #: Layouts of the book at most: each prints the page numbers of the one before, and may settle
 #: page lists and footnotes it moved.
@@ -348,20 +351,21 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         """The book's print HTML as one document (kept to be looked at, and the book's key).
 
         The HTML of each part's elements is kept too (:attr:`rendered_body`): the parts'
-        print HTML is made of it, not written again. The copies written go once written: a
-        book's worth of doctrees less in the processes forked to lay the parts out.
+        print HTML is made of it, not written again. Each element's HTML is kept between
+        builds as well (:mod:`.fragments`): an edit writes the chapters it changed.
         """
-        # The writer adds to the doctree it walks (admonition titles): walk a copy, so a second
-        # rendering of the same chapters prints them once.
-        copies = [chapter.deepcopy() for chapter in chapters]
-        body: list[nodes.Element] = [*book_body(self.env, copies, order)]
-        back_matter: list[nodes.Element] = [matter.deepcopy() for matter in self.back_matter]
-        fragments = self.written_elements([*body, *back_matter])
-        html = self.print_page("".join(fragments), order, front=True)
-        position = {id(element): number for number, element in enumerate([*body, *back_matter])}
-        plans = plan_parts(
-            body, back_matter, self.part_pages, lambda element: PART_CLASS in element["classes"]
+        body: list[nodes.Element] = [*book_body(self.env, chapters, order)]
+        back_matter: list[nodes.Element] = list(self.back_matter)
+        elements = [*body, *back_matter]
+        fragments = FragmentCache(self.cache.folder / FRAGMENTS_CACHE_FOLDER).written(
+            elements, self.fragment_contexts(elements, chapters, order), self.written_copies
         )
+        html = self.print_page("".join(fragments), order, front=True)
+        position = {id(element): number for number, element in enumerate(elements)}
+        plans = plan_parts(
+            body, back_matter, self.part_pages,
+            lambda element: PART_CLASS in element["classes"],
+        )  # fmt: skip
         parts = []
         for plan in plans:
             positions = tuple(position[id(element)] for element in plan.elements)
@@ -369,6 +373,29 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             parts.append(PartBody(plan.name, plan.front, plan.characters, written, positions))
         self.rendered_body = RenderedBody(html, parts)
         return html
+
+    def fragment_contexts(
+        self, elements: list[nodes.Element], chapters: list[nodes.container], order: list[str]
+    ) -> list[str | None]:
+        """What each element's print HTML depends on besides its nodes (see :mod:`.fragments`):
+        None for a chapter whose document's numbers are not known."""
+        common = f"{settings_digest(self)}:{shared_key(self.env)}"
+        documents = {id(chapter): docname for docname, chapter in zip(order, chapters, strict=True)}
+        contexts: list[str | None] = []
+        for element in elements:
+            inner = element.children[0] if element.children else None
+            docname = documents.get(id(inner))
+            if docname is None:
+                contexts.append(common)
+                continue
+            written = written_digest(self, docname)
+            contexts.append(None if written is None else f"{common}:{written}")
+        return contexts
+
+    def written_copies(self, elements: list[nodes.Element]) -> list[str]:
+        """The print HTML of *elements*, written from copies: the writer adds to what it walks
+        (admonition titles), and a copy written goes once written."""
+        return self.written_elements([element.deepcopy() for element in elements])
 
     def written_elements(self, elements: list[nodes.Element]) -> list[str]:
         """The print HTML of each of *elements*, written in one document, one after another."""
