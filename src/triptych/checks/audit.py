@@ -191,19 +191,26 @@ def audit_html(site: Path, kept: Path | None = None) -> EditionAudit:
             targets[key] = target if target.is_file() else None
         return targets[key]
 
+    def fault(page: Path, href: str) -> str | None:
+        parts = urlsplit(href)
+        target = file_named(page, unquote(parts.path))
+        if target is None:
+            return "no such file"
+        if parts.fragment and target.suffix == ".html":
+            return None if unquote(parts.fragment) in ids_of(target) else "no such id"
+        return None
+
+    # The verdict on each link, by the folder it is read from (its own page, for a link
+    # without a path): most links are those of every page, to the same few files.
+    faults: dict[tuple[Path, str], str | None] = {}
     for page in pages:
         for href in links[page]:
             audit.links += 1
-            parts = urlsplit(href)
-            target = file_named(page, unquote(parts.path))
-            if target is None:
-                audit.broken.append(f"{page.relative_to(site)}: {href}: no such file")
-            elif (
-                parts.fragment
-                and target.suffix == ".html"
-                and unquote(parts.fragment) not in ids_of(target)
-            ):
-                audit.broken.append(f"{page.relative_to(site)}: {href}: no such id")
+            key = (page if href.startswith(("#", "?")) else page.parent, href)
+            if key not in faults:
+                faults[key] = fault(page, href)
+            if faults[key] is not None:
+                audit.broken.append(f"{page.relative_to(site)}: {href}: {faults[key]}")
     return audit
 
 
