@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,13 +231,13 @@ def _page_extras(app: Sphinx, docname: str) -> object:
     return download_line_inputs(app.builder, docname)
 
 
-#: The digests of a build in progress, by builder.
-_pending: weakref.WeakKeyDictionary[Builder, dict[str, str]] = weakref.WeakKeyDictionary()
+#: The builder's attribute: the digests of the build in progress, noted at ``env-get-updated``.
+PENDING = "triptych_written_digests"
 
 
 def written_digest(builder: Builder, docname: str) -> str | None:
     """The digest of what *docname* is written from in this build, once it is known."""
-    pending = _pending.get(builder)
+    pending: dict[str, str] | None = getattr(builder, PENDING, None)
     return pending.get(docname) if pending is not None else None
 
 
@@ -294,12 +293,12 @@ def _outdated(app: Sphinx, env: BuildEnvironment) -> list[str]:
         before = json.loads(record_path(app).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         before = {}
-    _pending[app.builder] = now  # kept once the build finished
+    setattr(app.builder, PENDING, now)  # kept once the build finished
     return sorted(name for name, digest in now.items() if before.get(name) != digest)
 
 
 def _keep_record(app: Sphinx, exception: BaseException | None) -> None:
-    now = _pending.pop(app.builder, None)
+    now: dict[str, str] | None = vars(app.builder).pop(PENDING, None)
     if exception is not None or now is None:
         return
     from triptych.builders import write_atomically
