@@ -283,14 +283,17 @@ def test_a_chapter_that_cannot_be_packed_names_its_article(
 def test_formulas_of_every_environment_are_valid_mathml(build_root: BuildRoot) -> None:
     # latex2mathml writes some attribute values MathML does not allow (align* of one column:
     # columnspacing=""; \hspace{nothing}: width="nothing"; \color{orange}): epubcheck rejects
-    # the book. Such attributes are dropped; valid ones are kept.
+    # the book. Such attributes are dropped; valid ones are kept. An operator of upright
+    # letters (\mathop{\mathrm{Var}}) holds its text, not the rows latex2mathml put in it.
     app = build_root("ebook", "test-math-environments")
     assert app.warning.getvalue() == ""
     (path,) = Path(app.outdir).glob("*.epub")
     assert epubcheck_messages(path) == []
     chapter = Epub.open(path).xhtml("EPUB/index.xhtml")
     mathml = {"m": "http://www.w3.org/1998/Math/MathML"}
-    assert len(chapter.xpath("//m:math", namespaces=mathml)) == 9
+    assert len(chapter.xpath("//m:math", namespaces=mathml)) == 10
+    assert chapter.xpath("//m:mi[*] | //m:mo[*] | //m:mn[*] | //m:mtext[*]", namespaces=mathml) == []
+    assert "Var" in chapter.xpath("//m:mo/text()", namespaces=mathml)
     assert chapter.xpath("//m:*[@*[normalize-space() = '']]", namespaces=mathml) == []
     spacings = chapter.xpath("//m:mtable/@columnspacing", namespaces=mathml)
     assert "0em 2em" in spacings and "" not in spacings

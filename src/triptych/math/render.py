@@ -422,11 +422,34 @@ def _drop_invalid_attributes(root: etree._Element) -> None:
                 del element.attrib[name]
 
 
+#: MathML's token elements: text only, never other elements.
+TOKEN_ELEMENTS = frozenset({"mi", "mn", "mo", "ms", "mtext"})
+
+
+def _tokens_flattened(root: etree._Element) -> None:
+    """Give each token element its text in place of the elements latex2mathml put in it.
+
+    ``\\mathop{\\mathrm{Var}}`` comes back as an ``mo`` holding rows of ``mi``, which
+    MathML does not allow (EPUB validators reject it); the operator's text is what it means.
+    """
+    for element in list(root.iter(*(f"{{{MATHML_NS}}}{tag}" for tag in TOKEN_ELEMENTS))):
+        if len(element):
+            text = "".join(
+                # A space inside the operator (``arg\\,max``) as a thin space.
+                "\N{THIN SPACE}" if etree.QName(node).localname == "mspace" else (node.text or "")
+                for node in element.iterdescendants()
+            )
+            for child in list(element):
+                element.remove(child)
+            element.text = text
+
+
 def mathml(tex: str, display: bool) -> str:
     """MathML for *tex*, with the TeX as ``alttext`` and as an annotation."""
     source = prepared_tex(tex)
     root = _converted(source, display)
     _drop_invalid_attributes(root)
+    _tokens_flattened(root)
     semantics = etree.Element(f"{{{MATHML_NS}}}semantics")
     presentation = list(root)
     if len(presentation) == 1:
