@@ -81,6 +81,7 @@ MARKERS = [
     ("implementation_name", ":py:data:`sys.implementation.name <sys.implementation>`", "``pypy``"),
     ("a_marker_made_of_many_short_words_joined_by_underscores", "see below", "``3.15``"),
 ]
+VERSIONS = ("3.15.0a1", "2024.10.1")
 PROSE = "a sample value, for CPython and PyPy respectively, long enough to take up the room"
 MARKER_TABLE = "\n".join(
     [
@@ -109,6 +110,19 @@ MARKER_TABLE = "\n".join(
         "",
         f"   * - ``{UNBROKEN_NAME}``",
         f"     - {PROSE}",
+        "",
+        # Versions alone in their columns, beside prose: each column as narrow as they let it.
+        ".. list-table::",
+        "",
+        *(
+            line
+            for version in VERSIONS
+            for line in (
+                f"   * - ``{version}``",
+                *(f"     - ``{version}``" for _column in range(4)),
+                f"     - {PROSE} {PROSE}",
+            )
+        ),
         "",
     ]
 )
@@ -142,6 +156,9 @@ def test_names_in_a_table_break_after_underscores_dots_and_slashes(
         assert broken_only_after_separators(name).search(text), (name, text)
     # The breaks write no character: the names copy as written.
     assert "\u200b" not in text
+    # A number's dots are not a name's: "3.15.0a1" is not broken after "3.".
+    for version in VERSIONS:
+        assert version in text, (version, text)
     # A name with nowhere to break still breaks in its column, within the margin.
     words = words_on_pages(pdf)
     assert [(word, right) for word, right in words if right > RIGHT_EDGE + 1] == []

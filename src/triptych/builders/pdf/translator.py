@@ -78,8 +78,9 @@ def column_count(table: nodes.table) -> int:
 TABLE_CODE_CHARACTERS_PER_LINE = 88
 CELL_PADDING_CHARACTERS = 2
 #: Where a name in code may break in a table's cell: after one "_", "." or "/" that follows
-#: another character and comes before one ("python_" / "version"; not "__" / "init__").
-_NAME_BREAK = re.compile(r"(?<=[^_./][_./])(?=[^_./])")
+#: another character and comes before one ("python_" / "version"; not "__" / "init__"), but
+#: not between the digits of a number ("3.11", "v1.2.3").
+_NAME_BREAK = re.compile(r"(?<=[^_./][_./])(?=[^_./])(?!(?<=\d\.)\d)")
 #: The class of a piece of code longer than its column can hold (print.css).
 CODE_BREAKS_ANYWHERE_CLASS = "triptych-code-anywhere"
 
