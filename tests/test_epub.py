@@ -292,7 +292,9 @@ def test_formulas_of_every_environment_are_valid_mathml(build_root: BuildRoot) -
     chapter = Epub.open(path).xhtml("EPUB/index.xhtml")
     mathml = {"m": "http://www.w3.org/1998/Math/MathML"}
     assert len(chapter.xpath("//m:math", namespaces=mathml)) == 10
-    assert chapter.xpath("//m:mi[*] | //m:mo[*] | //m:mn[*] | //m:mtext[*]", namespaces=mathml) == []
+    assert (
+        chapter.xpath("//m:mi[*] | //m:mo[*] | //m:mn[*] | //m:mtext[*]", namespaces=mathml) == []
+    )
     assert "Var" in chapter.xpath("//m:mo/text()", namespaces=mathml)
     assert chapter.xpath("//m:*[@*[normalize-space() = '']]", namespaces=mathml) == []
     spacings = chapter.xpath("//m:mtable/@columnspacing", namespaces=mathml)

@@ -543,8 +543,9 @@ def test_an_edit_writes_the_print_html_of_the_chapters_it_changed(
 
     def noted(builder: Any, elements: list[Any]) -> list[str]:
         written.extend(
-            next(iter(element.findall(lambda node: "triptych-chapter" in node.get("classes", ()))))
-            ["ids"][0]
+            next(iter(element.findall(lambda node: "triptych-chapter" in node.get("classes", ()))))[
+                "ids"
+            ][0]
             for element in elements
         )
         return real(builder, elements)
