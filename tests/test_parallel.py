@@ -123,6 +123,60 @@ def test_an_extension_whose_domain_cannot_merge_is_read_serially(
     assert "Noted: Part 8 noted." in page.getroot().text_content()
 
 
+CRASHING_EXTENSION = """
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class crash(nodes.General, nodes.Element):
+    pass
+
+
+def visit_crash(translator, node):
+    raise ValueError("the crash visitor gave up")
+
+
+class Crash(SphinxDirective):
+    def run(self):
+        return [crash()]
+
+
+def setup(app):
+    app.add_node(crash, html=(visit_crash, lambda translator, node: None))
+    app.add_directive("crash", Crash)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+def test_an_error_in_a_parallel_process_names_its_file_line_and_extension(
+    rootdir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The process that failed tells where, as one process does: the parent would only have
+    the error's text ("Sphinx parallel build error: ValueError: ...", at the project)."""
+    from triptych import cli
+
+    source = tmp_path / "src"
+    shutil.copytree(rootdir / "test-parallel", source)
+    (source / "crashing_visitor.py").write_text(CRASHING_EXTENSION)
+    conf = source / "conf.py"
+    conf.write_text(
+        "import sys, pathlib\nsys.path.insert(0, str(pathlib.Path(__file__).parent))\n"
+        + conf.read_text().replace('["triptych"]', '["triptych", "crashing_visitor"]')
+    )
+    part = source / "part-7.md"
+    lines = part.read_text().count("\n")
+    part.write_text(part.read_text() + "\n```{crash}\n```\n")
+    status = cli.main(
+        ["build", str(source), "-o", str(tmp_path / "out"), "-f", "html", "-j", "2", "-q"]
+    )
+    assert status != 0
+    expected = (
+        f"{part}:{lines + 2}: error: unexpected ValueError: the crash visitor gave up in the"
+        " extension crashing_visitor (run with --traceback for details)"
+    )
+    assert capsys.readouterr().err.strip().splitlines() == [expected]
+
+
 def _fails(_arg: object) -> None:
     raise KeyError("colour")
 
@@ -137,10 +191,9 @@ def test_a_process_that_failed_while_tasks_were_added_fails_the_caller(tasks_cla
     work, and that of the processes it stops, is left undone in silence."""
     import time
 
-    from sphinx.errors import SphinxParallelError
     from sphinx.util.parallel import ParallelTasks
 
-    from triptych.parallel import FailingParallelTasks
+    from triptych.parallel import FailingParallelTasks, LocatedTaskError
 
     tasks = (FailingParallelTasks if tasks_class == "triptych" else ParallelTasks)(1)
     done: list[object] = []
@@ -149,9 +202,9 @@ def test_a_process_that_failed_while_tasks_were_added_fails_the_caller(tasks_cla
     try:
         tasks.add_task(_returns, "second", lambda _arg, result: done.append(result))
         tasks.join()
-    except SphinxParallelError as error:
+    except LocatedTaskError as error:
         assert tasks_class == "triptych"
-        assert "KeyError: 'colour'" in str(error)
+        assert "unexpected KeyError: 'colour'" in str(error)
     else:
         # The failure went unnoticed, and the task added with it was never run.
         assert tasks_class == "sphinx"

@@ -14,20 +14,28 @@ tasks were still being added (an extension's visitor raising on one page of a
 large site) leaves its pages, and those of the processes it stopped, unwritten,
 and the build succeeds. :class:`FailingParallelTasks` raises that error, and
 the builders use it.
+
+A process sends its parent the text of its error only, not the error: the
+parent could not tell the file and line it happened at, nor the extension that
+raised it, as it does in one process. So each task tells them itself, in the
+process that failed (:class:`TaskError`), and the parent raises them again
+(:class:`LocatedTaskError`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import sphinx.builders
+from sphinx.application import Sphinx
 from sphinx.domains import Domain
+from sphinx.errors import SphinxError, SphinxParallelError
 from sphinx.util.parallel import ParallelTasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from sphinx.application import Sphinx
     from sphinx.extension import Extension
 
 
@@ -56,9 +64,67 @@ def read_serially_without_merge(app: Sphinx) -> None:
             extension.parallel_read_safe = False
 
 
+class TaskError(Exception):
+    """An unexpected error of a task, as its process tells it: where, and what (one line)."""
+
+    def __init__(self, location: str, description: str) -> None:
+        super().__init__(location, description)
+        self.location = location
+        self.description = description
+
+    def __str__(self) -> str:
+        return json.dumps([self.location, self.description])
+
+
+#: How Sphinx's parent process receives a :class:`TaskError`: its class, then its text.
+TASK_ERROR = f"{TaskError.__module__}.{TaskError.__qualname__}: "
+
+
+class LocatedTaskError(Exception):
+    """A task's unexpected error, raised again in the parent with where it happened."""
+
+    def __init__(self, location: str, description: str) -> None:
+        super().__init__(description)
+        self.location = location
+        self.description = description
+
+
+def _application_of(error: BaseException) -> Sphinx | None:
+    """The application whose build raised *error*, from the frames it went through."""
+    import traceback
+
+    for frame, _line in traceback.walk_tb(error.__traceback__):
+        for name in ("app", "self", "builder"):
+            value = frame.f_locals.get(name)
+            value = getattr(value, "_app", value)
+            if isinstance(value, Sphinx):
+                return value
+    return None
+
+
+def reporting_failures(task: Callable[..., Any]) -> Callable[..., Any]:
+    """*task*, raising its unexpected errors as :class:`TaskError`, located in its process."""
+
+    def run(*arg: Any) -> Any:
+        try:
+            return task(*arg)
+        except SphinxError:
+            raise
+        except Exception as error:
+            from triptych.run import crash_site, describe
+
+            try:
+                place, extension = crash_site(error, _application_of(error))
+            except Exception:  # noqa: BLE001 - the error is reported, whatever its frames hold
+                place = extension = ""
+            raise TaskError(place, describe(error, extension)) from error
+
+    return run
+
+
 class FailingParallelTasks(ParallelTasks):
     """Sphinx's ``ParallelTasks``, but a process that fails fails the caller, whenever it is
-    found to have failed."""
+    found to have failed, with where it failed."""
 
     def __init__(self, nproc: int) -> None:
         super().__init__(nproc)
@@ -67,6 +133,13 @@ class FailingParallelTasks(ParallelTasks):
     def _join_one(self) -> bool:
         try:
             return super()._join_one()
+        except SphinxParallelError as error:
+            failure: Exception = error
+            if error.message.startswith(TASK_ERROR):
+                location, description = json.loads(error.message.removeprefix(TASK_ERROR))
+                failure = LocatedTaskError(str(location), str(description))
+            self.failure = self.failure or failure
+            raise failure from None
         except Exception as error:
             self.failure = self.failure or error
             raise
@@ -77,7 +150,7 @@ class FailingParallelTasks(ParallelTasks):
         arg: Any = None,
         result_func: Callable[[Any, Any], Any] | None = None,
     ) -> None:
-        super().add_task(task_func, arg, result_func)
+        super().add_task(reporting_failures(task_func), arg, result_func)
         if self.failure is not None:
             raise self.failure
 

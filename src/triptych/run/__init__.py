@@ -97,6 +97,10 @@ def describe(error: BaseException, extension: str = "") -> str:
     """One line for an error that stopped the build, naming the *extension* that raised it."""
     from sphinx.errors import SphinxError
 
+    from triptych.parallel import LocatedTaskError
+
+    if isinstance(error, LocatedTaskError):
+        return error.description  # described in the process it happened in
     message = _ADDRESS.sub("", " ".join(str(error).split()))
     if isinstance(error, SphinxError):
         return f"{error.category}: {message}"
