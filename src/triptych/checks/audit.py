@@ -8,7 +8,6 @@ glossary terms and the same back-references.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import posixpath
 import re
@@ -144,7 +143,8 @@ def read_site_pages(site: Path, pages: list[Path], kept: Path | None) -> dict[Pa
         if page is None:
             page = SitePage.read(path)
         read[path] = page
-        now[name] = {"stamp": stamp, "page": dataclasses.asdict(page)}
+        # Its fields are lists of strings: a shallow copy, not asdict's deep one.
+        now[name] = {"stamp": stamp, "page": dict(vars(page))}
     if kept is not None:
         from triptych.editions import write_atomically
 
@@ -202,11 +202,12 @@ def audit_html(site: Path, kept: Path | None = None) -> EditionAudit:
 
     # The verdict on each link, by the folder it is read from (its own page, for a link
     # without a path): most links are those of every page, to the same few files.
-    faults: dict[tuple[Path, str], str | None] = {}
+    faults: dict[tuple[str, str], str | None] = {}
     for page in pages:
+        own, folder = str(page), str(page.parent)
         for href in links[page]:
             audit.links += 1
-            key = (page if href.startswith(("#", "?")) else page.parent, href)
+            key = (own if href.startswith(("#", "?")) else folder, href)
             if key not in faults:
                 faults[key] = fault(page, href)
             if faults[key] is not None:
