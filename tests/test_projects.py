@@ -388,6 +388,30 @@ def test_links_to_nowhere_are_text_and_the_pdf_is_made(tmp_path: Path) -> None:
     assert [a.broken for a in audit_editions(built.out)] == [[], [], []]
 
 
+def test_inventory_links_no_inventory_holds_keep_their_words(tmp_path: Path) -> None:
+    """No inventory is fetched unless the configuration allows it: MyST warned of an ``inv:``
+    link it could not match and kept nothing of it, so its words left every edition."""
+    write_project(
+        tmp_path / "project",
+        {
+            "conf.py": 'project = "Inventories"\nextensions = ["triptych"]\n',
+            "index.md": (
+                "# Inventories\n\nMost [docutils roles](inv:#roles), <inv:sphinx#directives>"
+                " and [the ref role](inv:sphinx:std:role#ref) can be used.\n"
+            ),
+        },
+    )
+    built = build(tmp_path / "project", tmp_path / "work")
+    assert built.status == 0, built.warnings
+    assert [line.split(": ", 1)[0] for line in built.warnings] == ["index.md:3"] * 3
+    sentence = "Most docutils roles, directives and the ref role can be used."
+    assert sentence in " ".join(built.text("index").split())
+    pdf = PdfReader(built.out / "pdf" / "inventories.pdf")
+    assert sentence in " ".join(page.extract_text() for page in pdf.pages).replace("\n", " ")
+    chapter = Epub.open(next((built.out / "epub").glob("*.epub"))).xhtml("EPUB/index.xhtml")
+    assert sentence in " ".join(chapter.xpath("string(//*[local-name() = 'body'])").split())
+
+
 def test_a_toc_url_to_mystmd_site_is_left_out(tmp_path: Path) -> None:
     write_project(
         tmp_path / "project",

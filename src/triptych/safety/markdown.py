@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlparse
 
 import jinja2
 from docutils import nodes
@@ -159,6 +160,27 @@ class TriptychRenderer(SphinxRenderer):
                 self.render_children(token)
             return
         super().render_link(token)
+
+    def render_link_inventory(self, token: SyntaxTreeNode) -> None:
+        """An ``inv:`` link as MyST makes it; one that no inventory holds (none is fetched
+        unless the configuration allows it) as its text, where MyST, having warned, keeps
+        nothing of it: its words would be missing from every edition."""
+        before = len(self.current_node.children)
+        super().render_link_inventory(token)
+        made = self.current_node.children[before:]
+        if any(not isinstance(node, nodes.system_message) for node in made):
+            return
+        # The warning is logged; its node, a block in a paragraph, would split the paragraph.
+        for message in made:
+            self.current_node.remove(message)
+        text = nodes.inline(classes=["triptych-unresolved-link"])
+        self.current_node.append(text)
+        if token.info != "auto" and token.children:
+            with self.current_node_context(text):
+                self.render_children(token)
+        else:
+            href = self.md.normalizeLinkText(str(token.attrGet("href") or ""))
+            text += nodes.Text(urlparse(href).fragment or href.removeprefix("inv:"))
 
     def render_substitution(self, token: SyntaxTreeNode, inline: bool) -> None:
         position = token_line(token)
