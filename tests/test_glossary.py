@@ -257,6 +257,35 @@ def test_every_explicit_use_of_an_abbreviation_keeps_its_text(tmp_path: Path) ->
     assert all(abbr.text_content().strip() for abbr in abbreviations)
 
 
+def test_a_page_that_defines_terms_and_uses_them_uses_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A guide that defines its terms in a list and refers to them in its prose (MyST's own
+    typography page) uses them: it was warned that they were never used, which fails -W."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        'project = "Guide"\nextensions = ["triptych"]\n'
+        'myst_enable_extensions = ["deflist", "attrs_block"]\n'
+    )
+    (source / "index.md").write_text("# Guide\n\n```{toctree}\nguide\n```\n")
+    (source / "guide.md").write_text(
+        "# Guide\n\n{.glossary}\nmy term\n: The definition of my term.\n\n"
+        "The guide uses {term}`my term`.\n\n"
+        "```{glossary}\nterm two\n  The definition of term two.\n```\n\n"
+        "See {term}`term two`.\n"
+    )
+    out = tmp_path / "out"
+    status = cli.main(["build", str(source), "-o", str(out), "-W", "-q"])
+    assert status == 0, capsys.readouterr().err
+    for backrefs in site_page(out, "guide").xpath("//p[@class='triptych-backrefs']"):
+        (href,) = backrefs.xpath(".//a/@href")
+        assert site_page(out, "guide").xpath(f"//*[@id='{href.removeprefix('#')}']")
+    assert len(site_page(out, "guide").xpath("//p[@class='triptych-backrefs']")) == 2
+    table, passed = report(audit_editions(out))
+    assert passed, table
+
+
 def epub_chapter_of(out: Path, slug: str, name: str) -> etree._Element:
     with zipfile.ZipFile(out / "epub" / f"{slug}.epub") as archive:
         return etree.fromstring(archive.read(f"EPUB/{name}.xhtml"))

@@ -170,7 +170,9 @@ def audit_html(site: Path, kept: Path | None = None) -> EditionAudit:
             audit.terms |= set(read.terms)
             for href in read.back_references:
                 linked, _, anchor = href.partition("#")
-                relative = (page.parent / linked).resolve().relative_to(site.resolve())
+                # A use on the glossary's own page is linked by its anchor alone.
+                target = (page.parent / linked).resolve() if linked else page.resolve()
+                relative = target.relative_to(site.resolve())
                 audit.note_back_reference(relative.with_suffix("").as_posix(), anchor)
 
     def ids_of(target: Path) -> set[str]:
@@ -251,12 +253,18 @@ def audit_epub(path: Path) -> EditionAudit:
                 audit.broken.append(f"{name}: {href}: not in the package")
             elif parts.fragment and parts.fragment not in ids.get(target, set()):
                 audit.broken.append(f"{name}: {href}: no such id")
-        for glossary in tree.xpath("//*[@epub:type='glossary']", namespaces=NS):
+        # The glossary's own document, and glossaries an article holds (a ``{glossary}`` or
+        # a definition list of the class glossary), as the site's audit finds them.
+        glossaries = (
+            "//*[@epub:type='glossary'] | //xhtml:dl[contains(concat(' ', @class, ' '),"
+            " ' glossary ')][not(ancestor::*[@epub:type='glossary'])]"
+        )
+        for glossary in tree.xpath(glossaries, namespaces=NS):
             audit.terms |= {str(i) for i in glossary.xpath(".//xhtml:dt/@id", namespaces=NS)}
             query = ".//xhtml:p[contains(@class, 'triptych-backrefs')]//xhtml:a/@href"
             for href in glossary.xpath(query, namespaces=NS):
                 document, _, anchor = str(href).partition("#")
-                target = _resolve(name, document)
+                target = _resolve(name, document) if document else name
                 audit.note_back_reference(
                     posixpath.splitext(target.removeprefix("EPUB/"))[0], anchor
                 )

@@ -167,9 +167,12 @@ def record_usages(app: Sphinx, env: BuildEnvironment) -> list[str]:
         if domain.data["usages_digest"].get(docname) == digest:
             continue
         found = []
-        if docname not in glossary_docs and index:
+        if index:
             doctree = env.get_doctree(docname)
-            found = usages(docname, doctree, index, app.config.triptych_autolink_terms, unwritten)
+            found = usages(
+                docname, doctree, index, app.config.triptych_autolink_terms, unwritten,
+                glossary_page=docname in glossary_docs,
+            )  # fmt: skip
         domain.usages_by_doc[docname] = found
         domain.data["usages_digest"][docname] = digest
         rescanned.append(docname)

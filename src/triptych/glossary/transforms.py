@@ -131,9 +131,9 @@ class TermOccurrences(SphinxPostTransform):
     def run(self, **kwargs: Any) -> None:
         domain = glossary_domain(self.env)
         docname = self.env.current_document.docname
-        if docname in domain.glossary_docs():
+        glossary_page = docname in domain.glossary_docs()
+        if glossary_page:
             self.add_back_references(domain)
-            return
         if not domain.index:
             return
         occurrences = plan(
@@ -141,6 +141,7 @@ class TermOccurrences(SphinxPostTransform):
             domain.index,
             self.config.triptych_autolink_terms,
             unwritten_nodes(self.config),
+            glossary_page=glossary_page,
         )
         plain: dict[int, tuple[nodes.Text, list[Occurrence]]] = {}
         for occurrence in occurrences:

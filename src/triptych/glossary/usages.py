@@ -95,6 +95,19 @@ def _excluded(node: nodes.Node, unwritten: frozenset[str]) -> bool:
     return False
 
 
+def _in_glossary(node: nodes.Node) -> bool:
+    """Whether *node* is in a glossary's list of terms (the ``{glossary}`` directive's, or a
+    definition list of the class ``glossary``)."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, addnodes.glossary) or (
+            isinstance(parent, nodes.definition_list) and "glossary" in parent["classes"]
+        ):
+            return True
+        parent = parent.parent
+    return False
+
+
 def _section(node: nodes.Node) -> nodes.section | None:
     parent = node.parent
     while parent is not None and not isinstance(parent, nodes.section):
@@ -172,17 +185,15 @@ def _join_text(doctree: nodes.Node) -> None:
             element.extend(merged)
 
 
-def plan(
-    doctree: nodes.Node, index: TermIndex, autolink: bool, unwritten: frozenset[str]
+def _found(
+    doctree: nodes.Node, index: TermIndex, unwritten: frozenset[str], *, glossary_page: bool
 ) -> list[Occurrence]:
-    """Every occurrence of a term in *doctree*, in reading order, with what to do to it.
-
-    Occurrences inside *unwritten* nodes (class names, see
-    :func:`triptych.documents.unwritten_nodes`) are left out: no edition shows them.
-    """
+    """The occurrences :func:`plan` decides about, in reading order."""
     _join_text(doctree)
     occurrences: list[Occurrence] = []
     for node in doctree.findall(lambda n: isinstance(n, nodes.Text | addnodes.pending_xref)):
+        if glossary_page and (not _is_term_xref(node) or _in_glossary(node)):
+            continue
         if isinstance(node, addnodes.pending_xref) and _is_term_xref(node):
             entry = index.lookup(str(node["reftarget"]))
             if entry is not None and not _excluded(node, unwritten):
@@ -192,7 +203,25 @@ def plan(
                 Occurrence(entry, node, start, end, explicit=False, section=_section(node))
                 for start, end, entry in index.find(node.astext())
             )
+    return occurrences
 
+
+def plan(
+    doctree: nodes.Node,
+    index: TermIndex,
+    autolink: bool,
+    unwritten: frozenset[str],
+    *,
+    glossary_page: bool = False,
+) -> list[Occurrence]:
+    """Every occurrence of a term in *doctree*, in reading order, with what to do to it.
+
+    Occurrences inside *unwritten* nodes (class names, see
+    :func:`triptych.documents.unwritten_nodes`) are left out: no edition shows them. On a
+    *glossary_page*, only the ``{term}`` references outside its glossaries count: a page that
+    defines terms and uses them in its prose (a typography guide) uses them.
+    """
+    occurrences = _found(doctree, index, unwritten, glossary_page=glossary_page)
     referenced: set[str] = set()
     expanded: set[str] = set()
     anchored: dict[tuple[str, int], str] = {}
@@ -230,11 +259,13 @@ def usages(
     index: TermIndex,
     autolink: bool,
     unwritten: frozenset[str],
+    *,
+    glossary_page: bool = False,
 ) -> list[TermUsage]:
     """The back-references a document contributes: one per entry and section."""
     found = []
     title = next(iter(doctree.findall(nodes.title)), None)
-    for occurrence in plan(doctree, index, autolink, unwritten):
+    for occurrence in plan(doctree, index, autolink, unwritten, glossary_page=glossary_page):
         if not occurrence.anchor:
             continue
         section = occurrence.section
