@@ -482,4 +482,5 @@ def setup(app: Sphinx) -> None:
     app.connect("html-collect-pages", _landing_page)
     app.connect("html-page-context", _search_page_script)
     app.connect("html-page-context", viewcode.settle_backlinks)
+    app.add_post_transform(viewcode.SourceLinksLeftOutOfBooks)
     written.setup(app)

@@ -9,6 +9,11 @@ name (``pkg.Error``, from ``__all__``) and the submodule itself
 link is not published. Each link is checked against the Python domain: kept
 if its page documents the object by that id, pointed at the object's entry
 otherwise, and left out, with a warning, when the object has none.
+
+The books hold no source pages: the ``[source]`` link viewcode writes beside
+each object would be dead text in the PDF and the EPUB, with a warning for
+every one. Sphinx's own EPUB builder leaves them out (``viewcode_enable_epub``
+is off by default); :class:`SourceLinksLeftOutOfBooks` does so for both books.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import re
 from html import escape, unescape
 from typing import TYPE_CHECKING, Any
 
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, warn
@@ -88,3 +94,17 @@ def settle_backlinks(
         return link["block"]
 
     context["body"] = BACKLINK.sub(settle, context["body"])
+
+
+class SourceLinksLeftOutOfBooks(SphinxPostTransform):
+    """Leave viewcode's ``[source]`` anchors out of the books, before viewcode links them."""
+
+    #: Before viewcode's ``ViewcodeAnchorTransform`` (100), which would make them links.
+    default_priority = 99
+    builders = ("pdf", "ebook")
+
+    def run(self, **kwargs: Any) -> None:
+        from sphinx.ext.viewcode import viewcode_anchor
+
+        for anchor in list(self.document.findall(viewcode_anchor)):
+            anchor.parent.remove(anchor)
