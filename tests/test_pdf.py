@@ -408,3 +408,54 @@ def test_a_footnote_printed_past_its_page_is_reported_at_its_call(
         warnings,
         re.MULTILINE,
     ), warnings
+
+
+def test_images_aligned_by_the_author_stand_where_they_are_aligned(tmp_path: Path) -> None:
+    """``:align: center`` and ``:align: right`` were left at the left margin in print."""
+    from PIL import Image
+
+    source = tmp_path / "aligned"
+    source.mkdir()
+    (source / "conf.py").write_text('project = "Aligned"\nextensions = ["triptych"]\n')
+    colours = {"left": (255, 0, 0), "center": (0, 160, 0), "right": (0, 0, 255)}
+    for align, colour in colours.items():
+        Image.new("RGB", (60, 30), colour).save(source / f"{align}.png")
+    (source / "index.md").write_text("# Aligned\n\n```{toctree}\nimages\n```\n")
+    (source / "images.md").write_text(
+        "# Images\n\n"
+        + "".join(
+            f"```{{image}} {align}.png\n:alt: A {align} block\n:align: {align}\n```\n\n"
+            for align in colours
+        )
+    )
+    out = triptych_build(source, tmp_path, "-f", "pdf")
+    reader = PdfReader(out / "pdf" / "aligned.pdf")
+    page = next(
+        number
+        for number, sheet in enumerate(reader.pages, start=1)
+        if "Images" in (sheet.extract_text() or "") and sheet.images
+    )
+    png = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-f", str(page), "-l", str(page), "-png", str(out / "pdf" /
+         "aligned.pdf"), str(png)], check=True,
+    )  # fmt: skip
+    (rendered,) = tmp_path.glob("page*.png")
+    image = Image.open(rendered).convert("RGB")
+    spans = {}
+    for align, colour in colours.items():
+        columns = [
+            x
+            for x in range(image.width)
+            for y in range(0, image.height, 2)
+            if all(abs(a - b) < 40 for a, b in zip(image.getpixel((x, y)), colour, strict=True))
+        ]
+        spans[align] = (min(columns), max(columns))
+    left, center, right = spans["left"], spans["center"], spans["right"]
+    assert left[0] < center[0] < right[0]
+    # Each on a line of its own, from margin to margin (the text block is most of the page's
+    # width): not three images side by side at the left.
+    assert right[1] - left[0] > image.width * 0.6, spans
+    # Centred between the left and right margins that the other two touch.
+    middle = (left[0] + right[1]) / 2
+    assert abs((center[0] + center[1]) / 2 - middle) <= 3, spans
