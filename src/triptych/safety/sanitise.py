@@ -37,6 +37,12 @@ GENERIC_ATTRIBUTES = frozenset({"class", "id", "title", "lang", "dir", "role", "
 VOID_TAGS = frozenset({"area", "br", "col", "hr", "img", "wbr"})
 OPENING_TAG = re.compile(r"^<(?P<tag>[A-Za-z][\w-]*)(?:\s[^<>]*)?>$", re.DOTALL)
 CLOSING_TAG = re.compile(r"^</(?P<tag>[A-Za-z][\w-]*)\s*>$")
+#: Elements whose content is no reader's text but a script's data: nh3's own (scripts,
+#: styles), templates, and PyScript's elements, which hold Python code and its settings.
+CONTENT_FREE_TAGS = frozenset(
+    {"script", "style", "template", "py-script", "py-config", "py-repl", "py-env",
+     "mpy-script", "mpy-config"}
+)  # fmt: skip
 
 
 class Sanitiser:
@@ -67,6 +73,9 @@ class Sanitiser:
     def clean(self, markup: str) -> str:
         return nh3.clean(
             markup,
+            # Their content goes with them: nh3 keeps an element's text when it drops the
+            # element, and PyScript's code would read as one run-on paragraph.
+            clean_content_tags=set(CONTENT_FREE_TAGS),
             attributes={**nh3.ALLOWED_ATTRIBUTES, "*": set(GENERIC_ATTRIBUTES)},
             attribute_filter=self._keep_attribute,
             # file: is let through to the filter, which refuses it with a reason.
