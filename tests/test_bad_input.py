@@ -348,3 +348,24 @@ def test_an_extension_that_fails_while_writing_is_named_at_the_line_it_failed_on
         "(run with --traceback for details)\n"
     )
     assert fingerprint(tmp_path / "out") == before
+
+
+def test_an_error_in_the_projects_setup_is_located_at_its_line(
+    published: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """conf.py's setup() importing a module that is not installed: one line at conf.py's line,
+    not at the project's folder; the published editions are left as they were."""
+    sound, before = published
+    source = tmp_path / "src"
+    shutil.copytree(sound, source)
+    shutil.copytree(sound.parent / "out", tmp_path / "out")
+    conf = source / "conf.py"
+    lines = conf.read_text().count("\n")
+    conf.write_text(conf.read_text() + "\n\ndef setup(app):\n    import not_installed_here\n")
+    result = triptych("build", source, "-o", tmp_path / "out", "-q")
+    assert result.returncode != 0
+    assert result.stderr == (
+        f"{conf}:{lines + 4}: error: unexpected ModuleNotFoundError: No module named "
+        "'not_installed_here' (run with --traceback for details)\n"
+    )
+    assert fingerprint(tmp_path / "out") == before

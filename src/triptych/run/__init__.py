@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from triptych.run import uptodate
@@ -35,8 +36,6 @@ from triptych.run.publish import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sphinx.application import Sphinx
 
     from triptych.builders import EditionSummary
@@ -113,12 +112,15 @@ def describe(error: BaseException, extension: str = "") -> str:
     )
 
 
-def crash_site(error: BaseException, app: Sphinx | None) -> tuple[str, str]:
+def crash_site(
+    error: BaseException, app: Sphinx | None, project: Path | None = None
+) -> tuple[str, str]:
     """Where in the sources an unexpected error happened, and the extension that raised it.
 
     The place is that of the innermost node a function was handling (a writer's visitor, a
-    transform); the extension, the innermost loaded one whose code raised or called what
-    raised, but for Sphinx's own modules and triptych.
+    transform), or else the innermost line of the *project*'s own code that ran (its
+    ``conf.py``, a local extension); the extension, the innermost loaded one whose code
+    raised or called what raised, but for Sphinx's own modules and triptych.
     """
     import traceback
 
@@ -132,8 +134,14 @@ def crash_site(error: BaseException, app: Sphinx | None) -> tuple[str, str]:
         if name.split(".")[0] != "triptych"
         and (not name.startswith("sphinx.") or name.startswith("sphinx.ext."))
     ]
-    location = extension = ""
-    for frame, _line in reversed(list(traceback.walk_tb(error.__traceback__))):
+    location = extension = code = ""
+    for frame, line in reversed(list(traceback.walk_tb(error.__traceback__))):
+        if (
+            not code
+            and project is not None
+            and Path(frame.f_code.co_filename).is_relative_to(project)
+        ):
+            code = f"{frame.f_code.co_filename}:{line}"
         module = str(frame.f_globals.get("__name__", ""))
         if not extension:
             extension = next(
@@ -145,7 +153,7 @@ def crash_site(error: BaseException, app: Sphinx | None) -> tuple[str, str]:
             location = get_node_location(node) or ""
         if location and extension:
             break
-    return location, extension
+    return location or code, extension
 
 
 def build_publication(
@@ -461,7 +469,7 @@ class _Run:
                 where = _current_file(app, self.source) if app is not None else str(self.source)
                 return BuildResult(STOPPED, problem=BuildProblem(where, explanation))
             try:
-                place, extension = crash_site(error, app)
+                place, extension = crash_site(error, app, self.source.resolve())
             except Exception:  # noqa: BLE001 - the error is reported, whatever its traceback holds
                 place = extension = ""
             where = getattr(error, "location", "") or place or str(self.source)
