@@ -243,6 +243,28 @@ def test_a_font_missing_a_glyph_is_read_as_drawn(tmp_path: Path) -> None:
     assert audit.page_references == 1
 
 
+def test_headings_that_are_links_are_headings(tmp_path: Path) -> None:
+    """docutils' ``contents`` makes each section title a link back to its entry, as autodoc
+    links a module's title to itself: the audit took no such line for a heading, so every
+    contents entry from there on was matched to the heading after its own, and was "wrong"."""
+    from triptych import cli
+
+    source = tmp_path / "linked"
+    source.mkdir()
+    (source / "index.md").write_text("# Linked\n\n```{toctree}\nguide\nafter\n```\n")
+    (source / "guide.md").write_text(
+        "# Guide\n\n```{contents}\n```\n\n## First part\n\nText.\n\n"
+        "(second)=\n## Second part\n\nText.\n\n## Third part\n\nText.\n"
+    )
+    (source / "after.md").write_text("# After\n\nSee {ref}`the second part <second>`.\n")
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-f", "pdf"]) == 0
+    audit = audit_page_numbers(out / "pdf" / "linked.pdf")
+    assert audit.problems == []
+    assert audit.contents_entries == 5
+    assert audit.page_references == 1
+
+
 def test_text_that_cannot_be_read_is_a_problem(tmp_path: Path) -> None:
     """An encoding the audit cannot read fails it, rather than leaving nothing to check."""
     from pypdf import PdfWriter

@@ -407,6 +407,14 @@ def _landings(reader: PdfReader) -> dict[str, Landing]:
     return landings
 
 
+def _leads_on(link: Link, landings: dict[str, Landing]) -> bool:
+    """Whether *link* goes to a page after that of its own text (or to a place not known)."""
+    landing = landings.get(link.destination)
+    if landing is None or not link.runs:
+        return True
+    return landing.page > min(run.page for run in link.runs)
+
+
 class _Text:
     """The text of a PDF, read once: lines, links, destinations, and the lines set as headings."""
 
@@ -425,11 +433,17 @@ class _Text:
         self.line_of_run = {id(run): line for line in self.lines for run in line.runs}
         in_link = {id(run) for link in self.links for run in link.runs}
         self.runs_in_links = in_link
+        # A line in a link to a later page is a contents line or a reference, not a heading;
+        # a heading may be a link too: to itself (autodoc's module titles), or to a list of
+        # contents on its own page (docutils' ``contents`` with back-links).
+        leading_on = {
+            id(run) for link in self.links if _leads_on(link, self.landings) for run in link.runs
+        }
         #: Index in self.lines of each line set as a heading (or a glossary term), in order.
         self.heading_indexes = [
             index
             for index, line in enumerate(self.lines)
-            if not any(id(run) in in_link for run in line.runs)
+            if not any(id(run) in leading_on for run in line.runs)
             and (
                 all(run.bold for run in line.runs)
                 or all(run.size > _HEADING_SIZE * body_size for run in line.runs)
