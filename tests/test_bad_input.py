@@ -316,6 +316,20 @@ def test_a_character_no_font_has_is_located_at_its_line(tmp_path: Path) -> None:
         assert line.startswith(f"{source / 'index.md'}:5: WARNING: "), line
 
 
+def test_a_character_no_font_has_in_an_included_file_is_located_there(tmp_path: Path) -> None:
+    """A changelog kept apart and included in a page: its emoji were warned of at no line."""
+    source = tmp_path / "included"
+    (source / "_parts").mkdir(parents=True)
+    (source / "conf.py").write_text('extensions = ["triptych"]\nexclude_patterns = ["_parts"]\n')
+    (source / "index.md").write_text("# News\n\n```{include} _parts/changes.md\n```\n")
+    (source / "_parts" / "changes.md").write_text("## Changes\n\nA rocket \U0001f680 flew.\n")
+    result = triptych("build", source, "-o", tmp_path / "out", "-f", "pdf")
+    glyph_lines = [line for line in result.stderr.splitlines() if "unsupported by fonts" in line]
+    assert glyph_lines
+    for line in glyph_lines:
+        assert line.startswith(f"{source / '_parts' / 'changes.md'}:3: WARNING: "), line
+
+
 def test_an_extension_that_fails_while_writing_is_named_at_the_line_it_failed_on(
     published: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -123,14 +123,22 @@ class ProblemLocator:
         """``file:line`` of the first article line holding *text* (a character no font has)."""
         decomposed = unicodedata.normalize("NFKD", text)
         for docname in self.order:
-            path = self.env.doc2path(docname)
-            # Split at line feeds only: the character may itself be a line separator.
-            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
-            for number, line in enumerate(lines, start=1):
-                # The shaper may name a part of what was written: Thai SARA AM (U+0E33)
-                # is laid out as NIKHAHIT (U+0E4D) and SARA AA.
-                if text in line or decomposed in unicodedata.normalize("NFKD", line):
-                    return f"{path}:{number}"
+            # The article, then the files it includes (a changelog kept beside the docs).
+            included = sorted(self.env.dependencies.get(docname, ()))
+            for path in [
+                self.env.doc2path(docname),
+                *(self.env.srcdir / name for name in included),
+            ]:
+                try:
+                    source = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                # Split at line feeds only: the character may itself be a line separator.
+                for number, line in enumerate(source.split("\n"), start=1):
+                    # The shaper may name a part of what was written: Thai SARA AM (U+0E33)
+                    # is laid out as NIKHAHIT (U+0E4D) and SARA AA.
+                    if text in line or decomposed in unicodedata.normalize("NFKD", line):
+                        return f"{path}:{number}"
         return ""
 
 
