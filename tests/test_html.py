@@ -125,3 +125,25 @@ def test_the_audit_before_publishing_reads_again_only_the_pages_written_since(
     assert (kept.links, kept.broken, kept.terms) == (fresh.links, fresh.broken, fresh.terms)
     assert kept.glossary_documents == fresh.glossary_documents == {"glossary"}
     assert kept.back_references == fresh.back_references
+
+
+def test_an_image_with_no_file_is_its_text_on_the_site_as_in_the_books(tmp_path: Path) -> None:
+    """Sphinx warns of it and leaves an ``<img>`` pointing at nothing: a broken image."""
+    from PIL import Image
+
+    from triptych import cli
+
+    source = tmp_path / "images"
+    source.mkdir()
+    (source / "conf.py").write_text('project = "Images"\nextensions = ["triptych"]\n')
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(source / "present.png")
+    (source / "index.md").write_text(
+        "# Images\n\n![A present chart](present.png)\n\n![A missing chart](missing.png)\n"
+    )
+    out = tmp_path / "out"
+    assert cli.main(["build", str(source), "-o", str(out), "-q", "-f", "html"]) == 0
+    page = html.parse(str(out / "html" / "index.html"))
+    assert page.xpath("//img/@alt") == ["A present chart"]
+    (source_of_present,) = page.xpath("//img/@src")
+    assert (out / "html" / source_of_present).is_file()
+    assert page.xpath("//span[@class='triptych-missing-image']/text()") == ["A missing chart"]

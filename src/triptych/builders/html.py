@@ -293,6 +293,25 @@ def _names_nothing(app: Sphinx, docname: str, uri: str) -> bool:
     return not any(candidate.exists() for candidate in candidates)
 
 
+def _missing_images_as_text(app: Sphinx, doctree: nodes.document, _docname: str) -> None:
+    """An image Sphinx found no file for is its text alternative on the site, as in the books.
+
+    Sphinx warned at the article's line when it read it, and leaves its ``<img>`` pointing
+    at a file the site does not hold: a broken image, on the one edition that showed it.
+    """
+    if app.builder.name not in SITE_BUILDERS:
+        return
+    for image in list(doctree.findall(nodes.image)):
+        uri = str(image.get("uri", ""))
+        candidates: dict[str, str] = image.get("candidates", {})
+        if "?" in candidates or "://" in uri or uri.startswith("data:"):
+            continue  # an image on the web, or written into the page
+        if any(str(found) in app.env.images for found in [uri, *candidates.values()]):
+            continue  # a file the site copies (one of several formats, for ``chart.*``)
+        text = str(image.get("alt") or "")
+        image.replace_self(nodes.inline(text, text, classes=["triptych-missing-image"]))
+
+
 def _unlink_links_to_nothing(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """A relative link to nothing (reST's `` `text <Some name>`_ ``) is its text on the site.
 
@@ -473,6 +492,7 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-resolved", _add_download_links)
     app.connect("doctree-resolved", _unlink_unwritten_pages)
     app.connect("doctree-resolved", _unlink_links_to_nothing)
+    app.connect("doctree-resolved", _missing_images_as_text)
     app.connect("doctree-resolved", _unique_ids, priority=900)
     app.connect("doctree-resolved", _scrolling_regions)
     app.connect("config-inited", _add_templates)
