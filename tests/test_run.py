@@ -16,8 +16,7 @@ import pytest
 
 from outputs import fingerprint, triptych_build
 from triptych import cli
-from triptych.run import publish
-from triptych.run import limits
+from triptych.run import limits, publish
 from triptych.run.limits import Watchdog, over_bound, resident_bytes
 
 if TYPE_CHECKING:
