@@ -38,6 +38,9 @@ class Subtype(enum.StrEnum):
     """A glossary entry that no article refers to."""
     REFUSED = "refused"
     """Content asked for a file outside the project or for a network resource (an error)."""
+    NETWORK_REQUEST = "network_request"
+    """An extension looked up or connected to a host ``triptych_allowed_hosts`` does not list:
+    refused, as an unknown name or a refused connection."""
     RAW_IMAGE = "raw_image"
     """An image in raw HTML, shown as its text alternative in the PDF and the EPUB."""
     OUTSIDE_BOOK = "outside_book"

@@ -3,7 +3,8 @@
 ``paths`` holds the pure decisions (is this file inside the project, is this
 host allowed); ``directives``, ``markdown``, ``sanitise`` and ``sources``
 apply them while Sphinx reads; ``fetcher`` applies them to what WeasyPrint
-asks for while it lays out the PDF.
+asks for while it lays out the PDF; ``network`` refuses the connections an
+extension would make to hosts the configuration does not allow.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
 
 
 def setup(app: Sphinx) -> None:
-    from triptych.safety import directives, inventories, markdown, sanitise, sources
+    from triptych.safety import directives, inventories, markdown, network, sanitise, sources
 
+    network.setup(app)
     markdown.setup(app)
     sources.setup(app)
     directives.setup(app)
