@@ -8,6 +8,7 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import pytest
 from lxml import html
 
 from triptych import cli
@@ -15,8 +16,6 @@ from triptych import cli
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-    import pytest
 
 #: An extension a project could list: it looks a DOI up while an article is read.
 FETCHING = """
@@ -110,10 +109,12 @@ def test_an_extensions_request_is_refused_and_named_at_its_article(
         assert refusal.endswith("[triptych.network_request]")
 
 
+@pytest.mark.parametrize("allowed", ["127.0.0.1", "LOCALHOST"])
 def test_a_host_the_configuration_allows_is_reached(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allowed: str
 ) -> None:
-    source = project(tmp_path / "src", 'triptych_allowed_hosts = ["127.0.0.1"]\n')
+    """Listed as its address, or as a name that has the address the extension connects to."""
+    source = project(tmp_path / "src", f"triptych_allowed_hosts = [{allowed!r}]\n")
     with a_doi_server(monkeypatch) as asked:
         assert cli.main(["build", str(source), "-o", str(tmp_path / "out"), "-q", "-W"]) == 0
     assert asked and set(asked) == {"/10.1000/182"}

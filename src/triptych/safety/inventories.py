@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, warn
+from triptych.safety.paths import allowed_host_names
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -36,7 +37,7 @@ def unfetched_inventories(
     mapping: Mapping[str, Any], allowed_hosts: Iterable[str]
 ) -> dict[str, str]:
     """The inventories of *mapping* on hosts *allowed_hosts* does not list: name to host."""
-    allowed = {str(host).lower() for host in allowed_hosts}
+    allowed = allowed_host_names(allowed_hosts)
     return {
         str(name): host
         for name, target in mapping.items()

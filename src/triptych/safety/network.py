@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sphinx.util import logging
 
 from triptych.diagnostics import Subtype, warn
+from triptych.safety.paths import allowed_host_names
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -139,7 +140,7 @@ def _allowed_names(app: Sphinx) -> frozenset[str]:
         hosts = app.config.triptych_allowed_hosts
     except AttributeError:  # before the configuration is read: nothing is allowed yet
         return frozenset()
-    return frozenset(str(host).lower() for host in hosts or ())
+    return allowed_host_names(hosts or ())
 
 
 def _refusal(host: str) -> str:

@@ -67,13 +67,18 @@ def is_remote(uri: str) -> bool:
     return parts.scheme.lower() in REMOTE_SCHEMES or (not parts.scheme and bool(parts.netloc))
 
 
+def allowed_host_names(allowed_hosts: Iterable[object]) -> frozenset[str]:
+    """The hosts ``triptych_allowed_hosts`` lists, as names compare: in lower case."""
+    return frozenset(str(host).lower() for host in allowed_hosts)
+
+
 def remote_refusal(uri: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why *uri* may not be fetched, or None when its host is one the configuration allows."""
     parts = urlsplit(uri)
     host = (parts.hostname or "").lower()
     if parts.scheme.lower() not in {"http", "https"}:
         return f"refused to fetch {uri}: only http and https URLs are fetched"
-    if host and host in {name.lower() for name in allowed_hosts}:
+    if host and host in allowed_host_names(allowed_hosts):
         return None
     return (
         f"refused to fetch {uri}: builds make no network requests "
