@@ -257,6 +257,32 @@ def pdf_page_texts(path: Path) -> list[str]:
     return text.split("\f")[:-1]
 
 
+@dataclass(frozen=True)
+class PdfWord:
+    """A word of a PDF page as poppler reads it, with its box (points, from the top left)."""
+
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+
+
+def pdf_words(path: Path, page: int) -> list[PdfWord]:
+    """The words of *page* (from 1), in poppler's order (``pdftotext -bbox``)."""
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(path), "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    tree = etree.fromstring(xml, etree.XMLParser(recover=True))
+    return [
+        PdfWord(
+            word.text or "", *(float(word.get(edge)) for edge in ("xMin", "yMin", "xMax", "yMax"))
+        )
+        for word in tree.iter("{*}word")
+    ]
+
+
 def pdf_destination_page(reader: PdfReader, name: str) -> int:
     return reader.get_destination_page_number(reader.named_destinations[name]) + 1
 

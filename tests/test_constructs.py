@@ -23,6 +23,7 @@ from outputs import (
     fingerprint,
     pdf_broken_links,
     pdf_outline,
+    pdf_words,
     triptych_build,
 )
 from triptych.checks import validators
@@ -408,12 +409,7 @@ def test_print_code_is_highlighted_numbered_and_wrapped(out: Path, print_html: A
 
 
 def _word_boxes(pdf: Path, page: int) -> list[tuple[str, float]]:
-    xml = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    tree = etree.fromstring(xml, etree.XMLParser(recover=True))
-    return [(w.text or "", float(w.get("xMax"))) for w in tree.iter("{*}word")]
+    return [(word.text, word.x_max) for word in pdf_words(pdf, page)]
 
 
 def test_epub_code_is_highlighted_in_the_print_style(epub: Epub) -> None:
@@ -506,12 +502,7 @@ def test_figure_keeps_its_width(laid_out: Any, epub: Epub, out: Path) -> None:
 
 
 def _lowest_word(pdf: Path, page: int) -> float:
-    xml = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    tree = etree.fromstring(xml, etree.XMLParser(recover=True))
-    words = [float(w.get("yMax")) for w in tree.iter("{*}word")]
+    words = [word.y_max for word in pdf_words(pdf, page)]
     # The running header and the page number are not the page's text.
     return sorted(words)[-2]
 

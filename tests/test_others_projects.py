@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from lxml import html as lxml_html
 
-from outputs import epubcheck_messages, pdf_page_texts, triptych
+from outputs import epubcheck_messages, pdf_page_texts, pdf_words, triptych
 from triptych.checks.audit import audit_editions
 
 if TYPE_CHECKING:
@@ -643,3 +643,73 @@ def test_pyscript_code_in_raw_html_is_not_printed_as_text(tmp_path: Path) -> Non
         assert "Before the script." in text, edition
         assert "After the script." in text, edition
         assert "numpy" not in text, edition
+
+
+def test_sphinx_design_cards_are_boxes_in_a_grid_in_print_and_boxes_in_the_epub(
+    tmp_path: Path,
+) -> None:
+    """sphinx-design draws its cards with a stylesheet for the site alone: in the books they
+    were loose lines, the text a screen hides (where a card leads) among them."""
+    import cssselect2
+    import tinycss2
+    from lxml import etree
+
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "conf.py").write_text(
+        MYST_CONF.replace('["myst_parser"]', '["myst_parser", "sphinx_design"]')
+        + 'myst_enable_extensions = ["colon_fence"]\n'
+    )
+    (source / "index.md").write_text(
+        "# Demo\n\n::::{grid} 1 2 2 3\n\n"
+        ":::{grid-item-card} Install guide\n:link: https://example.org/install\n"
+        ":link-alt: the installation page\n\nSteps for every platform.\n:::\n\n"
+        ":::{grid-item-card} Tutorial\nA first walk through the basics.\n:::\n"
+        "::::\n\nBadges: {bdg-primary}`primary badge`.\n"
+    )
+    out = tmp_path / "out"
+    result = triptych("build", source, "-o", out, "-q", "-W")
+    assert result.returncode == 0, result.stderr
+
+    pdf = out / "pdf" / "demo.pdf"
+    texts = [" ".join(text.split()) for text in pdf_page_texts(pdf)]
+    (page,) = [number for number, text in enumerate(texts, 1) if "Steps for every" in text]
+    words = pdf_words(pdf, page)
+    first = {word.text: (word.x_min, word.y_min) for word in words}
+    # Two columns, as the author asked of a screen as narrow as the page.
+    assert first["Install"][1] == pytest.approx(first["Tutorial"][1], abs=1)
+    assert first["Tutorial"][0] > first["Install"][0] + 150
+    # Where the card leads, on a line of its own at its foot, marked as a pointer.
+    left_column = [
+        word.text
+        for word in words
+        if word.x_min < first["Tutorial"][0] and word.y_min < first["Badges:"][1]
+    ]
+    pointer = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
+    assert " ".join(left_column) == (
+        f"Install guide Steps for every platform. {pointer} the installation page"
+    )
+    assert first[pointer][1] > first["Steps"][1]
+
+    with zipfile.ZipFile(out / "epub" / "demo.epub") as epub:
+        chapter = etree.fromstring(epub.read("EPUB/index.xhtml"))
+        css = epub.read("EPUB/_static/triptych-epub.css").decode()
+    matcher = cssselect2.Matcher()
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            continue
+        declarations = tinycss2.serialize(rule.content)
+        for selector in cssselect2.compile_selector_list(rule.prelude):
+            matcher.add_selector(selector, declarations)
+
+    def declared(element: cssselect2.ElementWrapper) -> str:
+        return " ".join(payload for *_rest, payload in matcher.match(element))
+
+    root = cssselect2.ElementWrapper.from_xml_root(chapter)
+    cards = [element for element in root.iter_subtree() if "sd-card" in element.classes]
+    assert len(cards) == 2
+    assert all("border:" in declared(card) for card in cards)
+    titles = [element for element in root.iter_subtree() if "sd-card-title" in element.classes]
+    assert all("font-weight: bold" in declared(title) for title in titles)
+    (badge,) = [element for element in root.iter_subtree() if "sd-badge" in element.classes]
+    assert "border:" in declared(badge)
