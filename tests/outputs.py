@@ -62,6 +62,20 @@ class LinkReport:
 # --- HTML --------------------------------------------------------------------------------
 
 
+def site_contents(site: Path) -> etree._Element:
+    """The site's contents, as the file every page's navigation loads holds them (Furo's,
+    or the one ``toctree()`` gave Alabaster's and Sphinx's own themes)."""
+    from lxml import html as lxml_html
+
+    static = site / "_static"
+    (path,) = [*static.glob("triptych-navigation.js"), *static.glob("triptych-contents-*.js")]
+    line = next(
+        line for line in path.read_text("utf-8").splitlines() if "const contents = " in line
+    )
+    contents = json.loads(line.split("const contents = ", 1)[1].rstrip().rstrip(";"))
+    return lxml_html.fromstring(f"<nav>{contents['tree']}</nav>")
+
+
 def check_html_links(site: Path) -> LinkReport:
     """Every local href in every page must name an existing file and, if given, an existing id."""
     audit = audit_html(site)

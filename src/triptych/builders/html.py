@@ -153,36 +153,123 @@ def _finish_site(app: Sphinx, exception: BaseException | None) -> None:
 
 #: The publication's contents, written once for every page of a Furo site.
 NAVIGATION_JS = "triptych-navigation.js"
+#: Themes whose templates show the contents with Sphinx's ``toctree()`` and print what it
+#: returns as it is (Sphinx's own themes and Alabaster, its default).
+TOCTREE_THEMES = frozenset(
+    {"alabaster", "basic", "classic", "nature", "sphinxdoc", "scrolls", "agogo", "traditional",
+     "haiku", "pyramid", "bizstyle"}
+)  # fmt: skip
+#: The contents as a page's ``toctree()`` shows them, one file for each way a template asks
+#: for them: ``triptych-contents-<digest>.js``, its first line the arguments asked with.
+CONTENTS_JS_PREFIX = "triptych-contents-"
+_CONTENTS_ARGUMENTS_LINE = "// triptych contents: "
+
+
+def _theme_name(builder: Builder) -> str:
+    return str(getattr(getattr(builder, "theme", None), "name", ""))
 
 
 def shares_navigation(builder: Builder) -> bool:
-    """Whether the site's pages load the contents from one file (Furo's sidebar, see templates/)."""
-    theme = getattr(builder, "theme", None)
-    return builder.name in SITE_BUILDERS and getattr(theme, "name", "") == "furo"
+    """Whether the site's pages load the contents from one file (Furo's sidebar, see
+    templates/; or ``toctree()`` with the themes of :data:`TOCTREE_THEMES`)."""
+    theme = _theme_name(builder)
+    return builder.name in SITE_BUILDERS and (theme == "furo" or theme in TOCTREE_THEMES)
+
+
+def _contents_script(builder: Builder, tree: str, **settings: object) -> bytes:
+    """navigation.js with the contents *tree*, its links relative to the root's page."""
+    import json
+
+    base = posixpath.dirname(builder.get_target_uri(builder.config.root_doc))
+    contents = {"base": base + "/" if base else "", "tree": tree, **settings}
+    # Escaped so that no title can close the script.
+    data = json.dumps(contents, sort_keys=True).replace("</", "<\\/")
+    script = asset_path("navigation.js").read_text(encoding="utf-8")
+    return script.replace("/* contents */ null", data).encode()
 
 
 def _write_navigation(app: Sphinx, exception: BaseException | None) -> None:
     """The contents as Furo shows them, seen from the root: each page marks where it is."""
     if exception is not None or not shares_navigation(app.builder):
         return
-    import json
-
+    if _theme_name(app.builder) != "furo":
+        _write_contents_scripts(app)
+        return
     from furo.navigation import get_navigation_tree
 
     from triptych.builders import write_atomically
 
     builder = app.builder
-    root = app.config.root_doc
     tree = builder._get_local_toctree(  # type: ignore[attr-defined]
-        root, collapse=False, titles_only=True, maxdepth=-1, includehidden=True
+        app.config.root_doc, collapse=False, titles_only=True, maxdepth=-1, includehidden=True
     )
-    base = posixpath.dirname(builder.get_target_uri(root))
-    contents = {"base": base + "/" if base else "", "tree": get_navigation_tree(tree)}
-    # Escaped so that no title can close the script.
-    data = json.dumps(contents, sort_keys=True).replace("</", "<\\/")
-    script = asset_path("navigation.js").read_text(encoding="utf-8")
-    script = script.replace("/* contents */ null", data)
-    write_atomically(Path(builder.outdir) / "_static" / NAVIGATION_JS, script.encode())
+    script = _contents_script(builder, get_navigation_tree(tree))
+    write_atomically(Path(builder.outdir) / "_static" / NAVIGATION_JS, script)
+
+
+def _toctree_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a template's ``toctree()`` call as Sphinx reads them."""
+    settings = {"collapse": True, "includehidden": False, **arguments}
+    if settings.get("maxdepth") == "":
+        del settings["maxdepth"]
+    return settings
+
+
+def _shared_toctree(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
+) -> None:
+    """A page's ``toctree()`` loads the contents from one file rather than holding them.
+
+    Every page holding the whole contents makes a site's writing grow with the square of
+    its pages, and every page change with any title. The page notes the file, with the
+    arguments it was asked with; the build writes it once every page is written.
+    """
+    if not shares_navigation(app.builder) or _theme_name(app.builder) == "furo":
+        return
+    import hashlib
+    import json
+
+    from triptych.builders import write_atomically
+
+    static = Path(app.builder.outdir) / "_static"
+    pathto = context["pathto"]
+    root_link = escape(pathto(app.config.root_doc))
+    label = escape(_("Contents"))
+
+    def toctree(**arguments: Any) -> str:
+        settings = json.dumps(_toctree_arguments(arguments), sort_keys=True, default=str)
+        name = CONTENTS_JS_PREFIX + hashlib.sha256(settings.encode()).hexdigest()[:12] + ".js"
+        if not (static / name).is_file():
+            write_atomically(static / name, f"{_CONTENTS_ARGUMENTS_LINE}{settings}\n".encode())
+        return (
+            f'<script src="{escape(pathto("_static/" + name, 1))}"></script>'
+            f'<noscript><ul><li class="toctree-l1"><a class="reference internal" '
+            f'href="{root_link}">{label}</a></li></ul></noscript>'
+        )
+
+    context["toctree"] = toctree
+
+
+def _write_contents_scripts(app: Sphinx) -> None:
+    """Each contents file a page loads, written from the root's toctree: the page marks
+    where it is and, as Sphinx's ``collapse`` would, hides the branches it is not in."""
+    import json
+
+    from triptych.builders import write_atomically
+
+    builder = app.builder
+    for path in sorted((Path(builder.outdir) / "_static").glob(f"{CONTENTS_JS_PREFIX}*.js")):
+        first_line = path.read_text(encoding="utf-8").partition("\n")[0]
+        if not first_line.startswith(_CONTENTS_ARGUMENTS_LINE):
+            continue
+        settings = json.loads(first_line.removeprefix(_CONTENTS_ARGUMENTS_LINE))
+        # As Sphinx reads it: a theme option may be the string "false", which it takes as true.
+        collapse = bool(settings.pop("collapse"))
+        tree = builder._get_local_toctree(  # type: ignore[attr-defined]
+            app.config.root_doc, collapse=False, **settings
+        )
+        script = _contents_script(builder, tree, collapse=collapse)
+        write_atomically(path, f"{first_line}\n".encode() + script)
 
 
 def _prepare_site(app: Sphinx) -> None:
@@ -501,6 +588,7 @@ def setup(app: Sphinx) -> None:
     app.connect("build-finished", _write_navigation)
     app.connect("html-collect-pages", _landing_page)
     app.connect("html-page-context", _search_page_script)
+    app.connect("html-page-context", _shared_toctree)
     app.connect("html-page-context", viewcode.settle_backlinks)
     app.add_post_transform(viewcode.SourceLinksLeftOutOfBooks)
     written.setup(app)

@@ -186,8 +186,8 @@ def document_digests(app: Sphinx, env: BuildEnvironment) -> dict[str, str]:
     uses = _digest(sorted((doc, repr(found)) for doc, found in glossary.usages_by_doc.items()))
     contents = contents_digest(env)
     # A site page shows the pages before and after it, and with most themes the whole
-    # contents too (with Furo, triptych loads them from one file); a book's chapter shows
-    # the contents only where it holds a toctree.
+    # contents too (with Furo, Alabaster and Sphinx's own themes, triptych loads them from
+    # one file); a book's chapter shows the contents only where it holds a toctree.
     site = app.builder.name in SITE_BUILDERS
     on_every_page = site and not shares_navigation(app.builder)
     relations = env.collect_relations() if site else {}
