@@ -654,11 +654,13 @@ def test_an_edit_assembles_again_only_the_chapters_it_changed(
     assert built(cold) == edited
 
 
-def test_a_first_book_writes_each_part_once(
+def test_a_first_book_lays_out_each_part_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first layout of a book with no pages to start from is a draft: each part is laid
-    out at least twice, and written once, with the pages the draft found."""
+    """A first book prints guessed page numbers; each part's are written over with the true
+    ones (numerals.py), and it is not laid out again. The back matter is, its page lists
+    shortened once the pages are known; here one part is too, its font subset lacking a
+    figure of its new numbers."""
     srcdir = tmp_path / "book"
     shutil.copytree(ROOTS / "test-parallel", srcdir)
     written: list[bytes] = []
@@ -673,6 +675,5 @@ def test_a_first_book_writes_each_part_once(
     app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
     parts = len(parts_of(app))
     assert parts > 2
-    assert len(layouts) >= 2 * parts
-    assert len(written) == parts
+    assert len(written) == len(layouts) <= parts + 2
     check_book(app)

@@ -25,6 +25,7 @@ process that failed (:class:`TaskError`), and the parent raises them again
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 import sphinx.builders
@@ -143,6 +144,15 @@ class FailingParallelTasks(ParallelTasks):
         except Exception as error:
             self.failure = self.failure or error
             raise
+
+    def wait_for_a_free_process(self) -> None:
+        """Return once fewer tasks run than there are processes: a task added then starts
+        at once, from what the tasks before it gave."""
+        while self._pworking >= self.nproc:
+            if not self._join_one():
+                time.sleep(0.02)
+        if self.failure is not None:
+            raise self.failure
 
     def add_task(
         self,

@@ -59,7 +59,7 @@ from triptych.builders.pdf.backmatter import (
     index_chapter,
     settle_index_pages,
 )
-from triptych.builders.pdf.cache import LayoutCache, layout_key
+from triptych.builders.pdf.cache import LayoutCache, images_digest, layout_key
 from triptych.builders.pdf.chapters import AssembledChapter, ChapterCache, shared_key
 from triptych.builders.pdf.floats import mark_figures, move_figures
 from triptych.builders.pdf.fragments import FragmentCache
@@ -70,6 +70,12 @@ from triptych.builders.pdf.layout import (
 )
 from triptych.builders.pdf.locate import ProblemLocator
 from triptych.builders.pdf.notes import footnote_pairs, place_footnotes_at_calls
+from triptych.builders.pdf.numerals import (
+    new_values,
+    printed_numbers,
+    without_numbers,
+    write_numbers,
+)
 from triptych.builders.pdf.offprints import (
     Book,
     Piece,
@@ -79,6 +85,7 @@ from triptych.builders.pdf.offprints import (
     page_span,
 )
 from triptych.builders.pdf.pagemap import (
+    UNKNOWN_PAGE,
     PagesNotSettled,
     estimated_pages,
     moved_numbers,
@@ -112,7 +119,7 @@ from triptych.problems import troubled
 from triptych.safety.directives import readable_root
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from collections.abc import Set as AbstractSet
 
     from sphinx.application import Sphinx
@@ -209,8 +216,10 @@ class PartJob:
     html: str
     keep_rules: list[str]
     characters: int
-    #: Laid out for its pages alone, not written (see :meth:`PdfBuilder.settled_layout`).
-    draft: bool = False
+    #: The page its footers count from.
+    first_page: int = 1
+    #: The key of what its layout depends on besides its numbers' values (:mod:`.numerals`).
+    shape: str = ""
 
 
 class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
@@ -263,6 +272,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.book_sources: list[BookSource] | None = None
         #: The book's print HTML and what :meth:`rendered_part_pages` made of it.
         self.rendered_parts: tuple[str, list[PartBody], list[str], list[set[str]]] | None = None
+        #: The anchors of each part, and of the book, as the rendered parts have them.
+        self.book_ids: tuple[list[set[str]], set[str]] | None = None
+        #: The staged images, and the digest of what they hold.
+        self.images_read: tuple[list[Path], str] | None = None
         #: Whether this build wrote the article PDFs already (while the book was stitched).
         self.article_pdfs_written = False
 
@@ -509,7 +522,10 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
     def layout_key(self, layout: PrintLayout, html: str) -> str:
         images = [self.staging_dir / self.imagedir / name for name in self.images.values()]
-        return layout_key(html, layout.settings, images)
+        # Read once a build: the images are staged before the first layout and stay.
+        if self.images_read is None or self.images_read[0] != images:
+            self.images_read = (images, images_digest(images))
+        return layout_key(html, layout.settings, self.images_read[1])
 
     def book_key(self, layout: PrintLayout) -> str:
         return self.layout_key(layout, f"{self.print_html}\0parts of {self.part_pages} pages")
@@ -556,6 +572,46 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         """Where each part of the last book began, and the footnote rules it was laid out with."""
         return self.staging_dir / "parts.json"
 
+    def previous_part_layouts(
+        self, previous: dict[str, tuple[int, list[str]]]
+    ) -> dict[str, tuple[str, str, PartLayout | None]]:
+        """Each part of the last book by name: the shape and key it was kept under."""
+        try:
+            saved = json.loads(self.parts_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        noted: dict[str, tuple[str, str, PartLayout | None]] = {}
+        for name in previous:
+            part = saved.get(name, {})
+            shape, key = part.get("shape"), part.get("key")
+            if isinstance(shape, str) and isinstance(key, str):
+                noted[name] = (shape, key, None)
+        return noted
+
+    def renumbered(self, job: PartJob) -> PartLayout | None:
+        """The part as laid out before with other numbers, its own written in their place
+        (:mod:`.numerals`); None when it was not laid out so, or they do not fit."""
+        noted = self.renumberable.get(job.name)
+        if noted is None or noted[0] != job.shape:
+            return None
+        shape, key, result = noted
+        if result is None:
+            result = self.kept_part(dataclasses.replace(job, key=key))
+        if result is None or not result.numerals.complete:
+            return None
+        values = new_values(result.numerals, self.printed_pages, job.first_page, UNKNOWN_PAGE)
+        written = write_numbers(result.pdf, result.numerals, values)
+        if written is None:
+            return None
+        pdf, numerals = written
+        renumbered = dataclasses.replace(
+            result, name=job.name, key=job.key, pdf=pdf, numerals=numerals,
+            given_rules=list(job.keep_rules),
+        )  # fmt: skip
+        self.keep_part(job.key, renumbered)
+        self.renumberable[job.name] = (shape, job.key, renumbered)
+        return renumbered
+
     def previous_parts(self) -> dict[str, tuple[int, list[str]]]:
         try:
             saved = json.loads(self.parts_path.read_text(encoding="utf-8"))
@@ -590,35 +646,32 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.layout_problems: list[stdlib_logging.LogRecord] = []
         pairs = footnote_pairs(self.chapters)
         previous = self.previous_parts()
-        first_pages = {name: first for name, (first, _rules) in previous.items()}
+        # Where each part began in the last book, or else where the guess puts its first anchor.
+        first_pages = self.guessed_first_pages(guessed) | {
+            name: first for name, (first, _rules) in previous.items()
+        }
         keep_rules = {name: rules for name, (_first, rules) in previous.items()}
         right_hand = self.config.triptych_chapter_start == "right"
-        # A guess is seldom the page: nearly every part of a first book is laid out again with
-        # the pages its first layout found. So that first layout is a draft, not written.
-        draft = not saved and MAX_LAYOUTS > 1
+        # A guess is seldom the page; the numbers a part printed are written over with the
+        # true ones wherever they are as wide (numerals.py), from this build's layouts or
+        # the last build's.
+        self.renumberable: dict[str, tuple[str, str, PartLayout | None]] = (
+            self.previous_part_layouts(previous)
+        )
         layouts = 0
         while True:
             layouts += 1
-            jobs = self.part_jobs(layout, first_pages, keep_rules, draft=draft)
-            results = self.lay_out_parts(layout, jobs, pairs)
+            jobs = self.part_jobs(layout, first_pages, keep_rules)
+            results, jobs = self.lay_out_parts(layout, jobs, pairs)
             for result in results:
                 self.keep_part_problems(result)
                 keep_rules[result.name] = result.keep_rules
-            laid_out_first = dict(first_pages)
             first_pages, blanks = part_starts(results, right_hand)
             pages: dict[str, int] = {}
             for result in results:
                 for anchor, local in result.anchors.items():
                     pages.setdefault(anchor, first_pages[result.name] + local - 1)
-            moved = moved_numbers(targets, self.printed_pages, pages)
-            # A part laid out from another page than it starts on prints wrong footers.
-            moved.update(
-                {
-                    f"{name} (its first page)": (str(laid_out_first.get(name, 1)), first)
-                    for name, first in first_pages.items()
-                    if laid_out_first.get(name, 1) != first
-                }
-            )
+            moved = moved_in_parts(jobs, first_pages, pages)
             logger.verbose(
                 "layout %d: %d printed page numbers and part starts moved", layouts, len(moved)
             )
@@ -627,9 +680,8 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 {number: count for result in results for number, count in result.holes.items()},
             )
             html_changed |= self.settle_page_lists(pages)
-            if not (moved or html_changed or draft):
+            if not (moved or html_changed):
                 break
-            draft = False
             if layouts == MAX_LAYOUTS:
                 if moved:
                     raise PagesNotSettled(
@@ -661,6 +713,15 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         self.note_parts(results, first_pages)
         return stitched.pdf, stitched.pages
 
+    def guessed_first_pages(self, guessed: dict[str, int]) -> dict[str, int]:
+        """The page each part begins on, as the guess at its anchors' pages has it."""
+        plans, _pages, ids = self.rendered_part_pages()
+        firsts = {}
+        for plan, own_ids in zip(plans, ids, strict=True):
+            if pages := [guessed[anchor] for anchor in own_ids if anchor in guessed]:
+                firsts[plan.name] = min(pages)
+        return firsts
+
     def footnote_location(
         self, note_id: str, owner: str | None
     ) -> nodes.Element | tuple[str, None] | None:
@@ -690,7 +751,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             json.dumps(
                 {
                     result.name: {"first_page": first_pages[result.name],
-                                  "keep_rules": result.keep_rules}
+                                  "keep_rules": result.keep_rules,
+                                  "shape": self.renumberable[result.name][0],
+                                  "key": self.renumberable[result.name][1]}
                     for result in results
                 },
                 sort_keys=True,
@@ -726,22 +789,78 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         layout: PrintLayout,
         first_pages: dict[str, int],
         keep_rules: dict[str, list[str]],
-        *,
-        draft: bool = False,
     ) -> list[PartJob]:
         """The parts of the book as they are laid out: page numbers, links and footers set."""
-        plans, pages, ids = self.rendered_part_pages()
-        book_ids = set().union(*ids)
+        plans, _pages, _ids = self.rendered_part_pages()
         jobs = []
-        for plan, page, own_ids in zip(plans, pages, ids, strict=True):
-            html = with_links_across_parts(
-                with_page_numbers(page, self.printed_pages), own_ids, book_ids
-            )
-            html = starting_at(html, first_pages.get(plan.name, 1))
-            rules = keep_rules.get(plan.name, [])
-            key = self.layout_key(layout, html + "\0" + "\n".join(rules))
-            jobs.append(PartJob(plan.name, key, html, rules, plan.characters, draft))
+        for index, plan in enumerate(plans):
+            first_page, rules = first_pages.get(plan.name, 1), keep_rules.get(plan.name, [])
+            jobs.append(self.part_job(layout, index, self.printed_pages, first_page, rules))
         return jobs
+
+    def part_job(
+        self,
+        layout: PrintLayout,
+        index: int,
+        numbers: Mapping[str, int],
+        first_page: int,
+        rules: list[str],
+    ) -> PartJob:
+        """The part *index* as laid out printing *numbers*, its footers from *first_page*."""
+        plans, pages, ids = self.rendered_part_pages()
+        if self.book_ids is None or self.book_ids[0] is not ids:
+            self.book_ids = (ids, set().union(*ids))
+        html = with_links_across_parts(
+            with_page_numbers(pages[index], numbers), ids[index], self.book_ids[1]
+        )
+        html = starting_at(html, first_page)
+        key = self.layout_key(layout, html + "\0" + "\n".join(rules))
+        shape = self.layout_key(layout, without_numbers(html, rules))
+        return PartJob(
+            plans[index].name, key, html, rules, plans[index].characters, first_page, shape
+        )
+
+    def refreshed_job(
+        self,
+        layout: PrintLayout,
+        job: PartJob,
+        jobs: list[PartJob],
+        found: Mapping[str, PartLayout],
+    ) -> PartJob:
+        """*job* printing what the parts laid out so far tell of the pages.
+
+        Parts are laid out in the book's order: where every part before this one is laid
+        out, it starts on a known page, and so does every anchor of theirs. The guess at
+        the rest is moved by as much as the guess at this part's first page was wrong,
+        so that a number printed from a guess has, nearly always, as many figures as the
+        true one (:mod:`.numerals` then writes the true one in its place).
+        """
+        names = [other.name for other in jobs]
+        laid: list[PartLayout] = []
+        for name in names:
+            if name not in found:
+                break
+            laid.append(found[name])
+        if not laid:
+            return job
+        starts, _blanks = part_starts(laid, self.config.triptych_chapter_start == "right")
+        following = names[len(laid)]
+        first = starts[laid[-1].name] + laid[-1].pages
+        if self.config.triptych_chapter_start == "right" and first % 2 == 0:
+            first += 1
+        planned = {other.name: other.first_page for other in jobs}
+        shift = first - planned[following]
+        known: dict[str, int] = {}
+        for name, result in found.items():
+            start = starts.get(name, planned[name] + shift)
+            for anchor, local in result.anchors.items():
+                known.setdefault(anchor, start + local - 1)
+        numbers = {
+            target: known.get(target, page + shift) for target, page in self.printed_pages.items()
+        }
+        index = names.index(job.name)
+        first_page = first if job.name == following else job.first_page + shift
+        return self.part_job(layout, index, numbers, first_page, job.keep_rules)
 
     def rendered_part_pages(self) -> tuple[list[PartBody], list[str], list[set[str]]]:
         """The parts, their print HTML without page numbers, and their anchors.
@@ -767,28 +886,26 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
 
     def lay_out_parts(
         self, layout: PrintLayout, jobs: list[PartJob], pairs: list[tuple[str, str]]
-    ) -> list[PartLayout]:
-        """Each part laid out, or taken from this build or the last: in the parts' order."""
+    ) -> tuple[list[PartLayout], list[PartJob]]:
+        """Each part laid out, or taken from this build or the last, in the parts' order;
+        and the jobs they were laid out from (see :meth:`refreshed_job`)."""
         found: dict[str, PartLayout] = {}
+        used = {job.name: job for job in jobs}
         pending = []
         for job in jobs:
-            result = self.part_layouts.get(job.key) or self.kept_part(job)
+            result = self.part_layouts.get(job.key) or self.kept_part(job) or self.renumbered(job)
             if result is not None and result.name != job.name:
                 result = dataclasses.replace(result, name=job.name)
             if result is not None:
                 found[job.name] = result
             else:
                 pending.append(job)
-        # The longest first, so that the last to finish is a short one.
-        pending.sort(key=lambda job: -job.characters)
         logger.verbose("laying out %d of the %d parts of the PDF", len(pending), len(jobs))
 
         def collect(job: PartJob, result: PartLayout) -> None:
             if result.error:
                 raise PdfRenderError(result.error)
             found[result.name] = result
-            if job.draft:
-                return  # no PDF to take again
             self.keep_part(result.key, result)
             if result.keep_rules != job.keep_rules:
                 # The same layout as the part's HTML gives with the rules it ended with: the
@@ -796,18 +913,46 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 rules = "\n".join(result.keep_rules)
                 self.keep_part(self.layout_key(layout, f"{job.html}\0{rules}"), result)
 
+        def next_job(job: PartJob) -> PartJob:
+            fresh = self.refreshed_job(layout, job, jobs, found)
+            if fresh.key != job.key:
+                result = (
+                    self.part_layouts.get(fresh.key)
+                    or self.kept_part(fresh)
+                    or self.renumbered(fresh)
+                )
+                if result is not None:
+                    found[job.name] = dataclasses.replace(result, name=job.name)
+            used[job.name] = fresh
+            return fresh
+
         if self.parallel_ok and self.jobs > 1 and len(pending) > 1:
             with frozen_heap():
                 tasks = FailingParallelTasks(min(self.jobs, len(pending)))
                 for job in pending:
-                    tasks.add_task(lambda job: self.part_layout(layout, job, pairs), job, collect)
+                    # Started once a process is free: from what the parts before it told.
+                    tasks.wait_for_a_free_process()
+                    fresh = next_job(job)
+                    if fresh.name in found:
+                        continue
+                    tasks.add_task(lambda job: self.part_layout(layout, job, pairs), fresh, collect)
                 tasks.join()
         else:
             for job in pending:
-                collect(job, self.part_layout(layout, job, pairs))
+                fresh = next_job(job)
+                if fresh.name not in found:
+                    collect(fresh, self.part_layout(layout, fresh, pairs))
                 gc.collect()
             return_freed_memory()
-        return [found[job.name] for job in jobs]
+        for job in jobs:
+            # As laid out: its numbers may be written over, this build or the next.
+            result = found[job.name]
+            self.renumberable[job.name] = (
+                self.layout_key(layout, without_numbers(used[job.name].html, result.keep_rules)),
+                used[job.name].key,
+                result,
+            )
+        return [found[job.name] for job in jobs], [used[job.name] for job in jobs]
 
     def part_layout(
         self, layout: PrintLayout, job: PartJob, pairs: list[tuple[str, str]]
@@ -815,7 +960,7 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
         try:
             return lay_out_part(
                 layout, name=job.name, key=job.key, html=job.html, keep_rules=job.keep_rules,
-                pairs=pairs, max_layouts=MAX_LAYOUTS, draft=job.draft,
+                pairs=pairs, max_layouts=MAX_LAYOUTS, first_page=job.first_page,
             )  # fmt: skip
         except PdfRenderError as error:
             message = f"{error.location}: {error}".lstrip(": ")
@@ -1143,6 +1288,20 @@ def return_freed_memory() -> None:
     except (OSError, AttributeError):
         return  # not glibc: nothing kept to give back this way
     trim(0)
+
+
+def moved_in_parts(
+    jobs: list[PartJob], first_pages: Mapping[str, int], pages: Mapping[str, int]
+) -> dict[str, tuple[str, int]]:
+    """The numbers each part printed that are not the pages laid out, and the parts laid
+    out from another page than they start on (their footers are wrong)."""
+    moved: dict[str, tuple[str, int]] = {}
+    for job in jobs:
+        printed = printed_numbers(job.html)
+        moved.update(moved_numbers(set(printed), printed, pages))
+        if job.first_page != first_pages[job.name]:
+            moved[f"{job.name} (its first page)"] = (str(job.first_page), first_pages[job.name])
+    return moved
 
 
 def part_starts(

@@ -32,18 +32,25 @@ def _version(distribution: str) -> str:
         return ""
 
 
-def layout_key(html: str, settings: str, images: Iterable[Path]) -> str:
-    """The key of a PDF laid out from *html* with *settings*, reading *images*."""
+def images_digest(images: Iterable[Path]) -> str:
+    """What a layout reads of *images*: their names and contents."""
     digest = hashlib.sha256()
-    for part in (__version__, _version("weasyprint"), _version("pydyf"), settings, html):
-        digest.update(part.encode())
-        digest.update(b"\0")
     for image in sorted(images):
         digest.update(image.name.encode() + b"\0")
         try:
             digest.update(hashlib.sha256(image.read_bytes()).digest())
         except OSError:
             digest.update(b"missing")
+    return digest.hexdigest()
+
+
+def layout_key(html: str, settings: str, images: str) -> str:
+    """The key of a PDF laid out from *html* with *settings*, reading images of the digest
+    *images* (:func:`images_digest`)."""
+    digest = hashlib.sha256()
+    for part in (__version__, _version("weasyprint"), _version("pydyf"), settings, images, html):
+        digest.update(part.encode())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 

@@ -11,7 +11,8 @@ page after the first one that changed, up to eight times, and prints 0 for a
 number that has not settled by then. Here the builder lays the book out, reads
 the page each anchor begins on (:func:`page_map`), writes those numbers into
 the slots and lays out again only if a printed number changed: a wider number
-can break a line differently and move what follows. A book whose numbers do
+can break a line differently and move what follows. A number as wide as the one
+laid out is written over it in the PDF instead (:mod:`.numerals`). A book whose numbers do
 not settle within the builder's passes fails with :class:`PagesNotSettled`;
 it never prints a number that is not the page of its target.
 """
@@ -58,8 +59,8 @@ _CLASS = re.compile(r'\sclass="([^"]*)"')
 
 # The print HTML is written by triptych's translator and template, which escape ``>`` and
 # ``"`` in attribute values, so an opening tag ends at the first ``>``.
-_OPENING_A = re.compile(r"<a\s[^>]*>")
-_ATTRIBUTE = re.compile(r'\s([a-zA-Z-]+)="([^"]*)"')
+OPENING_LINK = re.compile(r"<a\s[^>]*>")
+ATTRIBUTE = re.compile(r'\s([a-zA-Z-]+)="([^"]*)"')
 
 
 class PagesNotSettled(PdfRenderError):  # noqa: N818 (named as the state of the book it reports)
@@ -81,7 +82,7 @@ class PagesNotSettled(PdfRenderError):  # noqa: N818 (named as the state of the 
 
 def _slot_target(tag: str) -> str | None:
     """The anchor a page slot prints the page of, or None when *tag* is not a slot."""
-    attributes = dict(_ATTRIBUTE.findall(tag))
+    attributes = dict(ATTRIBUTE.findall(tag))
     if not SLOT_CLASSES.intersection(attributes.get("class", "").split()):
         return None
     href = html_escape.unescape(attributes.get("href", ""))
@@ -92,7 +93,7 @@ def slot_targets(print_html: str) -> set[str]:
     """The anchors whose pages *print_html* prints."""
     return {
         target
-        for match in _OPENING_A.finditer(print_html)
+        for match in OPENING_LINK.finditer(print_html)
         if (target := _slot_target(match.group(0))) is not None
     }
 
@@ -111,7 +112,7 @@ def with_page_numbers(print_html: str, pages: Mapping[str, int]) -> str:
         page = pages.get(target)
         return f'{tag[:-1]} data-page="{page if page is not None else UNKNOWN_PAGE}">'
 
-    return _OPENING_A.sub(fill, print_html)
+    return OPENING_LINK.sub(fill, print_html)
 
 
 def estimated_pages(print_html: str) -> dict[str, int]:

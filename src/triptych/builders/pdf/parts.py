@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from triptych.builders.pdf.floats import holes
 from triptych.builders.pdf.layout import separated_footnotes
+from triptych.builders.pdf.numerals import INCOMPLETE, PartNumerals, find_numerals
 from triptych.builders.pdf.pagemap import page_map
 from triptych.builders.pdf.stitch import destination_uri
 
@@ -133,6 +134,8 @@ class PartLayout:
     #: (level, message) of what WeasyPrint logged.
     problems: list[tuple[int, str]]
     error: str = ""
+    #: The numbers it prints, so that new ones can be written in their place (:mod:`.numerals`).
+    numerals: PartNumerals = INCOMPLETE
 
     def details(self) -> dict[str, Any]:
         """What is kept beside the part's PDF."""
@@ -143,6 +146,7 @@ class PartLayout:
             "keep_rules": self.keep_rules,
             "given_rules": self.given_rules,
             "separated": self.separated,
+            "numerals": self.numerals.kept(),
         }
 
     @classmethod
@@ -158,6 +162,7 @@ class PartLayout:
             given_rules=[str(rule) for rule in details["given_rules"]],
             separated=[(int(page), str(note)) for page, note in details["separated"]],
             problems=[],
+            numerals=PartNumerals.from_kept(details["numerals"]),
         )  # fmt: skip
 
     def problem_records(self) -> list[stdlib_logging.LogRecord]:
@@ -182,12 +187,10 @@ def lay_out_part(
     keep_rules: list[str],
     pairs: list[tuple[str, str]],
     max_layouts: int,
-    draft: bool = False,
+    first_page: int = 1,
 ) -> PartLayout:
-    """One part laid out, its footnotes kept on their calls' pages (within *max_layouts*).
-
-    A *draft* is laid out and not written: its pages are known, and its PDF is empty.
-    """
+    """One part laid out, its footnotes kept on their calls' pages (within *max_layouts*),
+    with the numbers it prints found in its PDF (its footers count from *first_page*)."""
     layout.keep_rules = list(keep_rules)
     layout.problems.clear()
     document = layout.render(html)
@@ -196,7 +199,7 @@ def lay_out_part(
             break
         del document
         document = layout.render(html)
-    pdf = b"" if draft else layout.write(document)
+    pdf = layout.write(document)
     seen: set[str] = set()
     problems = []
     for record in layout.problems:
@@ -216,4 +219,5 @@ def lay_out_part(
         given_rules=list(keep_rules),
         separated=separated_footnotes(document, pairs),
         problems=problems,
+        numerals=find_numerals(document, pdf, first_page),
     )
