@@ -119,9 +119,11 @@ reproducible: $(STAMP)
 BENCH_SIZES ?= 50,300,1000
 # The preview's site latency is also measured on the corpus of this many articles (empty: not).
 BENCH_PREVIEW_CORPUS ?= 300
+# Both tools build with one process per core (`-j`), as the PDF's parts are laid out.
+BENCH_JOBS  ?= $(shell nproc 2>/dev/null || echo 1)
 BENCHOPTS   ?=
 bench: $(STAMP)
-	BENCH_PREVIEW_CORPUS=$(BENCH_PREVIEW_CORPUS) $(BIN)/python bench/run.py --sizes $(BENCH_SIZES) $(BENCHOPTS)
+	BENCH_PREVIEW_CORPUS=$(BENCH_PREVIEW_CORPUS) $(BIN)/python bench/run.py --sizes $(BENCH_SIZES) --jobs $(BENCH_JOBS) $(BENCHOPTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
