@@ -6,6 +6,7 @@ shares no code with :mod:`triptych.builders.pdf.numerals`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -79,7 +80,8 @@ def test_numbers_as_wide_are_written_in_place(
     tmp_path: Path, first: tuple[bytes, PartNumerals]
 ) -> None:
     pdf, numerals = first
-    values = new_values(numerals, {"far": 87}, first_page=5, unknown="000")
+    values = new_values(numerals, PAGE.format(contents=87, reference=87, locator=87, figures=""), 5)
+    assert values is not None
     written = write_numbers(pdf, numerals, values)
     assert written is not None
     renumbered, now = written
@@ -95,7 +97,9 @@ def test_numbers_as_wide_are_written_in_place(
             (round(w.x_min, 2), round(w.y_min, 2)) for w in before
         ]
     # Written over again, from where the first writing left them.
-    again = write_numbers(renumbered, now, new_values(now, {"far": 13}, 1, "000"))
+    values = new_values(now, PAGE.format(contents=13, reference=13, locator=13, figures=""), 1)
+    assert values is not None
+    again = write_numbers(renumbered, now, values)
     assert again is not None
     assert word_ending(words(tmp_path, again[0], 2), "13))").text == "13))"
     assert [word.text for word in words(tmp_path, again[0], 3)][-1] == "3"
@@ -131,10 +135,26 @@ def test_numbers_that_do_not_fit_are_not_written(tmp_path: Path, laid: str, valu
     assert write_numbers(pdf, numerals, values) is None
 
 
-def test_a_figure_the_font_subset_lacks_is_not_written(tmp_path: Path) -> None:
+def test_every_bundled_font_that_draws_a_figure_holds_all_ten(tmp_path: Path) -> None:
+    """The page draws the figures 1, 2 and 4 alone; its fonts' subsets hold the other seven,
+    so that any number can be written over these."""
     pdf, document = laid_out(tmp_path, "41", "41", "41", figures="three")
     numerals = find_numerals(document, pdf, first_page=1)
-    held = set(next(iter(numerals.glyphs.values())))
-    missing = next(figure for figure in "0123456789" if figure not in held)
-    values = [missing * 2 if numeral.target else numeral.shown for numeral in numerals.numerals]
-    assert write_numbers(pdf, numerals, values) is None
+    assert numerals.glyphs
+    assert all(sorted(held) == list("0123456789") for held in numerals.glyphs.values())
+    values = ["98" if numeral.target else numeral.shown for numeral in numerals.numerals]
+    written = write_numbers(pdf, numerals, values)
+    assert written is not None
+    assert word_ending(words(tmp_path, written[0], 2), "98))").text == "98))"
+
+
+def test_a_figure_the_font_subset_lacks_is_not_written(tmp_path: Path) -> None:
+    pdf, document = laid_out(tmp_path, "41", "41", "41")
+    numerals = find_numerals(document, pdf, first_page=1)
+    without_nine = replace(
+        numerals,
+        glyphs={font: {f: g for f, g in held.items() if f != "9"}
+                for font, held in numerals.glyphs.items()},
+    )  # fmt: skip
+    values = ["99" if numeral.target else numeral.shown for numeral in numerals.numerals]
+    assert write_numbers(pdf, without_nine, values) is None

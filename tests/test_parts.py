@@ -677,3 +677,32 @@ def test_a_first_book_lays_out_each_part_once(
     assert parts > 2
     assert len(written) == len(layouts) <= parts + 2
     check_book(app)
+
+
+def test_an_edit_that_moves_the_pages_after_it_renumbers_their_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two more pages in one article move every page after it: the parts after it print
+    new numbers (their footers, their references), written over in their PDFs, and only
+    the edited part, and the back matter whose page lists changed, are laid out again."""
+    srcdir = tmp_path / "book"
+    shutil.copytree(ROOTS / "test-parallel", srcdir)
+    # A first article long enough that the pages after it have two figures, and keep them.
+    opening = " ".join(["The first part runs over many pages before the others begin."] * 12)
+    first = srcdir / "part-1.md"
+    first.write_text(first.read_text() + "".join(f"\n{opening}\n" for _ in range(60)))
+    app, _layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    parts = len(parts_of(app))
+    before = len(PdfReader(Path(app.outdir) / f"{SLUG}.pdf").pages)
+    added = " ".join(["A longer second part fills more of its pages with these words."] * 12)
+    article = srcdir / "part-2.md"
+    article.write_text(article.read_text() + "".join(f"\n{added}\n" for _ in range(14)))
+    app, layouts = build(srcdir, monkeypatch, triptych_pdf_part_pages=1)
+    _pdf, reader = check_book(app)
+    assert len(reader.pages) >= before + 2
+    assert layouts
+    assert len(layouts) < parts / 2
+    laid_out_again = [
+        html for html in layouts if added not in html and "triptych-index" not in html
+    ]
+    assert laid_out_again == []

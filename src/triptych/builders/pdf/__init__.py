@@ -85,7 +85,6 @@ from triptych.builders.pdf.offprints import (
     page_span,
 )
 from triptych.builders.pdf.pagemap import (
-    UNKNOWN_PAGE,
     PagesNotSettled,
     estimated_pages,
     moved_numbers,
@@ -599,8 +598,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
             result = self.kept_part(dataclasses.replace(job, key=key))
         if result is None or not result.numerals.complete:
             return None
-        values = new_values(result.numerals, self.printed_pages, job.first_page, UNKNOWN_PAGE)
-        written = write_numbers(result.pdf, result.numerals, values)
+        # What the job prints: the part's HTML holds the numbers it was given.
+        values = new_values(result.numerals, job.html, job.first_page)
+        written = None if values is None else write_numbers(result.pdf, result.numerals, values)
         if written is None:
             return None
         pdf, numerals = written

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes
 
 from triptych.builders import asset_path, asset_text
+from triptych.builders.pdf.numerals import bundled_figures, every_figure_in_fonts
 from triptych.builders.pdf.pagemap import page_map
 from triptych.config import build_date
 
@@ -119,6 +120,8 @@ class PrintLayout:
             counter_style=self.counter_style,
         )
         self.pdf_variant = pdf_variant or None
+        #: The bundled fonts' figures, so that each PDF holds all ten (see numerals.py).
+        self.figures = bundled_figures(assets / "fonts")
         self.problems: list[stdlib_logging.LogRecord] = []
         #: Rules that keep footnotes on the page of their call (see keep_footnotes_with_calls).
         self.keep_rules: list[str] = []
@@ -157,7 +160,7 @@ class PrintLayout:
         # date in it would make every build lay the book out again.
         created = build_date().isoformat().replace("+00:00", "Z")
         document.metadata.created = document.metadata.modified = created
-        with weasyprint_problems() as problems:
+        with weasyprint_problems() as problems, every_figure_in_fonts(self.figures):
             pdf = document.write_pdf(pdf_variant=self.pdf_variant)
         self.problems.extend(problems)
         return bytes(pdf)

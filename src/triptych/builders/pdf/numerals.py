@@ -26,6 +26,7 @@ from __future__ import annotations
 import html as html_escape
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -35,6 +36,7 @@ from triptych.builders.pdf.stitch import DESTINATION_SCHEME
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from pathlib import Path
 
 #: A page's own number, in a numeral's ``target``.
 FOOTER = ""
@@ -152,18 +154,23 @@ def _slot_target(href: str) -> str | None:
     return None
 
 
-def printed_numbers(part_html: str) -> dict[str, int]:
-    """The page each page slot of *part_html* prints, by the anchor it names."""
+def printed_figures(part_html: str) -> dict[str, str]:
+    """The figures each page slot of *part_html* prints, by the anchor it names."""
     printed = {}
     for match in OPENING_LINK.finditer(part_html):
         attributes = dict(ATTRIBUTE.findall(match.group(0)))
         if not SLOT_CLASSES.intersection(attributes.get("class", "").split()):
             continue
         target = _slot_target(html_escape.unescape(attributes.get("href", "")))
-        page = attributes.get("data-page", "")
-        if target is not None and page.isdigit():
-            printed[target] = int(page)
+        figures = attributes.get("data-page", "")
+        if target is not None and figures.isdigit():
+            printed[target] = figures
     return printed
+
+
+def printed_numbers(part_html: str) -> dict[str, int]:
+    """The page each page slot of *part_html* prints, by the anchor it names."""
+    return {target: int(figures) for target, figures in printed_figures(part_html).items()}
 
 
 def _text_boxes(box: Any, in_margin: bool = False) -> Iterator[tuple[Any, bool]]:
@@ -280,6 +287,70 @@ def _numeral_drawn(
     return Numeral(number.page, offsets, font, number.target, number.figures, number.aligned)
 
 
+def bundled_figures(fonts_dir: Path) -> dict[str, dict[str, int]]:
+    """The glyph of each figure of each bundled font whose figures are tabular, by the
+    SHA-256 of the font file."""
+    import hashlib
+
+    from fontTools.ttLib import TTFont
+
+    figures: dict[str, dict[str, int]] = {}
+    for path in sorted(fonts_dir.glob("*.ttf")):
+        data = path.read_bytes()
+        font = TTFont(io.BytesIO(data), lazy=True)
+        cmap = font.getBestCmap()
+        names = {figure: cmap.get(ord(figure)) for figure in sorted(_FIGURES)}
+        if None in names.values():
+            continue
+        if len({font["hmtx"][name][0] for name in names.values()}) != 1:
+            continue  # proportional figures: each number is as wide as its own figures
+        digest = hashlib.sha256(data).hexdigest()
+        figures[digest] = {figure: font.getGlyphID(name) for figure, name in names.items()}
+    return figures
+
+
+def _with_every_figure(fonts: Mapping[str, Any], figures: Mapping[str, dict[str, int]]) -> None:
+    """Every bundled font that draws a figure also holds the other nine, as wide: a number
+    written over another later finds its glyphs in the font's subset."""
+    import hashlib
+
+    for font in fonts.values():
+        drawn = [glyph for glyph, text in font.to_unicode.items() if text in _FIGURES]
+        if not drawn or getattr(font, "bitmap", False):
+            continue
+        glyphs = figures.get(hashlib.sha256(font.file_content).hexdigest())
+        if glyphs is None:
+            continue
+        width = font.widths[drawn[0]]
+        for figure, glyph in glyphs.items():
+            if glyph not in font.to_unicode:
+                font.to_unicode[glyph] = figure
+                font.widths[glyph] = width
+
+
+@contextmanager
+def every_figure_in_fonts(figures: Mapping[str, dict[str, int]]) -> Iterator[None]:
+    """While a PDF is written, the fonts it embeds hold every figure (see
+    :func:`_with_every_figure`), put in WeasyPrint's font dictionaries before they are
+    built (WeasyPrint's ``pdf.build_fonts_dictionary``; pyproject bounds WeasyPrint)."""
+    import weasyprint.pdf as weasyprint_pdf
+
+    original = getattr(weasyprint_pdf, "build_fonts_dictionary", None)
+    if original is None or not figures:
+        yield
+        return
+
+    def build(pdf: Any, fonts: Mapping[str, Any], *arguments: Any) -> Any:
+        _with_every_figure(fonts, figures)
+        return original(pdf, fonts, *arguments)
+
+    weasyprint_pdf.build_fonts_dictionary = build
+    try:
+        yield
+    finally:
+        weasyprint_pdf.build_fonts_dictionary = original
+
+
 def find_numerals(document: Any, pdf: bytes, first_page: int) -> PartNumerals:
     """Every number the laid-out *document* printed, found in its *pdf*."""
     import pikepdf
@@ -348,18 +419,19 @@ def _figure_widths(font: Any, glyph_ids: set[int]) -> list[float]:
     return list(widths.values())
 
 
-def new_values(
-    numerals: PartNumerals, pages: Mapping[str, int], first_page: int, unknown: str
-) -> list[str]:
-    """What each numeral prints for the page map *pages* and a part starting on *first_page*."""
-    return [
-        str(first_page + numeral.page)
-        if numeral.target == FOOTER
-        else str(pages[numeral.target])
-        if numeral.target in pages
-        else unknown
-        for numeral in numerals.numerals
-    ]
+def new_values(numerals: PartNumerals, part_html: str, first_page: int) -> list[str] | None:
+    """What each numeral prints in *part_html*, its footers counting from *first_page*;
+    None when a number the layout printed is not in it."""
+    figures = printed_figures(part_html)
+    values = []
+    for numeral in numerals.numerals:
+        if numeral.target == FOOTER:
+            values.append(str(first_page + numeral.page))
+        elif numeral.target in figures:
+            values.append(figures[numeral.target])
+        else:
+            return None
+    return values
 
 
 def write_numbers(
