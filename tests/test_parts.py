@@ -394,7 +394,7 @@ def test_a_link_to_no_anchor_in_the_book_is_reported_once(
 def test_article_pdfs_cut_in_processes_are_those_cut_in_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    articles = {}
+    articles, books = {}, {}
     for parallel in (0, 2):
         srcdir = tmp_path / f"book-{parallel}"
         shutil.copytree(ROOTS / "test-parallel", srcdir)
@@ -402,8 +402,11 @@ def test_article_pdfs_cut_in_processes_are_those_cut_in_one(
         assert app.warning.getvalue() == ""
         folder = Path(app.outdir) / "articles"
         articles[parallel] = {path.name: path.read_bytes() for path in folder.glob("*.pdf")}
+        books[parallel] = (Path(app.outdir) / f"{SLUG}.pdf").read_bytes()
     assert len(articles[0]) >= pdf_builder.MIN_PARALLEL_OFFPRINTS
     assert articles[2] == articles[0]
+    # The book too: its parts printed the same numbers, however the processes ran.
+    assert books[2] == books[0]
     for name, pdf in articles[2].items():
         reader = PdfReader(io.BytesIO(pdf))
         assert reader.pages[0].extract_text().strip(), name  # the cover

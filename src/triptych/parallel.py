@@ -145,14 +145,16 @@ class FailingParallelTasks(ParallelTasks):
             self.failure = self.failure or error
             raise
 
-    def wait_for_a_free_process(self) -> None:
-        """Return once fewer tasks run than there are processes: a task added then starts
-        at once, from what the tasks before it gave."""
-        while self._pworking >= self.nproc:
+    def wait_until(self, ready: Callable[[], bool]) -> None:
+        """Return once a process is free and *ready()* holds (the results it waits for came
+        in): a task added then starts at once, from what those results gave."""
+        while self._pworking >= self.nproc or not ready():
             if not self._join_one():
                 time.sleep(0.02)
-        if self.failure is not None:
-            raise self.failure
+            if self.failure is not None:
+                raise self.failure
+            if not self._pworking and not ready():
+                raise RuntimeError("waiting for results no running task will give")
 
     def add_task(
         self,

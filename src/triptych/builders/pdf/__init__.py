@@ -889,17 +889,9 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
     ) -> tuple[list[PartLayout], list[PartJob]]:
         """Each part laid out, or taken from this build or the last, in the parts' order;
         and the jobs they were laid out from (see :meth:`refreshed_job`)."""
-        found: dict[str, PartLayout] = {}
+        found = {job.name: result for job in jobs if (result := self.found_part(job))}
         used = {job.name: job for job in jobs}
-        pending = []
-        for job in jobs:
-            result = self.part_layouts.get(job.key) or self.kept_part(job) or self.renumbered(job)
-            if result is not None and result.name != job.name:
-                result = dataclasses.replace(result, name=job.name)
-            if result is not None:
-                found[job.name] = result
-            else:
-                pending.append(job)
+        pending = [job for job in jobs if job.name not in found]
         logger.verbose("laying out %d of the %d parts of the PDF", len(pending), len(jobs))
 
         def collect(job: PartJob, result: PartLayout) -> None:
@@ -913,16 +905,22 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 rules = "\n".join(result.keep_rules)
                 self.keep_part(self.layout_key(layout, f"{job.html}\0{rules}"), result)
 
+        # A part starts from the parts at least `lag` before it, whichever others are done
+        # by then: so the numbers it prints, and so the book's bytes, do not depend on which
+        # process finished first, nor on -j up to 2.
+        lag = max(2, self.jobs)
+        index_of = {job.name: index for index, job in enumerate(jobs)}
+        found_first = set(found)
+
+        def before(job: PartJob) -> list[str]:
+            return [name for name, index in index_of.items() if index <= index_of[job.name] - lag]
+
         def next_job(job: PartJob) -> PartJob:
-            fresh = self.refreshed_job(layout, job, jobs, found)
-            if fresh.key != job.key:
-                result = (
-                    self.part_layouts.get(fresh.key)
-                    or self.kept_part(fresh)
-                    or self.renumbered(fresh)
-                )
-                if result is not None:
-                    found[job.name] = dataclasses.replace(result, name=job.name)
+            earlier = set(before(job)) | found_first
+            visible = {name: result for name, result in found.items() if name in earlier}
+            fresh = self.refreshed_job(layout, job, jobs, visible)
+            if fresh.key != job.key and (result := self.found_part(fresh)):
+                found[job.name] = result
             used[job.name] = fresh
             return fresh
 
@@ -931,18 +929,26 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 tasks = FailingParallelTasks(min(self.jobs, len(pending)))
                 for job in pending:
                     # Started once a process is free: from what the parts before it told.
-                    tasks.wait_for_a_free_process()
+                    names = before(job)
+
+                    def ready(names: list[str] = names) -> bool:
+                        return all(name in found for name in names)
+
+                    tasks.wait_until(ready)
                     fresh = next_job(job)
                     if fresh.name in found:
                         continue
                     tasks.add_task(lambda job: self.part_layout(layout, job, pairs), fresh, collect)
                 tasks.join()
         else:
-            for job in pending:
+            for index, job in enumerate(pending):
                 fresh = next_job(job)
                 if fresh.name not in found:
                     collect(fresh, self.part_layout(layout, fresh, pairs))
-                gc.collect()
+                if index < len(pending) - 1:
+                    # The laid-out document's cycles freed before the next is laid out; after
+                    # the last, finish() frees them.
+                    gc.collect()
             return_freed_memory()
         for job in jobs:
             # As laid out: its numbers may be written over, this build or the next.
@@ -953,6 +959,13 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                 result,
             )
         return [found[job.name] for job in jobs], [used[job.name] for job in jobs]
+
+    def found_part(self, job: PartJob) -> PartLayout | None:
+        """The part *job* lays out, as this build or the last laid it out, or renumbered."""
+        result = self.part_layouts.get(job.key) or self.kept_part(job) or self.renumbered(job)
+        if result is not None and result.name != job.name:
+            result = dataclasses.replace(result, name=job.name)
+        return result
 
     def part_layout(
         self, layout: PrintLayout, job: PartJob, pairs: list[tuple[str, str]]

@@ -326,6 +326,9 @@ def _with_every_figure(fonts: Mapping[str, Any], figures: Mapping[str, dict[str,
             if glyph not in font.to_unicode:
                 font.to_unicode[glyph] = figure
                 font.widths[glyph] = width
+        # In glyph order, not in the order the page drew them: a part whose guessed numbers
+        # were written over holds the Unicode map a layout of the true ones gives.
+        font.to_unicode = dict(sorted(font.to_unicode.items()))
 
 
 @contextmanager
@@ -435,7 +438,7 @@ def new_values(numerals: PartNumerals, part_html: str, first_page: int) -> list[
 
 
 def write_numbers(
-    pdf: bytes, numerals: PartNumerals, values: list[str]
+    pdf: bytes, numerals: PartNumerals, values: list[str], *, every_one: bool = False
 ) -> tuple[bytes, PartNumerals] | None:
     """*pdf* printing *values* in place of its numerals', and where they now are; None when
     one does not fit: more figures than were laid out, or a figure the font subset lacks.
@@ -444,6 +447,9 @@ def write_numbers(
     blank before it and still end where the layout ended it: at the end of a contents line,
     or as a page's own number (centred, so half the room goes before it). In a line of
     text, the room would be a gap.
+
+    With *every_one*, numbers are written again where they do not change: every number of
+    the PDF is then written as this function writes it, whatever the layout printed first.
     """
     import pikepdf
 
@@ -457,14 +463,14 @@ def write_numbers(
         elif len(value) < len(numeral.shown) and not numeral.aligned:
             return None  # a gap in a line of text
         pages.setdefault(numeral.page, []).append((numeral, value))
-    if all(
+    if not every_one and all(
         value == numeral.shown for numeral, value in zip(numerals.numerals, values, strict=True)
     ):
         return pdf, numerals
     written: dict[Numeral, Numeral] = {}
     with pikepdf.open(io.BytesIO(pdf)) as opened:
         for index, numbers in pages.items():
-            if all(value == numeral.shown for numeral, value in numbers):
+            if not every_one and all(value == numeral.shown for numeral, value in numbers):
                 continue
             contents = opened.pages[index].obj.Contents
             content = contents.read_bytes()
@@ -475,7 +481,7 @@ def write_numbers(
                 pieces.append(content[position:first])
                 at = sum(len(piece) for piece in pieces)
                 held = numerals.glyphs.get(numeral.font, {})
-                if value == numeral.shown:
+                if value == numeral.shown and not every_one:
                     region = content[first:last]
                     offsets = tuple(at + offset - first for offset in numeral.offsets)
                 else:

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from triptych.builders.pdf.floats import holes
 from triptych.builders.pdf.layout import separated_footnotes
-from triptych.builders.pdf.numerals import INCOMPLETE, PartNumerals, find_numerals
+from triptych.builders.pdf.numerals import (
+    INCOMPLETE,
+    PartNumerals,
+    find_numerals,
+    write_numbers,
+)
 from triptych.builders.pdf.pagemap import page_map
 from triptych.builders.pdf.stitch import destination_uri
 
@@ -200,6 +205,15 @@ def lay_out_part(
         del document
         document = layout.render(html)
     pdf = layout.write(document)
+    numerals = find_numerals(document, pdf, first_page)
+    if numerals.complete and numerals.numerals:
+        # Its numbers written as any later writing of others over them would be: a part
+        # renumbered is the part laid out with those numbers, byte for byte.
+        canonical = write_numbers(
+            pdf, numerals, [numeral.shown for numeral in numerals.numerals], every_one=True
+        )
+        if canonical is not None:
+            pdf, numerals = canonical
     seen: set[str] = set()
     problems = []
     for record in layout.problems:
@@ -219,5 +233,5 @@ def lay_out_part(
         given_rules=list(keep_rules),
         separated=separated_footnotes(document, pairs),
         problems=problems,
-        numerals=find_numerals(document, pdf, first_page),
+        numerals=numerals,
     )
