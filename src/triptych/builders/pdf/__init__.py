@@ -951,13 +951,15 @@ class PdfBuilder(BookEditionBuilder, SingleFileHTMLBuilder):
                     gc.collect()
             return_freed_memory()
         for job in jobs:
-            # As laid out: its numbers may be written over, this build or the next.
-            result = found[job.name]
-            self.renumberable[job.name] = (
-                self.layout_key(layout, without_numbers(used[job.name].html, result.keep_rules)),
-                used[job.name].key,
-                result,
+            # As laid out: its numbers may be written over, this build or the next. The job's
+            # shape holds unless the layout ended with other footnote rules.
+            result, laid = found[job.name], used[job.name]
+            shape = (
+                laid.shape
+                if result.keep_rules == laid.keep_rules
+                else self.layout_key(layout, without_numbers(laid.html, result.keep_rules))
             )
+            self.renumberable[job.name] = (shape, laid.key, result)
         return [found[job.name] for job in jobs], [used[job.name] for job in jobs]
 
     def found_part(self, job: PartJob) -> PartLayout | None:

@@ -184,7 +184,7 @@ def _text_boxes(box: Any, in_margin: bool = False) -> Iterator[tuple[Any, bool]]
         yield from _text_boxes(child, in_margin)
 
 
-def _printed_numbers(document: Any, first_page: int) -> list[_Printed] | None:
+def _numbers_in_boxes(document: Any, first_page: int) -> list[_Printed] | None:
     """The numbers WeasyPrint's boxes print, or None when one is not a number alone."""
     found: list[_Printed] = []
     for index, page in enumerate(document.pages):
@@ -358,7 +358,7 @@ def find_numerals(document: Any, pdf: bytes, first_page: int) -> PartNumerals:
     """Every number the laid-out *document* printed, found in its *pdf*."""
     import pikepdf
 
-    printed = _printed_numbers(document, first_page)
+    printed = _numbers_in_boxes(document, first_page)
     if printed is None:
         return INCOMPLETE
     by_page: dict[int, list[_Printed]] = {}
