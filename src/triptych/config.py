@@ -79,7 +79,7 @@ OPTIONS: tuple[tuple[str, Any, Rebuild, frozenset[type]], ...] = (
     ("triptych_paper_size", "A4", "", frozenset({str})),
     ("triptych_chapter_start", "page", "", frozenset({str})),
     ("triptych_pdf_variant", "pdf/ua-1", "", frozenset({str})),
-    ("triptych_pdf_part_pages", 40, "", frozenset({int})),
+    ("triptych_pdf_part_pages", 20, "", frozenset({int})),
     ("triptych_article_pdfs", True, "", frozenset({bool})),
     ("triptych_download_links", True, "html", frozenset({bool})),
     ("triptych_editions_dir", "", "", frozenset({str})),

@@ -10,6 +10,7 @@ fails, is interrupted or is killed leaves the published editions as they were.
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import re
 import sys
@@ -389,6 +390,11 @@ class _Run:
             (offered / edition).unlink(missing_ok=True)
             (offered / edition).symlink_to(folder, target_is_directory=True)
             self.seconds.append((edition, time.perf_counter() - started))
+            if position < len(self.options.formats) - 1:
+                # The next edition is built without this one's application alive: every
+                # collection would walk its environment, chapters and layouts.
+                del app, outcome
+                gc.collect()
         started = time.perf_counter()
         keep_built_outputs(self.output, built_before)
 
